@@ -1,0 +1,149 @@
+/** Parses `replcheck` command lines into commands; every mistake is a one-line UsageError. */
+import { Data, Either } from "effect"
+import { decodeConfig, flagName } from "../engine/config.js"
+import { BASE_VARIANT, type Protocol } from "../engine/model.js"
+import { findProtocol, protocols } from "../protocols/index.js"
+
+export class UsageError extends Data.TaggedError("UsageError")<{ readonly message: string }> {}
+
+export interface CheckCommand {
+  readonly command: "check"
+  readonly protocol: Protocol
+  readonly config: Record<string, number>
+  readonly variant: string
+  readonly workers: number
+  readonly symmetry: boolean
+  readonly deadlock: boolean
+  readonly invariants: readonly string[] | undefined
+  readonly maxDepth: number | undefined
+  readonly maxStates: number | undefined
+  readonly json: boolean
+  readonly out: string
+}
+
+export type Command =
+  | CheckCommand
+  | { readonly command: "list"; readonly json: boolean }
+  | { readonly command: "help" }
+
+export const USAGE = `usage:
+  replcheck check <protocol> [bound flags] [--variant NAME] [--invariant NAME]...
+                  [--workers N] [--symmetry] [--deadlock] [--max-depth N] [--max-states N]
+                  [--json] [--out DIR]
+  replcheck list [--json]
+  replcheck help
+
+Bound flags are the kebab-case names of the protocol's bounds (see replcheck list).
+Exit status: 0 no violation, 1 violation (trace written), 2 bad usage or input, 3 internal error.`
+
+const fail = (message: string) => Either.left(new UsageError({ message }))
+
+function integer(flag: string, raw: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): Either.Either<number, UsageError> {
+  if (raw === undefined || raw.startsWith("--")) return fail(`${flag} needs a value`)
+  if (!/^-?[0-9]+$/.test(raw)) return fail(`${flag}: expected an integer, got ${JSON.stringify(raw)}`)
+  const n = Number(raw)
+  if (n < min || n > max) return fail(`${flag}: expected an integer between ${min} and ${max}, got ${raw}`)
+  return Either.right(n)
+}
+
+export function parseArgs(argv: readonly string[]): Either.Either<Command, UsageError> {
+  const [command, ...rest] = argv
+  if (command === undefined || command === "help" || command === "--help" || command === "-h") return Either.right({ command: "help" })
+  if (command === "list") {
+    for (const a of rest) if (a !== "--json") return fail(`list: unknown argument ${a}`)
+    return Either.right({ command: "list", json: rest.includes("--json") })
+  }
+  if (command !== "check") return fail(`unknown command ${JSON.stringify(command)} (commands: check, list, help)`)
+  const [name, ...flags] = rest
+  if (name === undefined || name.startsWith("--")) return fail(`check needs a protocol (one of: ${protocols.map((p) => p.name).join(", ")})`)
+  const protocol = findProtocol(name)
+  if (!protocol) return fail(`unknown protocol ${JSON.stringify(name)} (known: ${protocols.map((p) => p.name).join(", ")})`)
+  const bounds = new Map(Object.keys(protocol.config.fields).map((f) => [`--${flagName(f)}`, f]))
+  const partial: Record<string, number> = {}
+  let variant = BASE_VARIANT
+  let workers = 1
+  let symmetry = false
+  let deadlock = false
+  let json = false
+  let out = "traces/out"
+  let maxDepth: number | undefined
+  let maxStates: number | undefined
+  const invariants: string[] = []
+  for (let k = 0; k < flags.length; k++) {
+    const flag = flags[k]!
+    const value = flags[k + 1]
+    const take = <A>(r: Either.Either<A, UsageError>): A => {
+      if (Either.isLeft(r)) throw r.left
+      k++
+      return r.right
+    }
+    try {
+      const field = bounds.get(flag)
+      if (field !== undefined) {
+        // The range is the config schema's to check, so its message names the bound's rule.
+        partial[field] = take(integer(flag, value, Number.MIN_SAFE_INTEGER))
+        continue
+      }
+      switch (flag) {
+        case "--variant":
+          if (value === undefined || value.startsWith("--")) return fail("--variant needs a value")
+          if (!protocol.variants.some((v) => v.name === value)) {
+            return fail(`unknown variant ${JSON.stringify(value)} of ${protocol.name} (known: ${protocol.variants.map((v) => v.name).join(", ")})`)
+          }
+          variant = value
+          k++
+          break
+        case "--invariant":
+          if (value === undefined || value.startsWith("--")) return fail("--invariant needs a value")
+          invariants.push(value)
+          k++
+          break
+        case "--workers":
+          workers = take(integer(flag, value, 1, 64))
+          break
+        case "--max-depth":
+          maxDepth = take(integer(flag, value, 1))
+          break
+        case "--max-states":
+          maxStates = take(integer(flag, value, 1))
+          break
+        case "--out":
+          if (value === undefined || value.startsWith("--")) return fail("--out needs a directory")
+          out = value
+          k++
+          break
+        case "--symmetry":
+          if (!protocol.symmetric) return fail(`${protocol.name} declares no symmetry`)
+          symmetry = true
+          break
+        case "--deadlock":
+          deadlock = true
+          break
+        case "--json":
+          json = true
+          break
+        default:
+          return fail(`unknown flag ${flag} for ${protocol.name} (bounds: ${[...bounds.keys()].join(", ")}; see replcheck help)`)
+      }
+    } catch (e) {
+      if (e instanceof UsageError) return Either.left(e)
+      throw e
+    }
+  }
+  const config = decodeConfig(protocol.config, partial)
+  if (Either.isLeft(config)) return fail(config.left)
+  return Either.right({
+    command: "check",
+    protocol,
+    config: config.right,
+    variant,
+    workers,
+    symmetry,
+    deadlock,
+    invariants: invariants.length > 0 ? invariants : undefined,
+    maxDepth,
+    maxStates,
+    json,
+    out
+  })
+}

@@ -1,0 +1,104 @@
+/** `replcheck check`: build the model, search it, write the counterexample, report. */
+import { join } from "node:path"
+import { Effect } from "effect"
+import { selectInvariants, type ExploreOptions, type Progress } from "../engine/explorer.js"
+import { runSearch } from "../engine/run.js"
+import { renderTrace, toItfTrace } from "../trace/counterexample.js"
+import type { CheckCommand } from "./args.js"
+import { UsageError } from "./args.js"
+import { Files } from "./files.js"
+
+export interface CheckReport {
+  readonly protocol: string
+  readonly variant: string
+  readonly config: Record<string, number>
+  readonly workers: number
+  readonly symmetry: boolean
+  readonly deadlock: boolean
+  readonly invariants: readonly string[]
+  readonly generated: number
+  readonly distinct: number
+  readonly depth: number
+  readonly seconds: number
+  readonly statesPerSecond: number
+  /** True when every reachable state (within the constraint) was explored. */
+  readonly complete: boolean
+  readonly stopped: null | { readonly cap: string; readonly limit: number; readonly unexplored: number }
+  readonly violation: null | {
+    readonly invariant: string
+    readonly kind: string
+    readonly length: number
+    readonly traceFile: string
+    readonly textFile: string
+  }
+  /** TLC's optimistic estimate: distinct * (generated - distinct) / 2^64. */
+  readonly collisionProbability: number
+  readonly coverage: Record<string, number>
+  readonly neverFired: readonly string[]
+  readonly seenSetBytes: number
+  readonly seenSetBytesPerState: number
+  readonly peakRssBytes: number
+}
+
+/** TLC's "calculated (optimistic)" fingerprint collision probability. */
+export function collisionProbability(distinct: number, generated: number): number {
+  return (distinct * (generated - distinct)) / 2 ** 64
+}
+
+export const runCheck = (cmd: CheckCommand, onProgress?: (p: Progress) => void) =>
+  Effect.gen(function* () {
+    const ref = { protocol: cmd.protocol.name, variant: cmd.variant, config: cmd.config, symmetry: cmd.symmetry }
+    const model = yield* Effect.try({
+      try: () => cmd.protocol.build(cmd.config, cmd.variant, { symmetry: cmd.symmetry }),
+      catch: (e) => new UsageError({ message: (e as Error).message })
+    })
+    const selected = yield* Effect.try({
+      try: () => selectInvariants(model, cmd.invariants),
+      catch: (e) => new UsageError({ message: (e as Error).message })
+    })
+    const options: ExploreOptions = {
+      workers: cmd.workers,
+      symmetry: cmd.symmetry,
+      deadlock: cmd.deadlock,
+      invariants: cmd.invariants,
+      maxDepth: cmd.maxDepth,
+      maxStates: cmd.maxStates,
+      onProgress
+    }
+    const result = yield* runSearch(ref, model, options)
+    let violation: CheckReport["violation"] = null
+    if (result.violation) {
+      const v = result.violation
+      const ctx = { protocol: ref.protocol, variant: ref.variant, config: ref.config, invariant: v.invariant, kind: v.kind }
+      const base = join(cmd.out, `${ref.protocol}-${ref.variant}-${v.invariant}`)
+      const files = yield* Files
+      yield* files.writeAtomic(`${base}.itf.json`, JSON.stringify(toItfTrace(model, v.trace, ctx), null, 2) + "\n")
+      yield* files.writeAtomic(`${base}.txt`, renderTrace(model, v.trace, ctx))
+      violation = { invariant: v.invariant, kind: v.kind, length: v.trace.length, traceFile: `${base}.itf.json`, textFile: `${base}.txt` }
+    }
+    const coverage = Object.fromEntries(result.coverage.map((c) => [c.action, c.count]))
+    const report: CheckReport = {
+      protocol: ref.protocol,
+      variant: ref.variant,
+      config: ref.config,
+      workers: cmd.workers,
+      symmetry: cmd.symmetry,
+      deadlock: cmd.deadlock,
+      invariants: [...selected.stateInvariants, ...selected.stepInvariants].map((i) => i.name),
+      generated: result.generated,
+      distinct: result.distinct,
+      depth: result.depth,
+      seconds: result.seconds,
+      statesPerSecond: result.seconds > 0 ? Math.round(result.generated / result.seconds) : 0,
+      complete: result.stopped === null && result.violation === null,
+      stopped: result.stopped,
+      violation,
+      collisionProbability: collisionProbability(result.distinct, result.generated),
+      coverage,
+      neverFired: result.coverage.filter((c) => c.count === 0).map((c) => c.action),
+      seenSetBytes: result.seenBytes,
+      seenSetBytesPerState: result.distinct > 0 ? result.seenBytes / result.distinct : 0,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024
+    }
+    return report
+  })

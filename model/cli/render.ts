@@ -1,0 +1,77 @@
+/** Human-readable output of the CLI. */
+import { flagName } from "../engine/config.js"
+import type { Progress } from "../engine/explorer.js"
+import type { Protocol } from "../engine/model.js"
+import type { CheckReport } from "./check.js"
+
+const num = (n: number) => Math.round(n).toLocaleString("en-US")
+const rate = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(0)}k` : `${Math.round(n)}`)
+
+export function renderProgress(p: Progress): string {
+  return (
+    `progress: ${p.seconds.toFixed(0)} s, ${num(p.generated)} generated (${rate(p.generated / p.seconds)}/s), ` +
+    `${num(p.distinct)} distinct, ${num(p.queue)} queued, depth ${p.depth}`
+  )
+}
+
+export function renderReport(r: CheckReport): string {
+  const bounds = Object.entries(r.config).map(([k, v]) => `--${flagName(k)} ${v}`).join(" ")
+  const lines = [
+    `replcheck check ${r.protocol} ${bounds} (variant ${r.variant})`,
+    `workers ${r.workers}, symmetry ${r.symmetry ? "on" : "off"}, deadlock check ${r.deadlock ? "on" : "off"}`,
+    `invariants: ${r.invariants.length > 0 ? r.invariants.join(", ") : "(none)"}`,
+    `${num(r.generated)} states generated, ${num(r.distinct)} distinct states, depth ${r.depth}, ` +
+      `${r.seconds.toFixed(2)} s (${rate(r.statesPerSecond)} states/s)`,
+    `coverage: ${Object.entries(r.coverage).map(([a, c]) => `${a} ${num(c)}`).join(", ")}`
+  ]
+  if (r.neverFired.length > 0) lines.push(`warning: actions that never fired: ${r.neverFired.join(", ")}`)
+  lines.push(`fingerprint collision probability (TLC's optimistic estimate): ${r.collisionProbability.toExponential(1)}`)
+  if (r.violation) {
+    const what = r.violation.kind === "deadlock" ? "DEADLOCK" : `VIOLATION of ${r.violation.invariant}`
+    lines.push(`verdict: ${what}: shortest counterexample has ${r.violation.length} states`)
+    lines.push(`trace: ${r.violation.traceFile} and ${r.violation.textFile}`)
+  } else if (r.stopped) {
+    lines.push(
+      `verdict: NO VIOLATION FOUND, INCOMPLETE: stopped at --${r.stopped.cap} ${r.stopped.limit} ` +
+        `with ${num(r.stopped.unexplored)} states left unexplored`
+    )
+  } else {
+    lines.push(`verdict: OK: no invariant violated in the complete state space`)
+  }
+  return lines.join("\n")
+}
+
+export function renderList(ps: readonly Protocol[]): string {
+  const out: string[] = []
+  for (const p of ps) {
+    const model = p.build(p.config.defaults, "base", { symmetry: false })
+    out.push(`${p.name}: ${p.summary}`)
+    out.push(`  bounds:`)
+    for (const [field, spec] of Object.entries(p.config.fields)) {
+      out.push(`    --${flagName(field)} N  default ${spec.default}, ${spec.min}..${spec.max}: ${spec.description}`)
+    }
+    out.push(`  invariants:`)
+    for (const i of model.stateInvariants) out.push(`    ${i.name}: ${i.description}`)
+    for (const i of model.stepInvariants) out.push(`    ${i.name} (step): ${i.description}`)
+    out.push(`  variants:`)
+    for (const v of p.variants) out.push(`    ${v.name}: ${v.summary}`)
+    out.push(`  symmetry: ${p.symmetric ? "yes (--symmetry)" : "no"}`)
+    out.push("")
+  }
+  return out.join("\n")
+}
+
+export function listJson(ps: readonly Protocol[]) {
+  return ps.map((p) => {
+    const model = p.build(p.config.defaults, "base", { symmetry: false })
+    return {
+      name: p.name,
+      summary: p.summary,
+      bounds: Object.entries(p.config.fields).map(([field, spec]) => ({ field, flag: `--${flagName(field)}`, ...spec })),
+      invariants: model.stateInvariants.map((i) => ({ name: i.name, kind: "state", description: i.description }))
+        .concat(model.stepInvariants.map((i) => ({ name: i.name, kind: "step", description: i.description }))),
+      variants: p.variants,
+      symmetry: p.symmetric
+    }
+  })
+}

@@ -1,0 +1,177 @@
+/**
+ * Breadth-first exhaustive search, level by level, on one thread or on N worker threads.
+ * Trade-off: a level barrier costs a little parallelism but makes every count, representative
+ * and counterexample independent of the worker count (see shard.ts).
+ */
+import type { Model } from "./model.js"
+import { reconstructTrace, ReplayDivergence, type RecordSet, type TraceStep } from "./path.js"
+import { compareViolations, Shard, type ShardOptions, type ShardStats, type ViolationRecord } from "./shard.js"
+
+export interface ExploreOptions {
+  readonly workers: number
+  readonly symmetry: boolean
+  readonly deadlock: boolean
+  /** Names of the invariants to check; all of the model's when absent. */
+  readonly invariants?: readonly string[]
+  readonly maxDepth?: number
+  readonly maxStates?: number
+  /** Called about every `progressSeconds` on long runs. */
+  readonly onProgress?: (p: Progress) => void
+  readonly progressSeconds?: number
+}
+
+export interface Progress {
+  readonly seconds: number
+  readonly generated: number
+  readonly distinct: number
+  readonly queue: number
+  readonly depth: number
+}
+
+/** Why a search ended before exploring every reachable state. */
+export type StopReason =
+  | { readonly cap: "max-depth"; readonly limit: number; readonly unexplored: number }
+  | { readonly cap: "max-states"; readonly limit: number; readonly unexplored: number }
+
+export interface ExploreResult {
+  readonly generated: number
+  readonly distinct: number
+  readonly depth: number
+  readonly seconds: number
+  readonly coverage: ReadonlyArray<{ readonly action: string; readonly count: number }>
+  readonly seenBytes: number
+  readonly stopped: StopReason | null
+  readonly violation: null | {
+    readonly kind: ViolationRecord["kind"]
+    readonly invariant: string
+    readonly trace: readonly TraceStep[]
+  }
+}
+
+/** What a driver (one thread or a pool of workers) does each round. */
+export interface RoundDriver {
+  seed(): Promise<ShardStats[]>
+  round(successorLength: number): Promise<ShardStats[]>
+  violations(): Promise<ViolationRecord[]>
+  records(): Promise<RecordSet[]>
+  close(): Promise<void>
+  /** Generated, distinct and queued states right now (may be read mid-round). */
+  live(): [number, number, number]
+  /** Arranges for `fn` to be called now and then during a round. */
+  attachTicker(fn: () => void): void
+}
+
+/** Resolves the invariant selection to the model's invariant objects, or throws on unknown names. */
+export function selectInvariants(model: Model, names: readonly string[] | undefined) {
+  if (names === undefined) return { stateInvariants: model.stateInvariants, stepInvariants: model.stepInvariants }
+  const known = [...model.stateInvariants, ...model.stepInvariants].map((i) => i.name)
+  for (const n of names) {
+    if (!known.includes(n)) throw new RangeError(`unknown invariant ${n} (known: ${known.join(", ")})`)
+  }
+  return {
+    stateInvariants: model.stateInvariants.filter((i) => names.includes(i.name)),
+    stepInvariants: model.stepInvariants.filter((i) => names.includes(i.name))
+  }
+}
+
+export function shardOptions(model: Model, options: ExploreOptions, index: number): ShardOptions {
+  return {
+    index,
+    count: options.workers,
+    symmetry: options.symmetry,
+    deadlock: options.deadlock,
+    ...selectInvariants(model, options.invariants)
+  }
+}
+
+/** Runs the whole search on the calling thread. */
+export function localDriver(model: Model, options: ExploreOptions): RoundDriver {
+  const shard = new Shard(model, shardOptions(model, { ...options, workers: 1 }, 0))
+  return {
+    live: () => shard.live(),
+    attachTicker: (fn) => {
+      shard.tick = fn
+    },
+    seed: async () => {
+      shard.seedInitialStates()
+      return [shard.stats()]
+    },
+    round: async (successorLength) => {
+      shard.expandFrontier([shard.seen], successorLength)
+      shard.finishLevel()
+      return [shard.stats()]
+    },
+    violations: async () => (shard.violation ? [shard.violation] : []),
+    records: async () => [{ records: shard.records, levelEnds: shard.levelEnds }],
+    close: async () => {}
+  }
+}
+
+function sum(stats: ShardStats[], pick: (s: ShardStats) => number): number {
+  return stats.reduce((a, s) => a + pick(s), 0)
+}
+
+/** Drives rounds until the search is exhausted, a violation is found or a cap is hit. */
+export async function explore(model: Model, options: ExploreOptions, driver: RoundDriver): Promise<ExploreResult> {
+  const started = performance.now()
+  const elapsed = () => (performance.now() - started) / 1000
+  let stats = await driver.seed()
+  let depth = sum(stats, (s) => s.frontier) > 0 ? 1 : 0
+  let stopped: StopReason | null = null
+  let lastProgress = 0
+  const every = options.progressSeconds ?? 3
+  const report = () => {
+    if (!options.onProgress || elapsed() - lastProgress < every) return
+    lastProgress = elapsed()
+    const [generated, distinct, queue] = driver.live()
+    options.onProgress({ seconds: elapsed(), generated, distinct, queue, depth })
+  }
+  driver.attachTicker(report)
+  let violations = await driver.violations()
+  while (violations.length === 0) {
+    const frontier = sum(stats, (s) => s.frontier)
+    if (frontier === 0) break
+    if (options.maxDepth !== undefined && depth >= options.maxDepth) {
+      stopped = { cap: "max-depth", limit: options.maxDepth, unexplored: frontier }
+      break
+    }
+    if (options.maxStates !== undefined && sum(stats, (s) => s.distinct) >= options.maxStates) {
+      stopped = { cap: "max-states", limit: options.maxStates, unexplored: frontier }
+      break
+    }
+    stats = await driver.round(depth + 1)
+    if (sum(stats, (s) => s.frontier) > 0) depth++
+    violations = await driver.violations()
+    report()
+  }
+  const coverage = model.families.map((f, k) => ({ action: f.name, count: sum(stats, (s) => s.coverage[k]!) }))
+  let violation: ExploreResult["violation"] = null
+  if (violations.length > 0) {
+    const first = violations.sort(compareViolations)[0]!
+    const trace = reconstructTrace(model, await driver.records(), first, options.symmetry)
+    confirmViolation(model, first, trace)
+    violation = { kind: first.kind, invariant: first.invariant, trace }
+  }
+  return {
+    generated: sum(stats, (s) => s.generated),
+    distinct: sum(stats, (s) => s.distinct),
+    depth,
+    seconds: elapsed(),
+    coverage,
+    seenBytes: sum(stats, (s) => s.seenBytes),
+    stopped,
+    violation
+  }
+}
+
+/** A replayed counterexample must end in the violation the search reported. */
+function confirmViolation(model: Model, v: ViolationRecord, trace: readonly TraceStep[]): void {
+  const last = trace[trace.length - 1]!.state
+  const ok =
+    v.kind === "deadlock" ||
+    (v.kind === "state" && model.stateInvariants.find((i) => i.name === v.invariant)?.holds(last) === false) ||
+    (v.kind === "step" &&
+      trace.length >= 2 &&
+      model.stepInvariants.find((i) => i.name === v.invariant)?.holds(trace[trace.length - 2]!.state, last) === false)
+  if (!ok) throw new ReplayDivergence(`replayed trace does not violate ${v.invariant}; the model is not deterministic`)
+}

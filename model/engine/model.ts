@@ -1,0 +1,99 @@
+/**
+ * The model-definition API: what a protocol module hands the explorer.
+ *
+ * A state is a fixed-width byte vector (see `Model.widthBytes`) so successor generation,
+ * fingerprinting and the seen set never allocate per state; each protocol also gives a codec
+ * between those bytes and a readable value described by an Effect Schema (the ITF form).
+ * Everything here must be deterministic: the same state always yields the same successors in
+ * the same order, which is what lets a counterexample be replayed from its action ordinals.
+ */
+import type { Schema } from "effect"
+import type { ConfigSpec } from "./config.js"
+
+/** Receives the successors of one state while an action family enumerates its instances. */
+export interface Successors {
+  /** A scratch copy of the state being expanded: mutate it, then call `emit`. */
+  next(): Uint8Array
+  /**
+   * Reports the scratch state as one successor, with the action instance's arguments (node ids,
+   * chosen values, bitmasks for subsets). The arguments are read only when a trace is replayed.
+   */
+  emit(a?: number, b?: number, c?: number, d?: number): void
+}
+
+/** A named action with parameters, e.g. `AppendOplog(i, j)`; one call enumerates every instance. */
+export interface ActionFamily {
+  readonly name: string
+  /** Parameter names, in the order `emit` receives their values. */
+  readonly params: readonly string[]
+  expand(state: Uint8Array, out: Successors): void
+  /** Renders emitted arguments for traces, e.g. a subset bitmask as a set of node ids. */
+  describe(args: readonly number[]): Record<string, unknown>
+}
+
+/** A predicate every reachable state must satisfy. */
+export interface StateInvariant {
+  readonly name: string
+  readonly description: string
+  holds(state: Uint8Array): boolean
+}
+
+/** A predicate every step (before, after) must satisfy. */
+export interface StepInvariant {
+  readonly name: string
+  readonly description: string
+  holds(before: Uint8Array, after: Uint8Array): boolean
+}
+
+/** Converts between packed states and their readable form (the form written to ITF). */
+export interface StateCodec<S> {
+  /** Decodes/encodes the readable state from/to the JSON of one ITF state. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the ITF JSON shape is checked by the schema itself
+  readonly schema: Schema.Schema<S, any>
+  /** Node ids of the variables that are functions of a node, for traces grouped by node. */
+  readonly nodeVariables: readonly string[]
+  decode(bytes: Uint8Array): S
+  /** Writes `state` into `into` (widthBytes long, zeroed first by the caller). */
+  encode(state: S, into: Uint8Array): void
+}
+
+/** One protocol, one variant, one configuration: everything the explorer needs. */
+export interface Model<S = any> {
+  readonly protocol: string
+  readonly variant: string
+  /** Bytes per packed state; a multiple of 4. Unused bytes must be kept zero. */
+  readonly widthBytes: number
+  readonly families: readonly ActionFamily[]
+  readonly stateInvariants: readonly StateInvariant[]
+  readonly stepInvariants: readonly StepInvariant[]
+  initialStates(): readonly Uint8Array[]
+  /** The state constraint: successors outside it are checked but not explored. */
+  constraint(state: Uint8Array): boolean
+  /**
+   * Symmetry reduction: writes the canonical member of `src`'s orbit into `dst`. Two states are
+   * symmetric exactly when their canonical forms are equal byte for byte.
+   */
+  readonly canonicalize?: (src: Uint8Array, dst: Uint8Array) => void
+  readonly codec: StateCodec<S>
+}
+
+/** A named design change of a protocol. */
+export interface VariantInfo {
+  readonly name: string
+  readonly summary: string
+}
+
+/** A protocol module: its bounds, its variants and how to build a model from them. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- protocols differ in their config type
+export interface Protocol<C extends Record<string, number> = any> {
+  readonly name: string
+  readonly summary: string
+  readonly config: ConfigSpec<C>
+  /** The base model first ("base"), then every named variant. */
+  readonly variants: readonly VariantInfo[]
+  /** Whether `--symmetry` is available (the model provides `canonicalize`). */
+  readonly symmetric: boolean
+  build(config: C, variant: string, options: { symmetry: boolean }): Model
+}
+
+export const BASE_VARIANT = "base"

@@ -1,0 +1,166 @@
+/**
+ * Counterexamples as replayable paths (after Stateright's `path.rs`): the search stores, per
+ * distinct state, only its fingerprint and the canonical edge that reached it (parent fingerprint,
+ * successor ordinal). A trace is rebuilt by walking those edges back to an initial state and
+ * replaying the ordinals forward through the model; if the model does not reproduce a stored
+ * fingerprint, it is not deterministic and the replay fails saying where.
+ */
+import { compareFingerprints, fingerprintHex, fingerprintWords, fpHi, fpLo } from "./fingerprint.js"
+import type { Model, Successors } from "./model.js"
+import type { ViolationRecord } from "./shard.js"
+import { META } from "./state-store.js"
+
+/** One state of a trace and the action instance that produced it (absent for the first). */
+export interface TraceStep {
+  readonly state: Uint8Array
+  readonly action?: { readonly name: string; readonly args: Record<string, unknown> }
+}
+
+/** The edge records of one shard, by level. */
+export interface RecordSet {
+  readonly records: Int32Array
+  readonly levelEnds: readonly number[]
+}
+
+/** A replay that did not reproduce the search: the model is not deterministic. */
+export class ReplayDivergence extends Error {
+  override readonly name = "ReplayDivergence"
+}
+
+/** Enumerates successors in the search's order and keeps the one at a given ordinal. */
+class OrdinalPicker implements Successors {
+  private readonly src: Uint8Array
+  private readonly scratch: Uint8Array
+  private count = 0
+  private family = 0
+  found: { bytes: Uint8Array; family: number; args: number[] } | null = null
+
+  constructor(
+    private readonly model: Model,
+    private readonly target: number
+  ) {
+    this.src = new Uint8Array(model.widthBytes)
+    this.scratch = new Uint8Array(model.widthBytes)
+  }
+
+  run(state: Uint8Array): void {
+    this.src.set(state)
+    this.model.families.forEach((f, k) => {
+      this.family = k
+      f.expand(this.src, this)
+    })
+  }
+
+  next(): Uint8Array {
+    this.scratch.set(this.src)
+    return this.scratch
+  }
+
+  emit(a?: number, b?: number, c?: number, d?: number): void {
+    if (this.count++ !== this.target) return
+    const args = [a, b, c, d].filter((x): x is number => x !== undefined)
+    this.found = { bytes: this.scratch.slice(), family: this.family, args }
+  }
+}
+
+/** All successors of a state in the search's order, with the action instance of each. */
+export function successorsOf(model: Model, state: Uint8Array): TraceStep[] {
+  const out: TraceStep[] = []
+  const src = state.slice()
+  const scratch = new Uint8Array(model.widthBytes)
+  let family = 0
+  const sink: Successors = {
+    next: () => {
+      scratch.set(src)
+      return scratch
+    },
+    emit: (a, b, c, d) => {
+      const f = model.families[family]!
+      const args = [a, b, c, d].filter((x): x is number => x !== undefined)
+      out.push({ state: scratch.slice(), action: { name: f.name, args: f.describe(args) } })
+    }
+  }
+  model.families.forEach((f, k) => {
+    family = k
+    f.expand(src, sink)
+  })
+  return out
+}
+
+/** The fingerprint of a state as the search computed it (canonical under symmetry). */
+export function fingerprintOf(model: Model, state: Uint8Array, symmetry: boolean): [number, number] {
+  const bytes = new Uint8Array(model.widthBytes)
+  if (symmetry && model.canonicalize) model.canonicalize(state, bytes)
+  else bytes.set(state)
+  fingerprintWords(new Int32Array(bytes.buffer), 0, model.widthBytes >> 2)
+  return [fpHi, fpLo]
+}
+
+function findRecord(sets: readonly RecordSet[], level: number, hi: number, lo: number): number[] | null {
+  for (const { records, levelEnds } of sets) {
+    const from = level >= 2 ? levelEnds[level - 2]! : 0
+    const to = levelEnds[level - 1] ?? 0
+    for (let r = from; r < to; r++) {
+      const b = r * META
+      if (records[b] === hi && records[b + 1] === lo) {
+        return [records[b + 2]!, records[b + 3]!, records[b + 4]!]
+      }
+    }
+  }
+  return null
+}
+
+/** Rebuilds the counterexample of `violation` from the shards' edge records and replays it. */
+export function reconstructTrace(
+  model: Model,
+  sets: readonly RecordSet[],
+  violation: ViolationRecord,
+  symmetry: boolean
+): TraceStep[] {
+  const stored = violation.ordinal < 0
+  const anchorLevel = stored ? violation.length : violation.length - 1
+  const chain: Array<{ hi: number; lo: number; ordinal: number }> = []
+  let hi = violation.anchorHi
+  let lo = violation.anchorLo
+  for (let level = anchorLevel; level >= 1; level--) {
+    const rec = findRecord(sets, level, hi, lo)
+    if (rec === null) throw new ReplayDivergence(`no record of state ${fingerprintHex(hi, lo)} at level ${level}`)
+    chain.unshift({ hi, lo, ordinal: rec[2]! })
+    hi = rec[0]!
+    lo = rec[1]!
+  }
+  const inits = model.initialStates()
+  const first = chain[0]!
+  const init = inits[first.ordinal]
+  const steps: TraceStep[] = []
+  const check = (state: Uint8Array, at: number, want: { hi: number; lo: number }) => {
+    const [h, l] = fingerprintOf(model, state, symmetry)
+    if (compareFingerprints(h, l, want.hi, want.lo) !== 0) {
+      throw new ReplayDivergence(
+        `replay diverged at state ${at}: the model produced ${fingerprintHex(h, l)} where the search stored ` +
+          `${fingerprintHex(want.hi, want.lo)}; its actions are not deterministic`
+      )
+    }
+  }
+  if (init === undefined) throw new ReplayDivergence(`initial state ${first.ordinal} no longer exists`)
+  const padded = new Uint8Array(model.widthBytes)
+  padded.set(init)
+  check(padded, 1, first)
+  steps.push({ state: padded })
+  const advance = (ordinal: number, at: number): TraceStep => {
+    const picker = new OrdinalPicker(model, ordinal)
+    picker.run(steps[steps.length - 1]!.state)
+    if (picker.found === null) {
+      throw new ReplayDivergence(`replay diverged at state ${at}: successor ${ordinal} no longer exists`)
+    }
+    const family = model.families[picker.found.family]!
+    return { state: picker.found.bytes, action: { name: family.name, args: family.describe(picker.found.args) } }
+  }
+  for (let k = 1; k < chain.length; k++) {
+    const step = advance(chain[k]!.ordinal, k + 1)
+    check(step.state, k + 1, chain[k]!)
+    steps.push(step)
+  }
+  if (!stored && violation.kind !== "deadlock") steps.push(advance(violation.ordinal, steps.length + 1))
+  return steps
+}

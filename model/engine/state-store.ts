@@ -1,0 +1,78 @@
+import { allocInt32 } from "./seen-set.js"
+
+/** Words of metadata per stored state: fingerprint (2), parent fingerprint (2), ordinal (1). */
+export const META = 5
+
+/**
+ * A growable array of packed states with their fingerprint and the canonical edge that reached
+ * them (parent fingerprint and the successor's ordinal in the parent's expansion). Used for the
+ * frontier, for the next level and as the outbox between workers, so it can live in shared memory.
+ */
+export class StateStore {
+  meta: Int32Array
+  words: Int32Array
+  bytes: Uint8Array
+  count = 0
+  private capacity: number
+
+  constructor(
+    readonly widthWords: number,
+    initialCapacity = 1024,
+    private readonly shared = false
+  ) {
+    this.capacity = Math.max(16, initialCapacity)
+    this.meta = allocInt32(this.capacity * META, shared)
+    this.words = allocInt32(this.capacity * widthWords, shared)
+    this.bytes = new Uint8Array(this.words.buffer, this.words.byteOffset, this.words.byteLength)
+  }
+
+  /** Wraps arrays received from another thread. */
+  static attach(widthWords: number, meta: Int32Array, words: Int32Array, count: number): StateStore {
+    const s = Object.create(StateStore.prototype) as StateStore
+    Object.assign(s, {
+      widthWords,
+      shared: true,
+      meta,
+      words,
+      bytes: new Uint8Array(words.buffer, words.byteOffset, words.byteLength),
+      count,
+      capacity: meta.length / META
+    })
+    return s
+  }
+
+  /** Appends a record and returns its position; the caller then writes the state's words. */
+  push(hi: number, lo: number, parentHi: number, parentLo: number, ordinal: number): number {
+    if (this.count === this.capacity) this.grow()
+    const p = this.count++
+    const m = this.meta
+    const b = p * META
+    m[b] = hi
+    m[b + 1] = lo
+    m[b + 2] = parentHi
+    m[b + 3] = parentLo
+    m[b + 4] = ordinal
+    return p
+  }
+
+  /** Copies `src` (widthWords words) into the state at position p. */
+  setState(p: number, src: Int32Array): void {
+    this.words.set(src.subarray(0, this.widthWords), p * this.widthWords)
+  }
+
+  clear(): void {
+    this.count = 0
+  }
+
+  private grow(): void {
+    const cap = this.capacity * 2
+    const meta = allocInt32(cap * META, this.shared)
+    meta.set(this.meta.subarray(0, this.count * META))
+    const words = allocInt32(cap * this.widthWords, this.shared)
+    words.set(this.words.subarray(0, this.count * this.widthWords))
+    this.meta = meta
+    this.words = words
+    this.bytes = new Uint8Array(words.buffer, words.byteOffset, words.byteLength)
+    this.capacity = cap
+  }
+}

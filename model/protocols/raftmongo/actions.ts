@@ -1,0 +1,189 @@
+/**
+ * The actions of RaftMongo.tla, one family per action operator, in the order of its `Next`.
+ * Every existential choice of the TLA+ action (`\E lastAppended`, `\E ayeVoters`, `\E numEntries`,
+ * `\E acknowledgers`, `\E committedIndex`) is a separate emitted successor, as TLC counts them.
+ *
+ * The guards a design change is likely to touch are `Rules`, so a variant is a one-line diff.
+ */
+import type { ActionFamily, Successors } from "../../engine/model.js"
+import { FOLLOWER, idsOf, LEADER, type RaftLayout } from "./state.js"
+
+/** Guards that variants may replace. */
+export interface Rules {
+  /** BecomePrimaryByMagic: may this set of voters (bitmask) elect a primary? (IsMajority) */
+  readonly electionQuorum: (L: RaftLayout, voters: number) => boolean
+  /** AdvanceCommitPoint: may the leader commit at this index? (LogTerm = currentTerm[leader]) */
+  readonly commitEligible: (L: RaftLayout, s: Uint8Array, leader: number, index: number) => boolean
+  /** LearnCommitPointWithTermCheck: the term check (LastTerm(log[i]) = commitPoint[j].term). */
+  readonly learnTermCheck: (L: RaftLayout, s: Uint8Array, i: number, j: number) => boolean
+}
+
+export const baseRules: Rules = {
+  electionQuorum: (L, voters) => L.isMajority(voters),
+  commitEligible: (L, s, leader, index) => L.logTerm(s, leader, index) === L.term(s, leader),
+  learnTermCheck: (L, s, i, j) => L.lastTerm(s, i) === L.cpTerm(s, j)
+}
+
+const ij = (args: readonly number[]) => ({ i: args[0], j: args[1] })
+
+export function raftMongoActions(L: RaftLayout, rules: Rules): ActionFamily[] {
+  const n = L.n
+  const all = L.allServers
+  return [
+    {
+      name: "AppendOplog",
+      params: ["i", "j", "lastAppended"],
+      expand(s: Uint8Array, out: Successors) {
+        for (let i = 0; i < n; i++) {
+          if (L.isLeader(s, i)) continue
+          const li = L.len(s, i)
+          for (let j = 0; j < n; j++) {
+            if (!L.canSyncFrom(s, i, j)) continue
+            const lj = L.len(s, j)
+            for (let last = li + 1; last <= lj; last++) {
+              const t = out.next()
+              for (let k = li + 1; k <= last; k++) L.append(t, i, L.logTerm(s, j, k))
+              out.emit(i + 1, j + 1, last)
+            }
+          }
+        }
+      },
+      describe: (a) => ({ ...ij(a), lastAppended: a[2] })
+    },
+    {
+      name: "RollbackOplog",
+      params: ["i", "j"],
+      expand(s, out) {
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < n; j++) {
+            if (!L.canRollbackOplog(s, i, j)) continue
+            L.dropLast(out.next(), i)
+            out.emit(i + 1, j + 1)
+          }
+        }
+      },
+      describe: ij
+    },
+    {
+      name: "BecomePrimaryByMagic",
+      params: ["i", "ayeVoters"],
+      expand(s, out) {
+        for (let i = 0; i < n; i++) {
+          const ti = L.term(s, i)
+          let eligible = 0
+          for (let j = 0; j < n; j++) if (L.notBehind(s, i, j) && L.term(s, j) <= ti) eligible |= 1 << j
+          for (let voters = 0; voters <= all; voters++) {
+            if ((voters & ~eligible) !== 0 || !rules.electionQuorum(L, voters)) continue
+            const t = out.next()
+            for (let k = 0; k < n; k++) {
+              const bit = 1 << k
+              if (voters & bit) L.setRole(t, k, k === i ? LEADER : FOLLOWER)
+              if (voters & bit || k === i) L.setTerm(t, k, ti + 1)
+            }
+            out.emit(i + 1, voters)
+          }
+        }
+      },
+      describe: (a) => ({ i: a[0], ayeVoters: idsOf(a[1]!) })
+    },
+    {
+      name: "Stepdown",
+      params: ["i"],
+      expand(s, out) {
+        for (let i = 0; i < n; i++) {
+          if (!L.isLeader(s, i)) continue
+          L.setRole(out.next(), i, FOLLOWER)
+          out.emit(i + 1)
+        }
+      },
+      describe: (a) => ({ i: a[0] })
+    },
+    {
+      name: "ClientWrite",
+      params: ["i", "numEntries"],
+      expand(s, out) {
+        for (let i = 0; i < n; i++) {
+          if (!L.isLeader(s, i)) continue
+          const term = L.term(s, i)
+          for (let k = 1; k <= L.config.maxClientWriteSize; k++) {
+            const t = out.next()
+            for (let e = 0; e < k; e++) L.append(t, i, term)
+            out.emit(i + 1, k)
+          }
+        }
+      },
+      describe: (a) => ({ i: a[0], numEntries: a[1] })
+    },
+    {
+      name: "UpdateTermThroughHeartbeat",
+      params: ["i", "j"],
+      expand(s, out) {
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < n; j++) {
+            if (L.term(s, j) <= L.term(s, i)) continue
+            const t = out.next()
+            L.setTerm(t, i, L.term(s, j))
+            L.setRole(t, i, FOLLOWER)
+            out.emit(i + 1, j + 1)
+          }
+        }
+      },
+      describe: ij
+    },
+    {
+      name: "AdvanceCommitPoint",
+      params: ["leader", "acknowledgers", "committedIndex"],
+      expand(s, out) {
+        for (let leader = 0; leader < n; leader++) {
+          if (!L.isLeader(s, leader)) continue
+          const term = L.term(s, leader)
+          let lowTerm = 0
+          for (let j = 0; j < n; j++) if (L.term(s, j) <= term) lowTerm |= 1 << j
+          const from = L.cpIndex(s, leader)
+          for (let index = from + 1; index <= L.len(s, leader); index++) {
+            if (!rules.commitEligible(L, s, leader, index)) continue
+            const allowed = L.agree(s, leader, index) & lowTerm
+            for (let acks = 0; acks <= all; acks++) {
+              if ((acks & ~allowed) !== 0 || !L.isMajority(acks)) continue
+              const t = out.next()
+              L.setCommitPoint(t, leader, L.logTerm(s, leader, index), index)
+              for (let k = from + 1; k <= index; k++) L.addCommitted(t, L.logTerm(s, leader, k), k)
+              out.emit(leader + 1, acks, index)
+            }
+          }
+        }
+      },
+      describe: (a) => ({ leader: a[0], acknowledgers: idsOf(a[1]!), committedIndex: a[2] })
+    },
+    {
+      name: "LearnCommitPointWithTermCheck",
+      params: ["i", "j"],
+      expand(s, out) {
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < n; j++) {
+            if (!rules.learnTermCheck(L, s, i, j) || !L.commitPointLessThan(s, i, j)) continue
+            L.setCommitPoint(out.next(), i, L.cpTerm(s, j), L.cpIndex(s, j))
+            out.emit(i + 1, j + 1)
+          }
+        }
+      },
+      describe: ij
+    },
+    {
+      name: "LearnCommitPointFromSyncSourceNeverBeyondLastApplied",
+      params: ["i", "j"],
+      expand(s, out) {
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < n; j++) {
+            if (!(L.canSyncFrom(s, i, j) || L.logsEqual(s, i, j)) || !L.commitPointLessThan(s, i, j)) continue
+            const t = out.next()
+            if (L.cpTerm(s, j) <= L.lastTerm(s, i)) L.setCommitPoint(t, i, L.cpTerm(s, j), L.cpIndex(s, j))
+            else L.setCommitPoint(t, i, L.lastTerm(s, i), L.len(s, i))
+            out.emit(i + 1, j + 1)
+          }
+        }
+      },
+      describe: ij
+    }
+  ]
+}

@@ -1,0 +1,103 @@
+/**
+ * Counterexamples as files: an ITF trace (with each state's action in its `#meta`) and a text
+ * rendering that shows, per step, the action instance and only the fields that changed, grouped
+ * by node.
+ */
+import { Schema } from "effect"
+import type { TraceStep } from "../engine/path.js"
+import type { Model } from "../engine/model.js"
+import { renderValue, toItfValue, type ItfState, type ItfTrace, type ItfValue } from "./itf.js"
+
+export interface TraceContext {
+  readonly protocol: string
+  readonly variant: string
+  readonly config: Record<string, number>
+  readonly invariant: string
+  readonly kind: "state" | "step" | "deadlock"
+}
+
+/** The readable (ITF JSON) form of every state of a trace. */
+export function itfStates(model: Model, steps: readonly TraceStep[]): ItfState[] {
+  const encode = Schema.encodeSync(model.codec.schema)
+  return steps.map((s) => encode(model.codec.decode(s.state)) as ItfState)
+}
+
+export function toItfTrace(model: Model, steps: readonly TraceStep[], ctx: TraceContext): ItfTrace {
+  const states = itfStates(model, steps)
+  return {
+    "#meta": {
+      format: "ITF",
+      "format-description": "https://apalache-mc.org/docs/adr/015adr-trace.html",
+      source: "replcheck",
+      protocol: ctx.protocol,
+      variant: ctx.variant,
+      config: ctx.config,
+      description: describeViolation(ctx)
+    },
+    vars: Object.keys(states[0] ?? {}),
+    states: states.map((state, index) => {
+      const action = steps[index]!.action
+      const meta = action ? { index, action: action.name, args: toItfValue(action.args) } : { index }
+      return { "#meta": meta, ...state } as ItfTrace["states"][number]
+    })
+  }
+}
+
+function describeViolation(ctx: TraceContext): string {
+  return ctx.kind === "deadlock"
+    ? "the last state has no successor (deadlock)"
+    : ctx.kind === "step"
+      ? `the last step violates the step invariant ${ctx.invariant}`
+      : `the last state violates the invariant ${ctx.invariant}`
+}
+
+/** `Action(i = 1, j = 2)` */
+export function renderAction(action: { readonly name: string; readonly args: Record<string, unknown> }): string {
+  const args = Object.entries(action.args).map(([k, v]) => `${k} = ${renderValue(toItfValue(v))}`)
+  return `${action.name}(${args.join(", ")})`
+}
+
+type MapEntries = ReadonlyArray<readonly [ItfValue, ItfValue]>
+
+function nodeEntries(v: ItfValue): MapEntries {
+  return (v as { "#map": MapEntries })["#map"]
+}
+
+/** The text rendering of a trace. */
+export function renderTrace(model: Model, steps: readonly TraceStep[], ctx: TraceContext): string {
+  const states = itfStates(model, steps)
+  const nodeVars = new Set(model.codec.nodeVariables)
+  const lines: string[] = []
+  const bounds = Object.entries(ctx.config).map(([k, v]) => `${k}=${v}`).join(" ")
+  lines.push(`${ctx.protocol} (variant ${ctx.variant}) ${bounds}`)
+  lines.push(`${describeViolation(ctx)}; ${states.length} states`)
+  states.forEach((state, k) => {
+    const prev = k > 0 ? states[k - 1] : undefined
+    const action = steps[k]!.action
+    lines.push("")
+    lines.push(`State ${k + 1}: ${action ? renderAction(action) : "initial state"}`)
+    const global: string[] = []
+    const byNode = new Map<string, string[]>()
+    for (const [name, value] of Object.entries(state)) {
+      const before = prev?.[name]
+      if (nodeVars.has(name)) {
+        const old = before === undefined ? undefined : new Map(nodeEntries(before).map(([key, v]) => [JSON.stringify(key), v]))
+        for (const [key, v] of nodeEntries(value)) {
+          const was = old?.get(JSON.stringify(key))
+          if (was !== undefined && JSON.stringify(was) === JSON.stringify(v)) continue
+          const node = renderValue(key)
+          const text = was === undefined ? `${name} = ${renderValue(v)}` : `${name}: ${renderValue(was)} -> ${renderValue(v)}`
+          byNode.set(node, [...(byNode.get(node) ?? []), text])
+        }
+      } else if (before === undefined || JSON.stringify(before) !== JSON.stringify(value)) {
+        global.push(before === undefined ? `${name} = ${renderValue(value)}` : `${name}: ${renderValue(before)} -> ${renderValue(value)}`)
+      }
+    }
+    for (const g of global) lines.push(`  ${g}`)
+    for (const [node, changes] of byNode) lines.push(`  node ${node}: ${changes.join("; ")}`)
+    if (global.length === 0 && byNode.size === 0) lines.push("  (no change)")
+  })
+  lines.push("")
+  lines.push(ctx.kind === "deadlock" ? "Deadlock: no action is enabled in the last state." : `Violated: ${ctx.invariant}`)
+  return lines.join("\n") + "\n"
+}
