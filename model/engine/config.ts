@@ -25,7 +25,8 @@ export function defineConfig<F extends Record<string, BoundSpec>>(
   const defaults: Record<string, number> = {}
   for (const [name, spec] of Object.entries(fields)) {
     schemaFields[name] = Schema.optionalWith(
-      Schema.Int.pipe(Schema.between(spec.min, spec.max)).annotations({ description: spec.description }),
+      // The description stays out of the schema so parse errors read "Expected a number between ...".
+      Schema.Int.pipe(Schema.between(spec.min, spec.max)),
       { default: () => spec.default }
     )
     defaults[name] = spec.default

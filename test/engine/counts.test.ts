@@ -2,18 +2,9 @@
  * Count semantics on tiny models whose numbers are derived by hand (or reported by TLC 2.20 for
  * DESIGN.md's worked example), with 1 and 2 workers.
  */
-import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import type { ExploreOptions, ExploreResult } from "../../model/engine/explorer.js"
-import { WorkerThreads } from "../../model/engine/parallel.js"
-import { runSearch } from "../../model/engine/run.js"
-import { buildModel, type ModelRef } from "../../model/protocols/index.js"
-
-export async function check(ref: ModelRef, options: Partial<ExploreOptions> = {}): Promise<ExploreResult> {
-  const model = buildModel(ref)
-  const full: ExploreOptions = { workers: 1, symmetry: ref.symmetry, deadlock: false, ...options }
-  return Effect.runPromise(runSearch(ref, model, full).pipe(Effect.provide(WorkerThreads.layer)))
-}
+import type { ModelRef } from "../../model/protocols/index.js"
+import { check } from "../support/check.js"
 
 const counter = (variant = "base"): ModelRef => ({ protocol: "counter", variant, config: { limit: 3 }, symmetry: false })
 const mutex = (variant = "base", symmetry = false): ModelRef => ({ protocol: "mutex", variant, config: { processes: 2 }, symmetry })

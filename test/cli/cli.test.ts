@@ -1,0 +1,97 @@
+/** The replcheck command as a user runs it (the compiled bin, in a child process). */
+import { spawnSync } from "node:child_process"
+import { mkdtempSync, readFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { describe, expect, it } from "vitest"
+
+const bin = join(import.meta.dirname, "../../bin/replcheck.js")
+const run = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+describe("bad usage exits 2 with one line and no stack trace", () => {
+  it.each([
+    [["frobnicate"], /unknown command "frobnicate"/],
+    [["check"], /check needs a protocol/],
+    [["check", "nosuch"], /unknown protocol "nosuch"/],
+    [["check", "raftmongo", "--servers", "0"], /--servers: Expected a number between 1 and 7, actual 0/],
+    [["check", "raftmongo", "--max-term", "99"], /--max-term: Expected a number between 1 and 15, actual 99/],
+    [["check", "raftmongo", "--max-log-len", "two"], /--max-log-len: expected an integer, got "two"/],
+    [["check", "raftmongo", "--servers"], /--servers needs a value/],
+    [["check", "raftmongo", "--workers", "0"], /--workers: expected an integer between 1 and 64, got 0/],
+    [["check", "raftmongo", "--bogus"], /unknown flag --bogus for raftmongo/],
+    [["check", "raftmongo", "--variant", "nope"], /unknown variant "nope" of raftmongo/],
+    [["check", "raftmongo", "--invariant", "Nope"], /unknown invariant Nope/],
+    [["check", "counter", "--symmetry"], /counter declares no symmetry/]
+  ])("%j", (args, message) => {
+    const r = run(...args)
+    expect(r.code).toBe(2)
+    expect(r.stdout).toBe("")
+    expect(r.stderr).toMatch(message)
+    expect(r.stderr.trim().split("\n")).toHaveLength(1)
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+  })
+})
+
+describe("check", () => {
+  it("prints one JSON object with the documented fields and exits 0 when nothing is violated", () => {
+    const r = run("check", "mutex", "--json")
+    expect(r.code).toBe(0)
+    const report = JSON.parse(r.stdout)
+    expect(report).toMatchObject({
+      protocol: "mutex",
+      variant: "base",
+      config: { processes: 2 },
+      generated: 15,
+      distinct: 8,
+      depth: 4,
+      workers: 1,
+      symmetry: false,
+      violation: null,
+      coverage: { Request: 6, Enter: 4, Exit: 4 },
+      complete: true
+    })
+    expect(typeof report.seconds).toBe("number")
+    expect(report.collisionProbability).toBeCloseTo((8 * 7) / 2 ** 64, 30)
+  })
+
+  it("writes the counterexample as ITF and text and exits 1 on a violation", () => {
+    const out = mkdtempSync(join(tmpdir(), "replcheck-"))
+    const r = run("check", "raftmongo", "--variant", "elect-without-majority", "--workers", "2", "--json", "--out", out)
+    expect(r.code).toBe(1)
+    const report = JSON.parse(r.stdout)
+    expect(report.violation).toMatchObject({ invariant: "NoTwoPrimariesInSameTerm", length: 3 })
+    const itf = JSON.parse(readFileSync(report.violation.traceFile, "utf8"))
+    expect(itf.vars).toEqual(["committedEntries", "currentTerm", "state", "commitPoint", "log"])
+    expect(itf.states).toHaveLength(3)
+    expect(itf.states[1]["#meta"]).toMatchObject({ index: 1, action: "BecomePrimaryByMagic" })
+    const text = readFileSync(report.violation.textFile, "utf8")
+    expect(text).toMatch(/State 2: BecomePrimaryByMagic\(i = \d, ayeVoters = \{[\d, ]+\}\)/)
+    expect(text).toMatch(/Violated: NoTwoPrimariesInSameTerm/)
+  })
+
+  it("says when a cap stopped the search", () => {
+    const r = run("check", "raftmongo", "--max-depth", "3")
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/NO VIOLATION FOUND, INCOMPLETE: stopped at --max-depth 3 with [\d,]+ states left unexplored/)
+  })
+
+  it("flags actions that never fired", () => {
+    const r = run("check", "raftmongo", "--servers", "1", "--max-term", "1", "--max-log-len", "1", "--max-client-write-size", "1")
+    expect(r.stdout).toMatch(/warning: actions that never fired: .*AppendOplog/)
+  })
+})
+
+describe("list", () => {
+  it("lists protocols with bounds, defaults, invariants and variants", () => {
+    const r = run("list")
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/--max-client-write-size N {2}default 2, 1\.\.5/)
+    expect(r.stdout).toMatch(/NeverRollbackBeforeCommitPoint/)
+    expect(r.stdout).toMatch(/commit-by-counting/)
+    const json = JSON.parse(run("list", "--json").stdout)
+    expect(json.map((p: { name: string }) => p.name)).toEqual(["raftmongo", "counter", "mutex"])
+  })
+})
