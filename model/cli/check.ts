@@ -3,6 +3,7 @@ import { join } from "node:path"
 import { Effect } from "effect"
 import { selectInvariants, type ExploreOptions, type Progress } from "../engine/explorer.js"
 import { runSearch } from "../engine/run.js"
+import { workerScript } from "../protocols/index.js"
 import { renderTrace, toItfTrace } from "../trace/counterexample.js"
 import type { CheckCommand } from "./args.js"
 import { UsageError } from "./args.js"
@@ -65,15 +66,16 @@ export const runCheck = (cmd: CheckCommand, onProgress?: (p: Progress) => void) 
       maxStates: cmd.maxStates,
       onProgress
     }
-    const result = yield* runSearch(ref, model, options)
+    const result = yield* runSearch(workerScript, ref, model, options)
     let violation: CheckReport["violation"] = null
     if (result.violation) {
       const v = result.violation
       const ctx = { protocol: ref.protocol, variant: ref.variant, config: ref.config, invariant: v.invariant, kind: v.kind }
       const base = join(cmd.out, `${ref.protocol}-${ref.variant}-${v.invariant}`)
       const files = yield* Files
-      yield* files.writeAtomic(`${base}.itf.json`, JSON.stringify(toItfTrace(model, v.trace, ctx), null, 2) + "\n")
-      yield* files.writeAtomic(`${base}.txt`, renderTrace(model, v.trace, ctx))
+      const schema = cmd.protocol.stateSchema
+      yield* files.writeAtomic(`${base}.itf.json`, JSON.stringify(toItfTrace(model, schema, v.trace, ctx), null, 2) + "\n")
+      yield* files.writeAtomic(`${base}.txt`, renderTrace(model, schema, v.trace, ctx))
       violation = { invariant: v.invariant, kind: v.kind, length: v.trace.length, traceFile: `${base}.itf.json`, textFile: `${base}.txt` }
     }
     const coverage = Object.fromEntries(result.coverage.map((c) => [c.action, c.count]))

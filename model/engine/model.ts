@@ -45,12 +45,12 @@ export interface StepInvariant {
   holds(before: Uint8Array, after: Uint8Array): boolean
 }
 
-/** Converts between packed states and their readable form (the form written to ITF). */
+/**
+ * Converts between packed states and their readable form (the value `Protocol.stateSchema`
+ * writes to ITF). Plain code, so worker threads can build models without loading Effect.
+ */
 export interface StateCodec<S> {
-  /** Decodes/encodes the readable state from/to the JSON of one ITF state. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the ITF JSON shape is checked by the schema itself
-  readonly schema: Schema.Schema<S, any>
-  /** Node ids of the variables that are functions of a node, for traces grouped by node. */
+  /** The variables that are functions of a node id, for traces grouped by node. */
   readonly nodeVariables: readonly string[]
   decode(bytes: Uint8Array): S
   /** Writes `state` into `into` (widthBytes long, zeroed first by the caller). */
@@ -89,6 +89,9 @@ export interface Protocol<C extends Record<string, number> = any> {
   readonly name: string
   readonly summary: string
   readonly config: ConfigSpec<C>
+  /** The readable state (what `StateCodec.decode` returns) to and from the JSON of one ITF state. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the ITF JSON shape is the schema's to check
+  readonly stateSchema: Schema.Schema<any, any>
   /** The base model first ("base"), then every named variant. */
   readonly variants: readonly VariantInfo[]
   /** Whether `--symmetry` is available (the model provides `canonicalize`). */
@@ -97,3 +100,11 @@ export interface Protocol<C extends Record<string, number> = any> {
 }
 
 export const BASE_VARIANT = "base"
+
+/** What a worker thread needs to build the same model as the coordinator. */
+export interface ModelRef {
+  readonly protocol: string
+  readonly variant: string
+  readonly config: Record<string, number>
+  readonly symmetry: boolean
+}

@@ -3,15 +3,13 @@
  * coordinator hands each worker the states the others generated for it (phase 2), and the workers
  * close the level. Shared memory carries the states; messages carry only array references.
  */
-import { existsSync } from "node:fs"
-import { fileURLToPath } from "node:url"
 import { Worker } from "node:worker_threads"
 import { Context, Data, Effect, Layer } from "effect"
-import type { ModelRef } from "../protocols/index.js"
 import type { ExploreOptions, RoundDriver } from "./explorer.js"
+import type { ModelRef } from "./model.js"
 import type { RecordSet } from "./path.js"
 import type { ShardStats, ViolationRecord } from "./shard.js"
-import type { BoxView, Request, SeenView } from "./worker-main.js"
+import type { BoxView, Request, SeenView } from "./shard-worker.js"
 
 export class WorkerFailed extends Data.TaggedError("WorkerFailed")<{ readonly message: string }> {}
 
@@ -69,16 +67,6 @@ function startWorker(script: string, data: unknown): WorkerHandle {
   }
 }
 
-/** The compiled worker script; from sources (tests, tsx) it is the copy built into dist/. */
-export function workerScript(): string {
-  const here = fileURLToPath(import.meta.url)
-  const script = here.endsWith(".ts")
-    ? fileURLToPath(new URL("../../dist/model/engine/worker-main.js", import.meta.url))
-    : fileURLToPath(new URL("./worker-main.js", import.meta.url))
-  if (!existsSync(script)) throw new Error(`worker script ${script} is missing: run npm run build`)
-  return script
-}
-
 interface Summary {
   readonly stats: ShardStats
   readonly seen: SeenView
@@ -129,7 +117,7 @@ export function parallelDriver(workers: readonly WorkerHandle[], progress: Float
 }
 
 /** Spawns N workers for a model and returns their driver; the workers live as long as the scope. */
-export const spawnParallelDriver = (ref: ModelRef, options: ExploreOptions) =>
+export const spawnParallelDriver = (workerScript: () => string, ref: ModelRef, options: ExploreOptions) =>
   Effect.gen(function* () {
     const threads = yield* WorkerThreads
     const script = yield* Effect.try({ try: workerScript, catch: (e) => new WorkerFailed({ message: (e as Error).message }) })

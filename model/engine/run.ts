@@ -1,13 +1,14 @@
 /** Runs one search as an Effect: picks the one-thread or the worker-pool driver and closes it. */
 import { Data, Effect } from "effect"
-import type { ModelRef } from "../protocols/index.js"
 import { explore, localDriver, type ExploreOptions, type ExploreResult, type RoundDriver } from "./explorer.js"
-import type { Model } from "./model.js"
+import type { Model, ModelRef } from "./model.js"
 import { spawnParallelDriver, WorkerThreads } from "./parallel.js"
 
 export class SearchFailed extends Data.TaggedError("SearchFailed")<{ readonly message: string }> {}
 
+/** `workerScript` locates the compiled worker entry of the registry `ref` names (used when workers > 1). */
 export const runSearch = (
+  workerScript: () => string,
   ref: ModelRef,
   model: Model,
   options: ExploreOptions
@@ -17,7 +18,7 @@ export const runSearch = (
       const driver: RoundDriver =
         options.workers <= 1
           ? localDriver(model, options)
-          : yield* spawnParallelDriver(ref, options).pipe(Effect.mapError((e) => new SearchFailed({ message: e.message })))
+          : yield* spawnParallelDriver(workerScript, ref, options).pipe(Effect.mapError((e) => new SearchFailed({ message: e.message })))
       return yield* Effect.tryPromise({
         try: () => explore(model, options, driver).finally(() => driver.close()),
         catch: (e) => new SearchFailed({ message: e instanceof Error ? e.message : String(e) })

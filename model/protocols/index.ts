@@ -1,8 +1,11 @@
-/** Every protocol replcheck knows, by name. Worker threads build their models from here. */
-import type { Model, Protocol } from "../engine/model.js"
-import { counter } from "./examples/counter.js"
-import { mutex } from "./examples/mutex.js"
+/** Every protocol replcheck knows, by name. */
+import { existsSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import type { Protocol } from "../engine/model.js"
+import { counter, mutex } from "./examples/index.js"
 import { raftMongo } from "./raftmongo/index.js"
+
+export { buildModel } from "./models.js"
 
 export const protocols: readonly Protocol[] = [raftMongo, counter, mutex]
 
@@ -10,16 +13,10 @@ export function findProtocol(name: string): Protocol | undefined {
   return protocols.find((p) => p.name === name)
 }
 
-/** What a thread needs to build the same model as another thread. */
-export interface ModelRef {
-  readonly protocol: string
-  readonly variant: string
-  readonly config: Record<string, number>
-  readonly symmetry: boolean
-}
-
-export function buildModel(ref: ModelRef): Model {
-  const protocol = findProtocol(ref.protocol)
-  if (!protocol) throw new RangeError(`unknown protocol ${ref.protocol}`)
-  return protocol.build(ref.config, ref.variant, { symmetry: ref.symmetry })
+/** The compiled worker entry (worker threads cannot load .ts; from sources it is the dist/ copy). */
+export function workerScript(): string {
+  const fromSources = fileURLToPath(import.meta.url).endsWith(".ts")
+  const script = fileURLToPath(new URL(fromSources ? "../../dist/model/protocols/worker.js" : "./worker.js", import.meta.url))
+  if (!existsSync(script)) throw new Error(`worker script ${script} is missing: run npm run build`)
+  return script
 }

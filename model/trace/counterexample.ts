@@ -17,13 +17,16 @@ export interface TraceContext {
 }
 
 /** The readable (ITF JSON) form of every state of a trace. */
-export function itfStates(model: Model, steps: readonly TraceStep[]): ItfState[] {
-  const encode = Schema.encodeSync(model.codec.schema)
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any protocol's state schema
+type StateSchema = Schema.Schema<any, any>
+
+export function itfStates(model: Model, schema: StateSchema, steps: readonly TraceStep[]): ItfState[] {
+  const encode = Schema.encodeSync(schema)
   return steps.map((s) => encode(model.codec.decode(s.state)) as ItfState)
 }
 
-export function toItfTrace(model: Model, steps: readonly TraceStep[], ctx: TraceContext): ItfTrace {
-  const states = itfStates(model, steps)
+export function toItfTrace(model: Model, schema: StateSchema, steps: readonly TraceStep[], ctx: TraceContext): ItfTrace {
+  const states = itfStates(model, schema, steps)
   return {
     "#meta": {
       format: "ITF",
@@ -64,8 +67,8 @@ function nodeEntries(v: ItfValue): MapEntries {
 }
 
 /** The text rendering of a trace. */
-export function renderTrace(model: Model, steps: readonly TraceStep[], ctx: TraceContext): string {
-  const states = itfStates(model, steps)
+export function renderTrace(model: Model, schema: StateSchema, steps: readonly TraceStep[], ctx: TraceContext): string {
+  const states = itfStates(model, schema, steps)
   const nodeVars = new Set(model.codec.nodeVariables)
   const lines: string[] = []
   const bounds = Object.entries(ctx.config).map(([k, v]) => `${k}=${v}`).join(" ")

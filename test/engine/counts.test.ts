@@ -3,7 +3,7 @@
  * DESIGN.md's worked example), with 1 and 2 workers.
  */
 import { describe, expect, it } from "vitest"
-import type { ModelRef } from "../../model/protocols/index.js"
+import type { ModelRef } from "../../model/engine/model.js"
 import { check } from "../support/check.js"
 
 const counter = (variant = "base"): ModelRef => ({ protocol: "counter", variant, config: { limit: 3 }, symmetry: false })

@@ -4,33 +4,26 @@
  * `no-lock` (Enter ignores the lock) breaks MutualExclusion; `exit-keeps-lock` (Exit leaves the
  * lock held) breaks the step invariant ExitReleasesLock and deadlocks.
  */
-import { Schema } from "effect"
-import { defineConfig } from "../../engine/config.js"
-import { BASE_VARIANT, type Model, type Protocol } from "../../engine/model.js"
-import { ItfNodeMap } from "../../trace/itf.js"
+import { BASE_VARIANT, type Model, type Successors } from "../../engine/model.js"
 
 const IDLE = 0
 const WAITING = 1
 const CRITICAL = 2
-const PC = ["idle", "waiting", "critical"] as const
+export const PC = ["idle", "waiting", "critical"] as const
 
-const config = defineConfig({
-  processes: { default: 2, min: 1, max: 6, description: "number of processes" }
-})
+export interface MutexState {
+  readonly pc: ReadonlyArray<(typeof PC)[number]>
+  readonly lock: boolean
+}
 
-const State = Schema.Struct({
-  pc: ItfNodeMap(Schema.Literal(...PC)),
-  lock: Schema.Boolean
-})
-
-const VARIANTS = [
+export const mutexVariants = [
   { name: BASE_VARIANT, summary: "Enter needs the lock; Exit releases it" },
   { name: "no-lock", summary: "Enter ignores the lock" },
   { name: "exit-keeps-lock", summary: "Exit leaves the lock held" }
 ]
 
-function build(cfg: { processes: number }, variant: string): Model<typeof State.Type> {
-  if (!VARIANTS.some((v) => v.name === variant)) throw new RangeError(`mutex has no variant ${variant}`)
+export function buildMutex(cfg: { processes: number }, variant: string): Model<MutexState> {
+  if (!mutexVariants.some((v) => v.name === variant)) throw new RangeError(`mutex has no variant ${variant}`)
   const n = cfg.processes
   const lock = n
   const ignoreLock = variant === "no-lock"
@@ -38,7 +31,7 @@ function build(cfg: { processes: number }, variant: string): Model<typeof State.
   const step = (name: string, from: number, to: number, guard: (s: Uint8Array) => boolean, lockAfter: number | null) => ({
     name,
     params: ["i"],
-    expand(s: Uint8Array, out: import("../../engine/model.js").Successors) {
+    expand(s: Uint8Array, out: Successors) {
       for (let i = 0; i < n; i++) {
         if (s[i] !== from || !guard(s)) continue
         const t = out.next()
@@ -86,7 +79,6 @@ function build(cfg: { processes: number }, variant: string): Model<typeof State.
       dst.subarray(0, n).sort()
     },
     codec: {
-      schema: State,
       nodeVariables: ["pc"],
       decode: (s) => ({ pc: Array.from(s.subarray(0, n), (v) => PC[v]!), lock: s[lock] !== 0 }),
       encode: (state, into) => {
@@ -96,13 +88,4 @@ function build(cfg: { processes: number }, variant: string): Model<typeof State.
       }
     }
   }
-}
-
-export const mutex: Protocol<{ processes: number }> = {
-  name: "mutex",
-  summary: "a lock-based mutual exclusion of N processes (a small example with hand-derived counts)",
-  config,
-  variants: VARIANTS,
-  symmetric: true,
-  build: (cfg, variant) => build(cfg, variant)
 }

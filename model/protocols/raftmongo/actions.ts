@@ -6,7 +6,7 @@
  * The guards a design change is likely to touch are `Rules`, so a variant is a one-line diff.
  */
 import type { ActionFamily, Successors } from "../../engine/model.js"
-import { FOLLOWER, idsOf, LEADER, type RaftLayout } from "./state.js"
+import { FOLLOWER, idsOf, LEADER, type RaftLayout } from "./layout.js"
 
 /** Guards that variants may replace. */
 export interface Rules {

@@ -1,14 +1,9 @@
-/**
- * raftmongo: a port of MongoDB's RaftMongo abstraction (src/mongo/db/repl/tla_plus/RaftMongo/
- * RaftMongo.tla in the mongodb/mongo repository, CC BY 3.0; see spec/raftmongo/README.md),
- * with MCRaftMongo's state constraint. Semantics follow the TLA+ exactly, including its quirks
- * (a candidate outside `ayeVoters` still takes the new term but keeps its role).
- */
+/** The raftmongo protocol: bounds, readable state and variants around the model in model.ts. */
 import { defineConfig } from "../../engine/config.js"
-import { BASE_VARIANT, type Model, type Protocol } from "../../engine/model.js"
-import { baseRules, raftMongoActions } from "./actions.js"
-import { raftMongoInvariants } from "./invariants.js"
-import { RaftLayout, RaftMongoState, type RaftMongoConfig } from "./state.js"
+import { BASE_VARIANT, type Protocol } from "../../engine/model.js"
+import type { RaftMongoConfig } from "./layout.js"
+import { buildRaftMongo } from "./model.js"
+import { RaftMongoState } from "./state.js"
 import { raftMongoVariants } from "./variants.js"
 
 export const raftMongoConfig = defineConfig({
@@ -18,43 +13,11 @@ export const raftMongoConfig = defineConfig({
   maxClientWriteSize: { default: 2, min: 1, max: 5, description: "ClientWrite appends 1..MaxClientWriteSize entries" }
 })
 
-export function buildRaftMongo(config: RaftMongoConfig, variant: string): Model<RaftMongoState> {
-  const L = new RaftLayout(config)
-  let rules = baseRules
-  if (variant !== BASE_VARIANT) {
-    const v = raftMongoVariants.find((x) => x.name === variant)
-    if (!v) throw new RangeError(`raftmongo has no variant ${variant}`)
-    rules = v.apply(rules)
-  }
-  return {
-    protocol: "raftmongo",
-    variant,
-    widthBytes: L.widthBytes,
-    families: raftMongoActions(L, rules),
-    stateInvariants: raftMongoInvariants(L),
-    stepInvariants: [],
-    // Init: every term 0, every server Follower, commit points [0, 0], empty logs, nothing committed.
-    initialStates: () => [new Uint8Array(L.widthBytes)],
-    constraint: (s) => {
-      for (let i = 0; i < L.n; i++) {
-        if (L.term(s, i) > config.maxTerm || L.len(s, i) > config.maxLogLen) return false
-      }
-      return true
-    },
-    canonicalize: (src, dst) => L.canonicalize(src, dst),
-    codec: {
-      schema: RaftMongoState,
-      nodeVariables: ["currentTerm", "state", "commitPoint", "log"],
-      decode: (s) => L.decode(s),
-      encode: (state, into) => L.encode(state, into)
-    }
-  }
-}
-
 export const raftMongo: Protocol<RaftMongoConfig> = {
   name: "raftmongo",
   summary: "MongoDB's RaftMongo: terms, elections, oplog replication and rollback, commit-point learning",
   config: raftMongoConfig as Protocol<RaftMongoConfig>["config"],
+  stateSchema: RaftMongoState,
   variants: [{ name: BASE_VARIANT, summary: "RaftMongo.tla as published" }, ...raftMongoVariants],
   symmetric: true,
   build: (config, variant) => buildRaftMongo(config, variant)

@@ -1,6 +1,6 @@
 /** The safety properties of RaftMongo.tla, as predicates of packed states. */
 import type { StateInvariant } from "../../engine/model.js"
-import type { RaftLayout } from "./state.js"
+import type { RaftLayout } from "./layout.js"
 
 export function raftMongoInvariants(L: RaftLayout): StateInvariant[] {
   const n = L.n

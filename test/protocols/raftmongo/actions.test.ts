@@ -1,8 +1,8 @@
 /** RaftMongo's actions and invariants on hand-built states, read against RaftMongo.tla. */
 import { describe, expect, it } from "vitest"
 import { successorsOf } from "../../../model/engine/path.js"
-import { buildRaftMongo } from "../../../model/protocols/raftmongo/index.js"
-import type { RaftMongoState } from "../../../model/protocols/raftmongo/state.js"
+import { buildRaftMongo } from "../../../model/protocols/raftmongo/model.js"
+import { RaftMongoState } from "../../../model/protocols/raftmongo/state.js"
 
 const config = { servers: 3, maxTerm: 3, maxLogLen: 3, maxClientWriteSize: 2 }
 const model = buildRaftMongo(config, "base")

@@ -3,8 +3,8 @@ import { fc, test } from "@fast-check/vitest"
 import { Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { fingerprintOf, successorsOf } from "../../../model/engine/path.js"
-import { buildRaftMongo } from "../../../model/protocols/raftmongo/index.js"
-import type { RaftMongoState } from "../../../model/protocols/raftmongo/state.js"
+import { buildRaftMongo } from "../../../model/protocols/raftmongo/model.js"
+import { RaftMongoState } from "../../../model/protocols/raftmongo/state.js"
 import { check } from "../../support/check.js"
 
 const bounds = { servers: 3, maxTerm: 3, maxLogLen: 3, maxClientWriteSize: 2 }
@@ -45,8 +45,8 @@ describe("raftmongo state codec", () => {
   })
 
   test.prop([arbState(3)])("ITF round trip through JSON text", (s) => {
-    const json = JSON.parse(JSON.stringify(Schema.encodeSync(model.codec.schema)(s)))
-    expect(Schema.decodeUnknownSync(model.codec.schema)(json)).toEqual(s)
+    const json = JSON.parse(JSON.stringify(Schema.encodeSync(RaftMongoState)(s)))
+    expect(Schema.decodeUnknownSync(RaftMongoState)(json)).toEqual(s)
   })
 
   test.prop([arbState(3, true)])("successors keep unused bytes zero (re-encoding a successor is byte-identical)", (s) => {

@@ -1,10 +1,11 @@
 /**
- * Entry point of a search worker thread (compiled to dist/; worker threads cannot load .ts).
- * It owns one shard and answers the coordinator's round messages; see parallel.ts.
+ * The body of a search worker thread: it owns one shard and answers the coordinator's round
+ * messages (see parallel.ts). A registry's worker entry (model/protocols/worker.ts) calls
+ * `serveShard` with its model builder; worker threads run the compiled JS in dist/.
  */
 import { parentPort, workerData } from "node:worker_threads"
-import { buildModel, type ModelRef } from "../protocols/index.js"
 import { shardOptions, type ExploreOptions } from "./explorer.js"
+import type { Model, ModelRef } from "./model.js"
 import { FingerprintSet } from "./seen-set.js"
 import { Shard } from "./shard.js"
 import { StateStore } from "./state-store.js"
@@ -33,6 +34,7 @@ export type Request =
   | { readonly type: "absorb"; readonly inboxes: readonly BoxView[] }
   | { readonly type: "records" }
 
+export function serveShard(buildModel: (ref: ModelRef) => Model): void {
 const port = parentPort!
 const init = workerData as Init
 const model = buildModel(init.ref)
@@ -83,3 +85,4 @@ port.on("message", (req: Request) => {
     port.postMessage({ error: e instanceof Error ? e.message : String(e) })
   }
 })
+}
