@@ -196,8 +196,7 @@ export class Shard implements Successors {
     } else {
       if (this.foreignSeen[owner]!.has(hi, lo)) return
       const box = this.outboxes[owner]!
-      const p = box.push(hi, lo, this.parentHi, this.parentLo, this.ordinal)
-      box.setState(p, this.scratchWords)
+      box.setState(box.push(hi, lo, this.parentHi, this.parentLo, this.ordinal), this.scratchWords)
     }
   }
 
@@ -205,10 +204,9 @@ export class Shard implements Successors {
   private addToLevel(hi: number, lo: number, pHi: number, pLo: number, ordinal: number, words: Int32Array, offset: number): void {
     const next = this.nextLevel
     const at = this.levelIndex.find(hi, lo)
-    const w = this.widthWords
     if (at < 0) {
       const p = next.push(hi, lo, pHi, pLo, ordinal)
-      next.words.set(words.subarray(offset, offset + w), p * w)
+      next.setState(p, words, offset)
       this.levelIndex.insert(hi, lo, p)
       return
     }
@@ -219,7 +217,7 @@ export class Shard implements Successors {
       m[b + 2] = pHi
       m[b + 3] = pLo
       m[b + 4] = ordinal
-      next.words.set(words.subarray(offset, offset + w), at * w)
+      next.setState(at, words, offset)
     }
   }
 
@@ -283,7 +281,7 @@ export class Shard implements Successors {
     const next = this.nextLevel
     const inv = this.options.stateInvariants
     const w = this.widthWords
-    const bytes = this.scratchBytes
+    const scratch = this.scratchWords
     for (let p = 0; p < next.count; p++) {
       const b = p * META
       const hi = next.meta[b]!
@@ -291,9 +289,9 @@ export class Shard implements Successors {
       this.seen.add(hi, lo)
       this.appendRecord(next.meta, b)
       if (inv.length > 0) {
-        bytes.set(next.bytes.subarray(p * w * 4, (p + 1) * w * 4))
+        for (let i = 0; i < w; i++) scratch[i] = next.words[p * w + i]!
         for (let k = 0; k < inv.length; k++) {
-          if (!inv[k]!.holds(bytes)) this.report("state", k, inv[k]!.name, hi, lo, -1)
+          if (!inv[k]!.holds(this.scratchBytes)) this.report("state", k, inv[k]!.name, hi, lo, -1)
         }
       }
     }
@@ -312,7 +310,8 @@ export class Shard implements Successors {
       bigger.set(this.records)
       this.records = bigger
     }
-    this.records.set(meta.subarray(b, b + META), this.recordCount * META)
+    const r = this.recordCount * META
+    for (let i = 0; i < META; i++) this.records[r + i] = meta[b + i]!
     this.recordCount++
   }
 

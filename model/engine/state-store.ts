@@ -55,9 +55,13 @@ export class StateStore {
     return p
   }
 
-  /** Copies `src` (widthWords words) into the state at position p. */
-  setState(p: number, src: Int32Array): void {
-    this.words.set(src.subarray(0, this.widthWords), p * this.widthWords)
+  /** Copies the state at `src[from ..]` (widthWords words) into position p. */
+  setState(p: number, src: Int32Array, from = 0): void {
+    // A loop, not set(subarray()): states are a few words and this runs per new state.
+    const w = this.widthWords
+    const words = this.words
+    const to = p * w
+    for (let i = 0; i < w; i++) words[to + i] = src[from + i]!
   }
 
   clear(): void {
