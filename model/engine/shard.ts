@@ -108,7 +108,7 @@ export class Shard implements Successors {
   ) {
     const shared = options.count > 1
     this.widthWords = model.widthBytes >> 2
-    this.seen = new FingerprintSet(1 << 12, shared)
+    this.seen = new FingerprintSet(1 << 16, shared)
     this.frontier = new StateStore(this.widthWords, 1024, shared)
     this.nextLevel = new StateStore(this.widthWords, 1024, shared)
     this.levelIndex = new LevelIndex(1024)
@@ -188,7 +188,7 @@ export class Shard implements Successors {
     const hi = fpHi
     const lo = fpLo
     const n = this.options.count
-    const owner = n === 1 ? 0 : (lo >>> 0) % n
+    const owner = n === 1 ? 0 : ((lo >>> 16) * n) >>> 16
     if (owner === this.options.index || !fromFrontier) {
       if (owner !== this.options.index) return
       if (this.seen.has(hi, lo)) return
