@@ -1,11 +1,12 @@
 /**
  * Breadth-first exhaustive search, level by level, on one thread or on N worker threads.
  * Trade-off: a level barrier costs a little parallelism but makes every count, representative
- * and counterexample independent of the worker count (see shard.ts).
+ * and counterexample independent of the worker count (see bfs.ts and level-worker.ts).
  */
 import type { Model } from "./model.js"
 import { reconstructTrace, ReplayDivergence, type RecordSet, type TraceStep } from "./path.js"
-import { compareViolations, Shard, type ShardOptions, type ShardStats, type ViolationRecord } from "./shard.js"
+import { SequentialBfs } from "./bfs.js"
+import { compareViolations, type RoundStats, type SearchOptions, type ViolationRecord } from "./search-types.js"
 
 export interface ExploreOptions {
   readonly workers: number
@@ -50,8 +51,8 @@ export interface ExploreResult {
 
 /** What a driver (one thread or a pool of workers) does each round. */
 export interface RoundDriver {
-  seed(): Promise<ShardStats[]>
-  round(successorLength: number): Promise<ShardStats[]>
+  seed(): Promise<RoundStats[]>
+  round(successorLength: number): Promise<RoundStats[]>
   violations(): Promise<ViolationRecord[]>
   records(): Promise<RecordSet[]>
   close(): Promise<void>
@@ -74,7 +75,7 @@ export function selectInvariants(model: Model, names: readonly string[] | undefi
   }
 }
 
-export function shardOptions(model: Model, options: ExploreOptions, index: number): ShardOptions {
+export function searchOptions(model: Model, options: ExploreOptions, index: number): SearchOptions {
   return {
     index,
     count: options.workers,
@@ -86,28 +87,28 @@ export function shardOptions(model: Model, options: ExploreOptions, index: numbe
 
 /** Runs the whole search on the calling thread. */
 export function localDriver(model: Model, options: ExploreOptions): RoundDriver {
-  const shard = new Shard(model, shardOptions(model, { ...options, workers: 1 }, 0))
+  const search = new SequentialBfs(model, searchOptions(model, { ...options, workers: 1 }, 0))
   return {
-    live: () => shard.live(),
+    live: () => search.live(),
     attachTicker: (fn) => {
-      shard.tick = fn
+      search.tick = fn
     },
     seed: async () => {
-      shard.seedInitialStates()
-      return [shard.stats()]
+      search.seedInitialStates()
+      return [search.stats()]
     },
     round: async (successorLength) => {
-      shard.expandFrontier([shard.seen], successorLength)
-      shard.finishLevel()
-      return [shard.stats()]
+      search.expandFrontier(successorLength)
+      search.finishLevel()
+      return [search.stats()]
     },
-    violations: async () => (shard.violation ? [shard.violation] : []),
-    records: async () => [{ records: shard.records, levelEnds: shard.levelEnds }],
+    violations: async () => (search.violation ? [search.violation] : []),
+    records: async () => [{ records: search.records, levelEnds: search.levelEnds }],
     close: async () => {}
   }
 }
 
-function sum(stats: ShardStats[], pick: (s: ShardStats) => number): number {
+function sum(stats: RoundStats[], pick: (s: RoundStats) => number): number {
   return stats.reduce((a, s) => a + pick(s), 0)
 }
 

@@ -30,7 +30,8 @@ function fmix32(h: number): number {
 
 /**
  * Fingerprints `words[offset .. offset + count)`; read the result from `fpHi` / `fpLo`.
- * The pair (0, 0) is reserved as the empty slot of the seen set, so it is never returned.
+ * The high word is never 0: seen sets mark empty slots with it, and the parallel search claims
+ * slots by compare-and-swap on it.
  */
 export function fingerprintWords(words: Int32Array, offset: number, count: number): void {
   let h1 = 0x2545f491 ^ count
@@ -50,7 +51,7 @@ export function fingerprintWords(words: Int32Array, offset: number, count: numbe
   }
   h1 = fmix32(h1 ^ Math.imul(h2, P3))
   h2 = fmix32(h2 ^ Math.imul(h1, C2))
-  if (h1 === 0 && h2 === 0) h2 = 1
+  if (h1 === 0) h1 = 0x5bd1e995
   fpHi = h1
   fpLo = h2
 }

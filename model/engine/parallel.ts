@@ -6,10 +6,13 @@
 import { Worker } from "node:worker_threads"
 import { Context, Data, Effect, Layer } from "effect"
 import type { ExploreOptions, RoundDriver } from "./explorer.js"
-import type { ModelRef } from "./model.js"
+import { CTL, mapLimitOf, type SharedTables } from "./level-worker.js"
+import type { Model, ModelRef } from "./model.js"
 import type { RecordSet } from "./path.js"
-import type { ShardStats, ViolationRecord } from "./shard.js"
-import type { BoxView, Request, SeenView } from "./shard-worker.js"
+import type { Reply, Request } from "./search-worker.js"
+import { allocInt32, slotOf } from "./seen-set.js"
+import type { RoundStats } from "./search-types.js"
+import { META } from "./state-store.js"
 
 export class WorkerFailed extends Data.TaggedError("WorkerFailed")<{ readonly message: string }> {}
 
@@ -67,47 +70,163 @@ function startWorker(script: string, data: unknown): WorkerHandle {
   }
 }
 
-interface Summary {
-  readonly stats: ShardStats
-  readonly seen: SeenView
-  readonly violation: ViolationRecord | null
+/** Allocates a zeroed shared Int32Array. */
+const shared = (length: number) => allocInt32(length, true)
+
+/**
+ * The coordinator of a parallel search: it owns the shared tables (growing them between phases,
+ * when no worker touches them) and runs each round as an expand phase, repeated after every
+ * growth pause, then a finish phase over disjoint ranges of the new level.
+ */
+/** Initial table sizes; tests make them tiny to drive every growth path. */
+export interface Tuning {
+  /** Entries of the first level tables. */
+  readonly initialCapacity: number
+  /** The fan-out assumed per state before a larger one is seen. */
+  readonly fanoutFloor: number
 }
 
-/** A round driver over N workers already spawned with `workerData(ref, options, k, progress)`. */
-export function parallelDriver(workers: readonly WorkerHandle[], progress: Float64Array): RoundDriver {
-  let summaries: Summary[] = []
+export function parallelDriver(
+  workers: readonly WorkerHandle[],
+  progress: Float64Array,
+  model: Model,
+  tuning: Tuning = { initialCapacity: 4096, fanoutFloor: 64 }
+): RoundDriver {
+  const W = workers.length
+  const width = model.widthBytes >> 2
+  const ctl = shared(CTL.size)
+  let seen = shared(2 * 2 * tuning.initialCapacity)
+  let seenSize = 0
+  let previousCount = 1
+  let frontier = { meta: shared(0), words: shared(0), count: 0 }
+  const initial = tuning.initialCapacity
+  let next = { meta: shared(initial * META), words: shared(initial * width), locks: shared(initial) }
+  let map = shared(3 * initial)
+  let replies: Reply[] = []
+  let maxFanout = 0
   let timer: NodeJS.Timeout | undefined
-  const all = <A>(msg: Request | ((k: number) => Request)) =>
-    Promise.all(workers.map((w, k) => w.request<A>(typeof msg === "function" ? msg(k) : msg)))
+
+  const tables = (): SharedTables => ({
+    ctl,
+    seen,
+    frontierMeta: frontier.meta,
+    frontierWords: frontier.words,
+    frontierCount: frontier.count,
+    nextMeta: next.meta,
+    nextWords: next.words,
+    nextLocks: next.locks,
+    map,
+    fanoutFloor: tuning.fanoutFloor
+  })
+  const all = (msg: (k: number) => Request) => Promise.all(workers.map((w, k) => w.request<Reply>(msg(k))))
+
+  /** Room for `need` more next-level states: grows the level map and the next-level store. */
+  const reserve = (need: number) => {
+    const count = Atomics.load(ctl, CTL.nextCount)
+    const want = count + need
+    let mapCap = map.length / 3
+    while (mapLimitOf(mapCap) - 4 * W < want) mapCap *= 2
+    if (mapCap !== map.length / 3) {
+      const bigger = shared(3 * mapCap)
+      for (let s = 0; s < map.length / 3; s++) {
+        const pos = map[3 * s + 2]!
+        if (pos === 0) continue
+        const hi = map[3 * s]!
+        let t = slotOf(hi, mapCap)
+        while (bigger[3 * t + 2] !== 0) if (++t === mapCap) t = 0
+        bigger[3 * t] = hi
+        bigger[3 * t + 1] = map[3 * s + 1]!
+        bigger[3 * t + 2] = pos
+      }
+      map = bigger
+    }
+    let nextCap = next.locks.length
+    while (nextCap - 4 * W < want) nextCap *= 2
+    if (nextCap !== next.locks.length) {
+      const meta = shared(nextCap * META)
+      meta.set(next.meta.subarray(0, count * META))
+      const words = shared(nextCap * width)
+      words.set(next.words.subarray(0, count * width))
+      next = { meta, words, locks: shared(nextCap) }
+    }
+  }
+  const slack = () => 16 * W * Math.max(tuning.fanoutFloor, maxFanout)
+
+  /** Runs an expanding phase (seed or round), growing tables whenever a worker pauses. */
+  const expandPhase = async (first: (k: number) => Request) => {
+    reserve(slack())
+    replies = await all(first)
+    for (;;) {
+      maxFanout = Math.max(maxFanout, ...replies.map((r) => r.maxFanout))
+      if (replies.every((r) => r.status === "done")) break
+      reserve(Math.max(slack(), Atomics.load(ctl, CTL.nextCount)))
+      Atomics.store(ctl, CTL.pause, 0)
+      replies = await all(() => ({ type: "resume", tables: tables() }))
+    }
+  }
+
+  /** Closes the level: the new states join the seen set and become the frontier. */
+  const finishPhase = async () => {
+    const count = Atomics.load(ctl, CTL.nextCount)
+    let seenCap = seen.length >> 1
+    while ((seenSize + count) > seenCap * 0.75) seenCap = Math.ceil(seenCap * 1.45)
+    if (seenCap !== seen.length >> 1) {
+      const old = seen
+      const slots = old.length >> 1
+      seen = shared(2 * seenCap)
+      const per = Math.ceil(slots / W)
+      await all((k) => ({ type: "rehash", tables: tables(), old, from: Math.min(slots, k * per), to: Math.min(slots, (k + 1) * per) }))
+    }
+    const per = Math.ceil(count / W)
+    replies = await all((k) => ({ type: "finish", tables: tables(), from: Math.min(count, k * per), to: Math.min(count, (k + 1) * per) }))
+    seenSize += count
+    // The new level becomes the frontier. The next level's tables are sized for the growth seen
+    // in this level, with a margin, so that few rounds pause to grow them.
+    const expected = Math.ceil(count * Math.min(4, Math.max(1, count / Math.max(1, previousCount))) * 1.3)
+    previousCount = count
+    const old = frontier
+    frontier = { meta: next.meta, words: next.words, count }
+    const cap = Math.max(initial, expected)
+    next =
+      old.meta.length >= cap * META
+        ? { meta: old.meta, words: old.words, locks: shared(old.meta.length / META) }
+        : { meta: shared(cap * META), words: shared(cap * width), locks: shared(cap) }
+    map = shared(3 * Math.max(initial, 2 ** Math.ceil(Math.log2(expected / 0.85 + 1))))
+    ctl[CTL.cursor] = 0
+    ctl[CTL.nextCount] = 0
+  }
+
+  const stats = (): RoundStats[] =>
+    replies.map((r, k) => ({
+      generated: r.generated,
+      distinct: k === 0 ? seenSize : 0,
+      frontier: k === 0 ? frontier.count : 0,
+      coverage: r.coverage,
+      seenBytes: k === 0 ? seen.byteLength : 0
+    }))
+
   return {
     seed: async () => {
-      summaries = await all<Summary>({ type: "seed" })
-      return summaries.map((s) => s.stats)
+      reserve(model.initialStates().length + slack())
+      await expandPhase(() => ({ type: "seed", tables: tables() }))
+      await finishPhase()
+      return stats()
     },
     round: async (successorLength) => {
-      const seen = summaries.map((s) => s.seen)
-      const out = await all<{ boxes: BoxView[] }>({ type: "expand", seen, successorLength })
-      summaries = await all<Summary>((k) => ({
-        type: "absorb",
-        inboxes: out.filter((_, from) => from !== k).map((o) => o.boxes[k]!)
-      }))
-      return summaries.map((s) => s.stats)
+      await expandPhase(() => ({ type: "expand", tables: tables(), successorLength }))
+      await finishPhase()
+      return stats()
     },
-    violations: async () => summaries.flatMap((s) => (s.violation ? [s.violation] : [])),
-    records: () => all<RecordSet>({ type: "records" }),
+    violations: async () => replies.flatMap((r) => (r.violation ? [r.violation] : [])),
+    records: () => Promise.all(workers.map((w) => w.request<RecordSet>({ type: "records" }))),
     close: async () => {
       if (timer) clearInterval(timer)
     },
     live: () => {
       let generated = 0
-      let distinct = 0
-      let queue = 0
-      for (let k = 0; k < workers.length; k++) {
-        generated += progress[3 * k]!
-        distinct += progress[3 * k + 1]!
-        queue += progress[3 * k + 2]!
-      }
-      return [generated, distinct, queue]
+      for (let k = 0; k < W; k++) generated += progress[k]!
+      const nextCount = Atomics.load(ctl, CTL.nextCount)
+      return [generated, seenSize + nextCount, Math.max(0, frontier.count - Atomics.load(ctl, CTL.cursor)) + nextCount]
     },
     attachTicker: (fn) => {
       timer = setInterval(fn, 1000)
@@ -117,15 +236,15 @@ export function parallelDriver(workers: readonly WorkerHandle[], progress: Float
 }
 
 /** Spawns N workers for a model and returns their driver; the workers live as long as the scope. */
-export const spawnParallelDriver = (workerScript: () => string, ref: ModelRef, options: ExploreOptions) =>
+export const spawnParallelDriver = (workerScript: () => string, ref: ModelRef, model: Model, options: ExploreOptions) =>
   Effect.gen(function* () {
     const threads = yield* WorkerThreads
     const script = yield* Effect.try({ try: workerScript, catch: (e) => new WorkerFailed({ message: (e as Error).message }) })
-    const progress = new Float64Array(new SharedArrayBuffer(8 * 3 * options.workers))
+    const progress = new Float64Array(new SharedArrayBuffer(8 * options.workers))
     const plain = { ...options, onProgress: undefined }
     const workers: WorkerHandle[] = []
     for (let index = 0; index < options.workers; index++) {
       workers.push(yield* threads.spawn(script, { ref, options: plain, index, progress }))
     }
-    return parallelDriver(workers, progress)
+    return parallelDriver(workers, progress, model)
   })

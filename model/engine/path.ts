@@ -7,7 +7,7 @@
  */
 import { compareFingerprints, fingerprintHex, fingerprintWords, fpHi, fpLo } from "./fingerprint.js"
 import type { Model, Successors } from "./model.js"
-import type { ViolationRecord } from "./shard.js"
+import type { ViolationRecord } from "./search-types.js"
 import { META } from "./state-store.js"
 
 /** One state of a trace and the action instance that produced it (absent for the first). */
@@ -16,7 +16,7 @@ export interface TraceStep {
   readonly action?: { readonly name: string; readonly args: Record<string, unknown> }
 }
 
-/** The edge records of one shard, by level. */
+/** The edge records of one searching thread, by level. */
 export interface RecordSet {
   readonly records: Int32Array
   readonly levelEnds: readonly number[]
@@ -110,7 +110,7 @@ function findRecord(sets: readonly RecordSet[], level: number, hi: number, lo: n
   return null
 }
 
-/** Rebuilds the counterexample of `violation` from the shards' edge records and replays it. */
+/** Rebuilds the counterexample of `violation` from the threads' edge records and replays it. */
 export function reconstructTrace(
   model: Model,
   sets: readonly RecordSet[],

@@ -18,7 +18,7 @@ export const runSearch = (
       const driver: RoundDriver =
         options.workers <= 1
           ? localDriver(model, options)
-          : yield* spawnParallelDriver(workerScript, ref, options).pipe(Effect.mapError((e) => new SearchFailed({ message: e.message })))
+          : yield* spawnParallelDriver(workerScript, ref, model, options).pipe(Effect.mapError((e) => new SearchFailed({ message: e.message })))
       return yield* Effect.tryPromise({
         try: () => explore(model, options, driver).finally(() => driver.close()),
         catch: (e) => new SearchFailed({ message: e instanceof Error ? e.message : String(e) })

@@ -11,7 +11,8 @@ const MAX_LOAD = 0.75
 const GROWTH = 1.45
 const TWO_32 = 4294967296
 
-function slotOf(hi: number, capacity: number): number {
+/** The home slot of a fingerprint whose high word is `hi`, in a table of `capacity` slots. */
+export function slotOf(hi: number, capacity: number): number {
   return Math.floor(((hi >>> 0) / TWO_32) * capacity)
 }
 
@@ -23,23 +24,19 @@ export function allocInt32(length: number, shared: boolean): Int32Array {
   return shared ? new Int32Array(new SharedArrayBuffer(length * 4)) : new Int32Array(length)
 }
 
-/** The set of fingerprints of every distinct state explored so far (two int32 words a slot). */
+/**
+ * The set of fingerprints of every distinct state explored so far (two int32 words a slot; the
+ * high word of a fingerprint is never 0, so 0 marks an empty slot). The parallel search keeps
+ * the same layout in shared memory (level-worker.ts).
+ */
 export class FingerprintSet {
   table: Int32Array
   capacity: number
-  size: number
-  private readonly shared: boolean
+  size = 0
 
-  constructor(initialCapacity = 1 << 12, shared = false, table?: Int32Array, size = 0) {
-    this.shared = shared
-    this.capacity = table ? table.length >> 1 : Math.max(16, initialCapacity)
-    this.table = table ?? allocInt32(this.capacity * 2, shared)
-    this.size = size
-  }
-
-  /** A read-only view of another thread's set; valid until that thread grows it. */
-  static view(table: Int32Array, size: number): FingerprintSet {
-    return new FingerprintSet(0, true, table, size)
+  constructor(initialCapacity = 1 << 12) {
+    this.capacity = Math.max(16, initialCapacity)
+    this.table = new Int32Array(this.capacity * 2)
   }
 
   has(hi: number, lo: number): boolean {
@@ -48,9 +45,8 @@ export class FingerprintSet {
     let s = slotOf(hi, cap)
     for (;;) {
       const h = t[2 * s]!
-      const l = t[2 * s + 1]!
-      if (h === hi && l === lo) return true
-      if (h === 0 && l === 0) return false
+      if (h === 0) return false
+      if (h === hi && t[2 * s + 1] === lo) return true
       if (++s === cap) s = 0
     }
   }
@@ -63,9 +59,8 @@ export class FingerprintSet {
     let s = slotOf(hi, cap)
     for (;;) {
       const h = t[2 * s]!
-      const l = t[2 * s + 1]!
-      if (h === hi && l === lo) return false
-      if (h === 0 && l === 0) {
+      if (h === hi && t[2 * s + 1] === lo) return false
+      if (h === 0) {
         t[2 * s] = hi
         t[2 * s + 1] = lo
         this.size++
@@ -84,15 +79,14 @@ export class FingerprintSet {
     const old = this.table
     const oldCap = this.capacity
     const cap = Math.ceil(oldCap * GROWTH)
-    const t = allocInt32(cap * 2, this.shared)
+    const t = allocInt32(cap * 2, false)
     for (let i = 0; i < oldCap; i++) {
       const hi = old[2 * i]!
-      const lo = old[2 * i + 1]!
-      if (hi === 0 && lo === 0) continue
+      if (hi === 0) continue
       let s = slotOf(hi, cap)
-      while (t[2 * s] !== 0 || t[2 * s + 1] !== 0) if (++s === cap) s = 0
+      while (t[2 * s] !== 0) if (++s === cap) s = 0
       t[2 * s] = hi
-      t[2 * s + 1] = lo
+      t[2 * s + 1] = old[2 * i + 1]!
     }
     this.table = t
     this.capacity = cap

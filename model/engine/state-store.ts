@@ -1,12 +1,10 @@
-import { allocInt32 } from "./seen-set.js"
-
 /** Words of metadata per stored state: fingerprint (2), parent fingerprint (2), ordinal (1). */
 export const META = 5
 
 /**
  * A growable array of packed states with their fingerprint and the canonical edge that reached
- * them (parent fingerprint and the successor's ordinal in the parent's expansion). Used for the
- * frontier, for the next level and as the outbox between workers, so it can live in shared memory.
+ * them (parent fingerprint and the successor's ordinal in the parent's expansion): the frontier
+ * and the next level of the sequential search.
  */
 export class StateStore {
   meta: Int32Array
@@ -17,28 +15,12 @@ export class StateStore {
 
   constructor(
     readonly widthWords: number,
-    initialCapacity = 1024,
-    private readonly shared = false
+    initialCapacity = 1024
   ) {
     this.capacity = Math.max(16, initialCapacity)
-    this.meta = allocInt32(this.capacity * META, shared)
-    this.words = allocInt32(this.capacity * widthWords, shared)
+    this.meta = new Int32Array(this.capacity * META)
+    this.words = new Int32Array(this.capacity * widthWords)
     this.bytes = new Uint8Array(this.words.buffer, this.words.byteOffset, this.words.byteLength)
-  }
-
-  /** Wraps arrays received from another thread. */
-  static attach(widthWords: number, meta: Int32Array, words: Int32Array, count: number): StateStore {
-    const s = Object.create(StateStore.prototype) as StateStore
-    Object.assign(s, {
-      widthWords,
-      shared: true,
-      meta,
-      words,
-      bytes: new Uint8Array(words.buffer, words.byteOffset, words.byteLength),
-      count,
-      capacity: meta.length / META
-    })
-    return s
   }
 
   /** Appends a record and returns its position; the caller then writes the state's words. */
@@ -70,9 +52,9 @@ export class StateStore {
 
   private grow(): void {
     const cap = this.capacity * 2
-    const meta = allocInt32(cap * META, this.shared)
+    const meta = new Int32Array(cap * META)
     meta.set(this.meta.subarray(0, this.count * META))
-    const words = allocInt32(cap * this.widthWords, this.shared)
+    const words = new Int32Array(cap * this.widthWords)
     words.set(this.words.subarray(0, this.count * this.widthWords))
     this.meta = meta
     this.words = words

@@ -1,5 +1,5 @@
 /** Entry point of a search worker thread for the protocols of this registry. */
-import { serveShard } from "../engine/shard-worker.js"
+import { serveSearch } from "../engine/search-worker.js"
 import { buildModel } from "./models.js"
 
-serveShard(buildModel)
+serveSearch(buildModel)

@@ -18,8 +18,8 @@ describe("fingerprints", () => {
     }
   )
 
-  it("never returns the empty-slot pair (0, 0)", () => {
-    for (let k = 0; k < 10_000; k++) expect(fp([k, k >> 3])).not.toEqual([0, 0])
+  it("never has a zero high word (the empty-slot marker)", () => {
+    for (let k = 0; k < 100_000; k++) expect(fp([k, k >> 3])[0]).not.toBe(0)
   })
 
   it("has no collision among 2,000,000 nearby small states (the kind a model produces)", () => {

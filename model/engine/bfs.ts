@@ -1,75 +1,26 @@
 /**
- * One partition of a level-synchronous breadth-first search: the unit a worker thread runs
- * (with one worker, the whole search runs in a single shard on the calling thread).
+ * Breadth-first search on one thread, level by level. Trade-off: the simplest and, per state,
+ * the fastest strategy; `parallel.ts` spreads the same rounds over worker threads.
  *
- * Each distinct state is owned by the shard `fpLo mod N`. A round expands the owned frontier:
- * successors owned here go straight into the next level, the others are filtered against their
- * owner's seen set (read-only during the round) and sent to it through an outbox. A state reached
- * from several parents keeps the smallest (parent fingerprint, ordinal) edge, and violations are
- * ranked by a key of the same kind, so counts, representatives and counterexamples do not depend
- * on the number of workers or on thread timing.
+ * A state reached from several parents in one level keeps the smallest (parent fingerprint,
+ * ordinal) edge, and violations are ranked by a key of the same kind, so the representative of
+ * each state and the counterexample are the ones the parallel search finds too.
  *
- * `emit` below runs once per generated successor; it allocates nothing and calls no Effect.
+ * `emit` runs once per generated successor; it allocates nothing and calls no Effect.
  */
 import { compareFingerprints, fingerprintWords, fpHi, fpLo } from "./fingerprint.js"
-import type { Model, StateInvariant, StepInvariant, Successors } from "./model.js"
-import { FingerprintSet, LevelIndex, allocInt32 } from "./seen-set.js"
+import type { Model, Successors } from "./model.js"
+import { lesserViolation, type RoundStats, type SearchOptions, type ViolationKind, type ViolationRecord } from "./search-types.js"
+import { FingerprintSet, LevelIndex } from "./seen-set.js"
 import { META, StateStore } from "./state-store.js"
 
-/** Why a state or step is a counterexample. */
-export type ViolationKind = "state" | "step" | "deadlock"
-
-/** A candidate counterexample, identified by edges rather than by stored states. */
-export interface ViolationRecord {
-  readonly kind: ViolationKind
-  readonly invariant: string
-  /** States in the counterexample (the shortest for this level). */
-  readonly length: number
-  /** Rank of the invariant in the checked list (deadlock last). */
-  readonly rank: number
-  /** Fingerprint of the state at the end of the trace's prefix that is stored (the parent, or the state itself). */
-  readonly anchorHi: number
-  readonly anchorLo: number
-  /** Ordinal of the last step from the anchor, or -1 when the anchor is the violating state. */
-  readonly ordinal: number
-}
-
-/** Orders violations: shorter first, then invariant rank, then the edge. */
-export function compareViolations(a: ViolationRecord, b: ViolationRecord): number {
-  return (
-    a.length - b.length ||
-    a.rank - b.rank ||
-    compareFingerprints(a.anchorHi, a.anchorLo, b.anchorHi, b.anchorLo) ||
-    a.ordinal - b.ordinal
-  )
-}
-
-export interface ShardOptions {
-  readonly index: number
-  readonly count: number
-  readonly symmetry: boolean
-  readonly deadlock: boolean
-  readonly stateInvariants: readonly StateInvariant[]
-  readonly stepInvariants: readonly StepInvariant[]
-}
-
-/** Counters a shard reports after each round. */
-export interface ShardStats {
-  generated: number
-  distinct: number
-  frontier: number
-  coverage: number[]
-  seenBytes: number
-}
-
-export class Shard implements Successors {
+export class SequentialBfs implements Successors {
   readonly seen: FingerprintSet
-  /** States of the level being expanded, owned by this shard. */
+  /** States of the level being expanded. */
   frontier: StateStore
   /** States of the level being built. */
   nextLevel: StateStore
   private levelIndex: LevelIndex
-  readonly outboxes: StateStore[]
   /** Per distinct state: fingerprint, parent fingerprint, ordinal (META words each), by level. */
   records: Int32Array
   recordCount = 0
@@ -92,7 +43,6 @@ export class Shard implements Successors {
   private readonly canonBytes: Uint8Array
   private readonly canonWords: Int32Array
   private readonly canonicalize: ((src: Uint8Array, dst: Uint8Array) => void) | undefined
-  private foreignSeen: FingerprintSet[] = []
 
   // The edge being expanded.
   private family = 0
@@ -104,16 +54,14 @@ export class Shard implements Successors {
 
   constructor(
     readonly model: Model,
-    readonly options: ShardOptions
+    readonly options: SearchOptions
   ) {
-    const shared = options.count > 1
     this.widthWords = model.widthBytes >> 2
-    this.seen = new FingerprintSet(1 << 16, shared)
-    this.frontier = new StateStore(this.widthWords, 1024, shared)
-    this.nextLevel = new StateStore(this.widthWords, 1024, shared)
+    this.seen = new FingerprintSet(1 << 12)
+    this.frontier = new StateStore(this.widthWords, 1024)
+    this.nextLevel = new StateStore(this.widthWords, 1024)
     this.levelIndex = new LevelIndex(1024)
-    this.outboxes = Array.from({ length: options.count }, () => new StateStore(this.widthWords, 1024, shared))
-    this.records = allocInt32(1024 * META, shared)
+    this.records = new Int32Array(1024 * META)
     this.coverage = new Float64Array(model.families.length)
     const buf = () => new Int32Array(this.widthWords)
     this.srcWords = buf()
@@ -128,7 +76,7 @@ export class Shard implements Successors {
     this.canonicalize = options.symmetry ? model.canonicalize : undefined
   }
 
-  /** Level 1: the initial states this shard owns (every shard enumerates them; shard 0 counts them). */
+  /** Level 1: the initial states. */
   seedInitialStates(): void {
     const inits = this.model.initialStates()
     this.successorLength = 1
@@ -138,9 +86,9 @@ export class Shard implements Successors {
       const init = inits[k]!
       this.scratchBytes.fill(0)
       this.scratchBytes.set(init)
-      if (this.options.index === 0) this.generated++
+      this.generated++
       this.ordinal = k
-      this.accept(false)
+      this.accept()
     }
     this.finishLevel()
   }
@@ -163,12 +111,12 @@ export class Shard implements Successors {
         this.report("step", k + this.options.stateInvariants.length, steps[k]!.name, this.parentHi, this.parentLo, this.ordinal)
       }
     }
-    this.accept(true)
+    this.accept()
     this.ordinal++
   }
 
-  /** Routes the scratch state: checked if out of the constraint, else deduplicated and kept. */
-  private accept(fromFrontier: boolean): void {
+  /** The scratch state: checked if out of the constraint, else deduplicated and kept. */
+  private accept(): void {
     const model = this.model
     if (!model.constraint(this.scratchBytes)) {
       const inv = this.options.stateInvariants
@@ -187,26 +135,20 @@ export class Shard implements Successors {
     fingerprintWords(words, 0, this.widthWords)
     const hi = fpHi
     const lo = fpLo
-    const n = this.options.count
-    const owner = n === 1 ? 0 : ((lo >>> 16) * n) >>> 16
-    if (owner === this.options.index || !fromFrontier) {
-      if (owner !== this.options.index) return
-      if (this.seen.has(hi, lo)) return
-      this.addToLevel(hi, lo, this.parentHi, this.parentLo, this.ordinal, this.scratchWords, 0)
-    } else {
-      if (this.foreignSeen[owner]!.has(hi, lo)) return
-      const box = this.outboxes[owner]!
-      box.setState(box.push(hi, lo, this.parentHi, this.parentLo, this.ordinal), this.scratchWords)
-    }
+    if (this.seen.has(hi, lo)) return
+    this.addToLevel(hi, lo, this.parentHi, this.parentLo, this.ordinal, this.scratchWords)
   }
 
-  /** Adds a state of the next level, or lowers the edge of one already there. */
-  private addToLevel(hi: number, lo: number, pHi: number, pLo: number, ordinal: number, words: Int32Array, offset: number): void {
+  /**
+   * Adds a state to the level being built or, when it is already there, keeps the smaller of the
+   * two edges (parent fingerprint, then ordinal), so the result does not depend on arrival order.
+   */
+  private addToLevel(hi: number, lo: number, pHi: number, pLo: number, ordinal: number, words: Int32Array): void {
     const next = this.nextLevel
     const at = this.levelIndex.find(hi, lo)
     if (at < 0) {
       const p = next.push(hi, lo, pHi, pLo, ordinal)
-      next.setState(p, words, offset)
+      next.setState(p, words)
       this.levelIndex.insert(hi, lo, p)
       return
     }
@@ -217,7 +159,7 @@ export class Shard implements Successors {
       m[b + 2] = pHi
       m[b + 3] = pLo
       m[b + 4] = ordinal
-      next.setState(at, words, offset)
+      next.setState(at, words)
     }
   }
 
@@ -231,14 +173,12 @@ export class Shard implements Successors {
       anchorLo,
       ordinal
     }
-    if (this.violation === null || compareViolations(candidate, this.violation) < 0) this.violation = candidate
+    this.violation = lesserViolation(this.violation, candidate)
   }
 
-  /** Round, phase 1: expands every frontier state. `foreignSeen[k]` views shard k's seen set. */
-  expandFrontier(foreignSeen: FingerprintSet[], successorLength: number): void {
-    this.foreignSeen = foreignSeen
+  /** Round, phase 1: expands every frontier state into the next level. */
+  expandFrontier(successorLength: number): void {
     this.successorLength = successorLength
-    for (const box of this.outboxes) box.clear()
     const frontier = this.frontier
     const w = this.widthWords
     const families = this.model.families
@@ -263,20 +203,7 @@ export class Shard implements Successors {
     this.expanded = frontier.count
   }
 
-  /** Round, phase 2: takes the states another shard generated for this one. */
-  absorb(inbox: StateStore): void {
-    const m = inbox.meta
-    const w = this.widthWords
-    for (let p = 0; p < inbox.count; p++) {
-      const b = p * META
-      const hi = m[b]!
-      const lo = m[b + 1]!
-      if (this.seen.has(hi, lo)) continue
-      this.addToLevel(hi, lo, m[b + 2]!, m[b + 3]!, m[b + 4]!, inbox.words, p * w)
-    }
-  }
-
-  /** Round, phase 3: checks the new states, records them and makes them the frontier. */
+  /** Round, phase 2: checks the new states, records them and makes them the frontier. */
   finishLevel(): void {
     const next = this.nextLevel
     const inv = this.options.stateInvariants
@@ -306,7 +233,7 @@ export class Shard implements Successors {
 
   private appendRecord(meta: Int32Array, b: number): void {
     if ((this.recordCount + 1) * META > this.records.length) {
-      const bigger = allocInt32(this.records.length * 2, this.options.count > 1)
+      const bigger = new Int32Array(this.records.length * 2)
       bigger.set(this.records)
       this.records = bigger
     }
@@ -320,7 +247,7 @@ export class Shard implements Successors {
     return [this.generated, this.seen.size + this.nextLevel.count, this.frontier.count - this.expanded + this.nextLevel.count]
   }
 
-  stats(): ShardStats {
+  stats(): RoundStats {
     return {
       generated: this.generated,
       distinct: this.seen.size,

@@ -1,0 +1,415 @@
+/**
+ * Parallel breadth-first search over shared memory: the part each worker thread runs.
+ *
+ * One round expands one BFS level. Workers take chunks of the shared frontier from an atomic
+ * cursor and expand them; every successor is looked up in the shared seen set (read-only during
+ * the round) and, if new, in the shared level map, a lock-free open-addressing table that admits
+ * each state of the next level once. A state reached from several parents keeps the smallest
+ * (parent fingerprint, ordinal) edge, updated under a per-entry spin lock, so what the level
+ * holds never depends on thread timing. A second phase adds the new states to the seen set (by
+ * compare-and-swap), checks them and records their edges.
+ *
+ * Tables cannot grow while other threads use them, so a worker that finds one nearly full stops
+ * at a state boundary and asks the coordinator to grow it; a state whose expansion hit a full
+ * table is expanded again after growth, which is safe because adding an edge is idempotent.
+ *
+ * `emit` runs once per generated successor: no allocation, no Effect, plain reads of the seen set.
+ */
+import { compareFingerprints, fingerprintWords, fpHi, fpLo } from "./fingerprint.js"
+import type { Model, Successors } from "./model.js"
+import { allocInt32, slotOf } from "./seen-set.js"
+import { lesserViolation, type SearchOptions, type ViolationKind, type ViolationRecord } from "./search-types.js"
+import { META } from "./state-store.js"
+
+/** Indexes into the control array. */
+export const CTL = {
+  /** Next frontier position to hand out. */
+  cursor: 0,
+  /** States in the next level (also entries in the level map). */
+  nextCount: 1,
+  /** Non-zero when a worker asked the coordinator to grow a table. */
+  pause: 2,
+  /** Largest number of successors of one state seen so far. */
+  maxFanout: 3,
+  size: 4
+} as const
+
+/** Words per level-map slot: fingerprint (2) and position + 1 in the next level (0 empty, -1 being written). */
+const MAP = 3
+const CHUNK = 256
+
+/** The shared arrays of a parallel search; the coordinator replaces them when they grow. */
+export interface SharedTables {
+  readonly ctl: Int32Array
+  readonly seen: Int32Array
+  readonly frontierMeta: Int32Array
+  readonly frontierWords: Int32Array
+  readonly frontierCount: number
+  readonly nextMeta: Int32Array
+  readonly nextWords: Int32Array
+  /** Per next-level entry, a version word guarding its edge (odd while being written). */
+  readonly nextLocks: Int32Array
+  readonly map: Int32Array
+  /** The fan-out a worker assumes before it has seen a larger one (room it keeps per state). */
+  readonly fanoutFloor: number
+}
+
+/** States a level map of `slots` slots may hold before it must grow. */
+export function mapLimitOf(slots: number): number {
+  return Math.floor(slots * 0.85)
+}
+
+class TableFull extends Error {}
+
+export class LevelWorker implements Successors {
+  private t!: SharedTables
+  private mapCap = 0
+  private seenCap = 0
+  private hardLimit = 0
+  private softLimit = 0
+
+  generated = 0
+  /** States whose expansion found a table full and was redone after growth (for tests). */
+  aborts = 0
+  readonly coverage: Float64Array
+  /** The ordinal at which each family began, for the state being expanded. */
+  private readonly familyStart: Int32Array
+  violation: ViolationRecord | null = null
+  /** Per distinct state this worker closed: fingerprint, parent fingerprint, ordinal. */
+  records: Int32Array
+  recordCount = 0
+  readonly levelEnds: number[] = []
+
+  /** Called every few thousand expanded states, for progress on long levels. */
+  tick: (() => void) | undefined = undefined
+  private chunkPos = 0
+  private chunkEnd = 0
+  private readonly widthWords: number
+  private readonly srcBytes: Uint8Array
+  private readonly srcWords: Int32Array
+  private readonly scratchBytes: Uint8Array
+  private readonly scratchWords: Int32Array
+  private readonly canonBytes: Uint8Array
+  private readonly canonWords: Int32Array
+  private readonly canonicalize: ((src: Uint8Array, dst: Uint8Array) => void) | undefined
+  private family = 0
+  private ordinal = 0
+  private parentHi = 0
+  private parentLo = 0
+  private successorLength = 1
+  private maxFanout = 0
+
+  constructor(
+    readonly model: Model,
+    readonly options: SearchOptions
+  ) {
+    this.widthWords = model.widthBytes >> 2
+    this.coverage = new Float64Array(model.families.length)
+    this.familyStart = new Int32Array(model.families.length)
+    this.records = allocInt32(1024 * META, true)
+    const buf = () => new Int32Array(this.widthWords)
+    this.srcWords = buf()
+    this.srcBytes = new Uint8Array(this.srcWords.buffer)
+    this.scratchWords = buf()
+    this.scratchBytes = new Uint8Array(this.scratchWords.buffer)
+    this.canonWords = buf()
+    this.canonBytes = new Uint8Array(this.canonWords.buffer)
+    this.canonicalize = options.symmetry ? model.canonicalize : undefined
+  }
+
+  attach(tables: SharedTables): void {
+    this.t = tables
+    this.mapCap = tables.map.length / MAP
+    this.seenCap = tables.seen.length >> 1
+    const nextCap = tables.nextMeta.length / META
+    this.hardLimit = Math.min(mapLimitOf(this.mapCap), nextCap) - 4 * this.options.count
+    this.softLimit = this.hardLimit - 4 * this.options.count * Math.max(tables.fanoutFloor, this.maxFanout)
+  }
+
+  /** Level 1: worker 0 adds the initial states (few; not worth sharing). */
+  seed(): "done" | "paused" {
+    if (this.options.index !== 0) return "done"
+    const inits = this.model.initialStates()
+    this.successorLength = 1
+    this.parentHi = 0
+    this.parentLo = 0
+    this.generated = 0
+    for (let k = 0; k < inits.length; k++) {
+      this.scratchBytes.fill(0)
+      this.scratchBytes.set(inits[k]!)
+      this.generated++
+      this.ordinal = k
+      this.accept()
+    }
+    return "done"
+  }
+
+  /** Starts a round. */
+  beginRound(successorLength: number): void {
+    this.successorLength = successorLength
+    this.chunkPos = 0
+    this.chunkEnd = 0
+  }
+
+  /** Expands frontier chunks until the frontier is exhausted or a table must grow. */
+  expand(): "done" | "paused" {
+    const t = this.t
+    const ctl = t.ctl
+    const families = this.model.families
+    const w = this.widthWords
+    for (;;) {
+      if (this.chunkPos >= this.chunkEnd) {
+        const start = Atomics.add(ctl, CTL.cursor, CHUNK)
+        if (start >= t.frontierCount) return "done"
+        this.chunkPos = start
+        this.chunkEnd = Math.min(start + CHUNK, t.frontierCount)
+      }
+      // Plain reads: these only need to be seen eventually, and atomic loads of a line the other
+      // worker keeps writing cost a cache miss per state.
+      if (ctl[CTL.pause] !== 0) return "paused"
+      if (ctl[CTL.nextCount]! >= this.softLimit) {
+        Atomics.store(ctl, CTL.pause, 1)
+        return "paused"
+      }
+      const p = this.chunkPos
+      if ((p & 8191) === 0 && this.tick !== undefined) this.tick()
+      const src = this.srcWords
+      const fw = t.frontierWords
+      for (let i = 0; i < w; i++) src[i] = fw[p * w + i]!
+      this.parentHi = t.frontierMeta[p * META]!
+      this.parentLo = t.frontierMeta[p * META + 1]!
+      this.ordinal = 0
+      const familyStart = this.familyStart
+      try {
+        for (let f = 0; f < families.length; f++) {
+          this.family = f
+          familyStart[f] = this.ordinal
+          families[f]!.expand(this.srcBytes, this)
+        }
+      } catch (e) {
+        if (!(e instanceof TableFull)) throw e
+        // Undo the partial expansion's counts; its edges stay, since adding them again is
+        // harmless. The successor being emitted when the table filled was already counted (emit
+        // counts before it stores), but its ordinal was not yet taken: hence the + 1.
+        const emitted = this.ordinal + 1
+        this.generated -= emitted
+        for (let f = 0; f <= this.family; f++) {
+          this.coverage[f]! -= (f < this.family ? familyStart[f + 1]! : emitted) - familyStart[f]!
+        }
+        this.aborts++
+        Atomics.store(ctl, CTL.pause, 1)
+        return "paused"
+      }
+      if (this.ordinal > this.maxFanout) {
+        this.maxFanout = this.ordinal
+        this.softLimit = this.hardLimit - 4 * this.options.count * Math.max(this.t.fanoutFloor, this.maxFanout)
+      }
+      if (this.options.deadlock && this.ordinal === 0) {
+        this.report("deadlock", this.options.stateInvariants.length + this.options.stepInvariants.length, "Deadlock", this.parentHi, this.parentLo, -1)
+      }
+      this.chunkPos++
+    }
+  }
+
+  next(): Uint8Array {
+    const s = this.scratchWords
+    const src = this.srcWords
+    for (let i = 0; i < this.widthWords; i++) s[i] = src[i]!
+    return this.scratchBytes
+  }
+
+  emit(): void {
+    this.generated++
+    this.coverage[this.family]!++
+    const steps = this.options.stepInvariants
+    for (let k = 0; k < steps.length; k++) {
+      if (!steps[k]!.holds(this.srcBytes, this.scratchBytes)) {
+        this.report("step", k + this.options.stateInvariants.length, steps[k]!.name, this.parentHi, this.parentLo, this.ordinal)
+      }
+    }
+    this.accept()
+    this.ordinal++
+  }
+
+  private accept(): void {
+    if (!this.model.constraint(this.scratchBytes)) {
+      const inv = this.options.stateInvariants
+      for (let k = 0; k < inv.length; k++) {
+        if (!inv[k]!.holds(this.scratchBytes)) this.report("state", k, inv[k]!.name, this.parentHi, this.parentLo, this.ordinal)
+      }
+      return
+    }
+    let words = this.scratchWords
+    if (this.canonicalize !== undefined) {
+      this.canonicalize(this.scratchBytes, this.canonBytes)
+      words = this.canonWords
+    }
+    fingerprintWords(words, 0, this.widthWords)
+    const hi = fpHi
+    const lo = fpLo
+    if (this.seenHas(hi, lo)) return
+    this.addEdge(hi, lo)
+  }
+
+  private seenHas(hi: number, lo: number): boolean {
+    const t = this.t.seen
+    const cap = this.seenCap
+    let s = slotOf(hi, cap)
+    for (;;) {
+      const h = t[2 * s]!
+      if (h === 0) return false
+      if (h === hi && t[2 * s + 1] === lo) return true
+      if (++s === cap) s = 0
+    }
+  }
+
+  /** Adds the scratch state to the next level, or lowers the edge of the copy already there. */
+  private addEdge(hi: number, lo: number): void {
+    const t = this.t
+    const map = t.map
+    const cap = this.mapCap
+    let s = slotOf(hi, cap)
+    for (;;) {
+      const b = MAP * s
+      // A plain read first: a published slot never changes within a round. The writer stores
+      // lo, then hi, then (atomically) the position, so a non-zero hi means lo is there too.
+      let pos = map[b + 2]!
+      if (pos === 0) {
+        if (t.ctl[CTL.nextCount]! >= this.hardLimit) throw new TableFull()
+        if (Atomics.compareExchange(map, b + 2, 0, -1) === 0) {
+          const p = Atomics.add(t.ctl, CTL.nextCount, 1)
+          map[b + 1] = lo
+          map[b] = hi
+          this.writeEntry(p, hi, lo)
+          Atomics.store(map, b + 2, p + 1)
+          return
+        }
+        pos = Atomics.load(map, b + 2)
+      }
+      let h = map[b]!
+      while (pos === -1 || h === 0) {
+        pos = Atomics.load(map, b + 2)
+        h = Atomics.load(map, b)
+      }
+      if (h === hi && map[b + 1] === lo) {
+        this.lowerEdge(pos - 1)
+        return
+      }
+      if (++s === cap) s = 0
+    }
+  }
+
+  private writeEntry(p: number, hi: number, lo: number): void {
+    const t = this.t
+    const m = t.nextMeta
+    const b = p * META
+    m[b] = hi
+    m[b + 1] = lo
+    m[b + 2] = this.parentHi
+    m[b + 3] = this.parentLo
+    m[b + 4] = this.ordinal
+    const w = this.widthWords
+    const words = t.nextWords
+    const src = this.scratchWords
+    for (let i = 0; i < w; i++) words[p * w + i] = src[i]!
+  }
+
+  /**
+   * Keeps the smaller edge. Each entry has a version word (odd while being written): a reader
+   * that sees the same even version before and after reading the edge has a consistent copy and,
+   * most of the time, learns that its own edge is not smaller without taking the lock.
+   */
+  private lowerEdge(p: number): void {
+    const t = this.t
+    const versions = t.nextLocks
+    const m = t.nextMeta
+    const b = p * META
+    const before = Atomics.load(versions, p)
+    if ((before & 1) === 0) {
+      const order = compareFingerprints(this.parentHi, this.parentLo, m[b + 2]!, m[b + 3]!) || this.ordinal - m[b + 4]!
+      if (order >= 0 && Atomics.load(versions, p) === before) return
+    }
+    let v = Atomics.load(versions, p)
+    while ((v & 1) !== 0 || Atomics.compareExchange(versions, p, v, v + 1) !== v) v = Atomics.load(versions, p)
+    if ((compareFingerprints(this.parentHi, this.parentLo, m[b + 2]!, m[b + 3]!) || this.ordinal - m[b + 4]!) < 0) {
+      m[b + 2] = this.parentHi
+      m[b + 3] = this.parentLo
+      m[b + 4] = this.ordinal
+      const w = this.widthWords
+      const words = t.nextWords
+      const src = this.scratchWords
+      for (let i = 0; i < w; i++) words[p * w + i] = src[i]!
+    }
+    Atomics.store(versions, p, v + 2)
+  }
+
+  /** Adds a fingerprint known to be absent to the seen set (several workers at once). */
+  private seenInsert(hi: number, lo: number): void {
+    const seen = this.t.seen
+    const cap = this.seenCap
+    let s = slotOf(hi, cap)
+    while (Atomics.compareExchange(seen, 2 * s, 0, hi) !== 0) if (++s === cap) s = 0
+    seen[2 * s + 1] = lo
+  }
+
+  /** Moves slots [from, to) of the seen set's old table into the current one (growth, in parallel). */
+  rehash(old: Int32Array, from: number, to: number): void {
+    for (let s = from; s < to; s++) {
+      const hi = old[2 * s]!
+      if (hi !== 0) this.seenInsert(hi, old[2 * s + 1]!)
+    }
+  }
+
+  /** Round, phase 2: adds next-level states [from, to) to the seen set, checks and records them. */
+  finish(from: number, to: number): void {
+    const t = this.t
+    const inv = this.options.stateInvariants
+    const w = this.widthWords
+    const m = t.nextMeta
+    for (let p = from; p < to; p++) {
+      const b = p * META
+      const hi = m[b]!
+      const lo = m[b + 1]!
+      this.seenInsert(hi, lo)
+      this.appendRecord(m, b)
+      if (inv.length > 0) {
+        const words = t.nextWords
+        const scratch = this.scratchWords
+        for (let i = 0; i < w; i++) scratch[i] = words[p * w + i]!
+        for (let k = 0; k < inv.length; k++) {
+          if (!inv[k]!.holds(this.scratchBytes)) this.report("state", k, inv[k]!.name, hi, lo, -1)
+        }
+      }
+    }
+    this.levelEnds.push(this.recordCount)
+  }
+
+  private appendRecord(meta: Int32Array, b: number): void {
+    if ((this.recordCount + 1) * META > this.records.length) {
+      const bigger = allocInt32(this.records.length * 2, true)
+      bigger.set(this.records)
+      this.records = bigger
+    }
+    const r = this.recordCount * META
+    for (let i = 0; i < META; i++) this.records[r + i] = meta[b + i]!
+    this.recordCount++
+  }
+
+  private report(kind: ViolationKind, rank: number, invariant: string, anchorHi: number, anchorLo: number, ordinal: number): void {
+    const candidate: ViolationRecord = {
+      kind,
+      invariant,
+      length: kind === "deadlock" ? this.successorLength - 1 : this.successorLength,
+      rank,
+      anchorHi,
+      anchorLo,
+      ordinal
+    }
+    this.violation = lesserViolation(this.violation, candidate)
+  }
+
+  /** The largest number of successors of one state seen so far (tables keep room for it). */
+  fanout(): number {
+    return this.maxFanout
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The body of a search worker thread: one LevelWorker answering the coordinator's phase messages
+ * (see parallel.ts). A registry's worker entry (model/protocols/worker.ts) calls `serveSearch`
+ * with its model builder; worker threads run the compiled JS in dist/.
+ */
+import { parentPort, workerData } from "node:worker_threads"
+import { searchOptions, type ExploreOptions } from "./explorer.js"
+import { LevelWorker, type SharedTables } from "./level-worker.js"
+import type { Model, ModelRef } from "./model.js"
+import type { ViolationRecord } from "./search-types.js"
+
+interface Init {
+  readonly ref: ModelRef
+  readonly options: ExploreOptions
+  readonly index: number
+  /** generated count per worker, for progress lines read by the coordinator. */
+  readonly progress: Float64Array
+}
+
+export type Request =
+  | { readonly type: "seed"; readonly tables: SharedTables }
+  | { readonly type: "expand"; readonly tables: SharedTables; readonly successorLength: number }
+  | { readonly type: "resume"; readonly tables: SharedTables }
+  | { readonly type: "finish"; readonly tables: SharedTables; readonly from: number; readonly to: number }
+  | { readonly type: "rehash"; readonly tables: SharedTables; readonly old: Int32Array; readonly from: number; readonly to: number }
+  | { readonly type: "records" }
+
+/** A worker's answer to seed, expand, resume and finish. */
+export interface Reply {
+  readonly status: "done" | "paused"
+  readonly generated: number
+  readonly coverage: number[]
+  readonly maxFanout: number
+  readonly violation: ViolationRecord | null
+}
+
+export function serveSearch(buildModel: (ref: ModelRef) => Model): void {
+  const port = parentPort!
+  const init = workerData as Init
+  const model = buildModel(init.ref)
+  const worker = new LevelWorker(model, searchOptions(model, init.options, init.index))
+  worker.tick = () => {
+    init.progress[init.index] = worker.generated
+  }
+  const reply = (status: "done" | "paused"): Reply => {
+    init.progress[init.index] = worker.generated
+    return { status, generated: worker.generated, coverage: Array.from(worker.coverage), maxFanout: worker.fanout(), violation: worker.violation }
+  }
+  port.on("message", (req: Request) => {
+    try {
+      switch (req.type) {
+        case "seed":
+          worker.attach(req.tables)
+          port.postMessage(reply(worker.seed()))
+          break
+        case "expand":
+          worker.attach(req.tables)
+          worker.beginRound(req.successorLength)
+          port.postMessage(reply(worker.expand()))
+          break
+        case "resume":
+          worker.attach(req.tables)
+          port.postMessage(reply(worker.expand()))
+          break
+        case "finish":
+          worker.attach(req.tables)
+          worker.finish(req.from, req.to)
+          port.postMessage(reply("done"))
+          break
+        case "rehash":
+          worker.attach(req.tables)
+          worker.rehash(req.old, req.from, req.to)
+          port.postMessage(reply("done"))
+          break
+        case "records":
+          port.postMessage({ records: worker.records, levelEnds: worker.levelEnds })
+          break
+      }
+    } catch (e) {
+      port.postMessage({ error: e instanceof Error ? e.message : String(e) })
+    }
+  })
+}
