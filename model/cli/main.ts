@@ -40,6 +40,12 @@ function main(argv: readonly string[]): Effect.Effect<number> {
   )
 }
 
+// A reader that closes the pipe early (`replcheck ... | head`) is not an error of ours.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(process.exitCode ?? 0)
+  throw e
+})
+
 Effect.runPromise(main(process.argv.slice(2))).then(
   (code) => {
     process.exitCode = code
