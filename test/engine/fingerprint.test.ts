@@ -60,16 +60,17 @@ function popcount(x: number): number {
 }
 
 describe("FingerprintSet", () => {
-  test.prop([fc.array(fc.tuple(fc.integer(), fc.integer()), { maxLength: 3000 })])("behaves like a set of pairs", (pairs) => {
+  // Fingerprints never have a zero high word (it marks empty slots), so neither do these pairs.
+  const nonZero = fc.integer().filter((h) => h !== 0)
+  test.prop([fc.array(fc.tuple(nonZero, fc.integer()), { maxLength: 3000 })])("behaves like a set of pairs", (pairs) => {
     const set = new FingerprintSet(16)
     const ref = new Set<string>()
     for (const [h, l] of pairs) {
-      if (h === 0 && l === 0) continue
       expect(set.add(h, l)).toBe(!ref.has(`${h},${l}`))
       ref.add(`${h},${l}`)
     }
     expect(set.size).toBe(ref.size)
-    for (const [h, l] of pairs) if (h !== 0 || l !== 0) expect(set.has(h, l)).toBe(true)
+    for (const [h, l] of pairs) expect(set.has(h, l)).toBe(true)
     expect(set.has(123456789, 987654321)).toBe(ref.has("123456789,987654321"))
   })
 
