@@ -8,10 +8,14 @@
 import type { ActionFamily, Successors } from "../../engine/model.js"
 import { FOLLOWER, idsOf, LEADER, type RaftLayout } from "./layout.js"
 
-/** Guards that variants may replace. */
+/** Guards that variants (and protocols built on RaftMongo) may replace. */
 export interface Rules {
   /** BecomePrimaryByMagic: may this set of voters (bitmask) elect a primary? (IsMajority) */
   readonly electionQuorum: (L: RaftLayout, voters: number) => boolean
+  /** BecomePrimaryByMagic: may `voter` vote for `candidate`? (NotBehind and no higher term) */
+  readonly voterAccepts: (L: RaftLayout, s: Uint8Array, candidate: number, voter: number) => boolean
+  /** Extra guard on the candidate of BecomePrimaryByMagic and the recipient of AppendOplog. */
+  readonly mayChangeLog: (L: RaftLayout, s: Uint8Array, i: number) => boolean
   /** AdvanceCommitPoint: may the leader commit at this index? (LogTerm = currentTerm[leader]) */
   readonly commitEligible: (L: RaftLayout, s: Uint8Array, leader: number, index: number) => boolean
   /** LearnCommitPointWithTermCheck: the term check (LastTerm(log[i]) = commitPoint[j].term). */
@@ -20,6 +24,8 @@ export interface Rules {
 
 export const baseRules: Rules = {
   electionQuorum: (L, voters) => L.isMajority(voters),
+  voterAccepts: (L, s, candidate, voter) => L.notBehind(s, candidate, voter) && L.term(s, voter) <= L.term(s, candidate),
+  mayChangeLog: () => true,
   commitEligible: (L, s, leader, index) => L.logTerm(s, leader, index) === L.term(s, leader),
   learnTermCheck: (L, s, i, j) => L.lastTerm(s, i) === L.cpTerm(s, j)
 }
@@ -35,7 +41,7 @@ export function raftMongoActions(L: RaftLayout, rules: Rules): ActionFamily[] {
       params: ["i", "j", "lastAppended"],
       expand(s: Uint8Array, out: Successors) {
         for (let i = 0; i < n; i++) {
-          if (L.isLeader(s, i)) continue
+          if (L.isLeader(s, i) || !rules.mayChangeLog(L, s, i)) continue
           const li = L.len(s, i)
           for (let j = 0; j < n; j++) {
             if (!L.canSyncFrom(s, i, j)) continue
@@ -69,9 +75,10 @@ export function raftMongoActions(L: RaftLayout, rules: Rules): ActionFamily[] {
       params: ["i", "ayeVoters"],
       expand(s, out) {
         for (let i = 0; i < n; i++) {
+          if (!rules.mayChangeLog(L, s, i)) continue
           const ti = L.term(s, i)
           let eligible = 0
-          for (let j = 0; j < n; j++) if (L.notBehind(s, i, j) && L.term(s, j) <= ti) eligible |= 1 << j
+          for (let j = 0; j < n; j++) if (rules.voterAccepts(L, s, i, j)) eligible |= 1 << j
           for (let voters = 0; voters <= all; voters++) {
             if ((voters & ~eligible) !== 0 || !rules.electionQuorum(L, voters)) continue
             const t = out.next()

@@ -36,14 +36,23 @@ export class RaftLayout {
   readonly committedOffset: number
   readonly widthBytes: number
   readonly allServers: number
+  /** Offset of the bytes a protocol built on RaftMongo adds to each server's block. */
+  readonly extraOffset: number
+  /** Bytes of a (term, index) bitset such as committedEntries. */
+  readonly entrySetBytes: number
 
-  constructor(readonly config: RaftMongoConfig) {
+  /** `extraPerServer` bytes are appended to each server's block for protocols that extend RaftMongo. */
+  constructor(
+    readonly config: RaftMongoConfig,
+    extraPerServer = 0
+  ) {
     this.n = config.servers
     this.capacity = config.maxLogLen + config.maxClientWriteSize
-    this.stride = LOG + this.capacity
+    this.extraOffset = LOG + this.capacity
+    this.stride = this.extraOffset + extraPerServer
+    this.entrySetBytes = Math.ceil((config.maxTerm * config.maxLogLen) / 8)
     this.committedOffset = this.n * this.stride
-    const bits = config.maxTerm * config.maxLogLen
-    this.widthBytes = Math.ceil((this.committedOffset + Math.ceil(bits / 8)) / 4) * 4
+    this.widthBytes = Math.ceil((this.committedOffset + this.entrySetBytes) / 4) * 4
     this.allServers = (1 << this.n) - 1
   }
 
@@ -96,17 +105,32 @@ export class RaftLayout {
   private bit(term: number, index: number): number {
     return (term - 1) * this.config.maxLogLen + (index - 1)
   }
-  isCommitted(s: Uint8Array, term: number, index: number): boolean {
+  /** Is (term, index) in the entry bitset at `offset`? Pairs outside the bounds never are. */
+  hasEntry(s: Uint8Array, offset: number, term: number, index: number): boolean {
     if (term < 1 || term > this.config.maxTerm || index < 1 || index > this.config.maxLogLen) return false
     const k = this.bit(term, index)
-    return (s[this.committedOffset + (k >> 3)]! & (1 << (k & 7))) !== 0
+    return (s[offset + (k >> 3)]! & (1 << (k & 7))) !== 0
   }
-  addCommitted(s: Uint8Array, term: number, index: number): void {
+  addEntry(s: Uint8Array, offset: number, term: number, index: number): void {
     if (term < 1 || term > this.config.maxTerm || index < 1 || index > this.config.maxLogLen) {
-      throw new RangeError(`committed entry [term ${term}, index ${index}] is outside the packed bounds`)
+      throw new RangeError(`entry [term ${term}, index ${index}] is outside the packed bounds`)
     }
     const k = this.bit(term, index)
-    s[this.committedOffset + (k >> 3)]! |= 1 << (k & 7)
+    s[offset + (k >> 3)]! |= 1 << (k & 7)
+  }
+  /** The (term, index) pairs in the entry bitset at `offset`, by term then index. */
+  entries(s: Uint8Array, offset: number): Array<{ term: number; index: number }> {
+    const out: Array<{ term: number; index: number }> = []
+    for (let term = 1; term <= this.config.maxTerm; term++) {
+      for (let index = 1; index <= this.config.maxLogLen; index++) if (this.hasEntry(s, offset, term, index)) out.push({ term, index })
+    }
+    return out
+  }
+  isCommitted(s: Uint8Array, term: number, index: number): boolean {
+    return this.hasEntry(s, this.committedOffset, term, index)
+  }
+  addCommitted(s: Uint8Array, term: number, index: number): void {
+    this.addEntry(s, this.committedOffset, term, index)
   }
 
   // Operators of RaftMongo.tla.
@@ -159,14 +183,8 @@ export class RaftLayout {
   /** Readable form of a packed state. */
   decode(s: Uint8Array): RaftMongoState {
     const servers = Array.from({ length: this.n }, (_, i) => i)
-    const committed: Array<{ term: number; index: number }> = []
-    for (let term = 1; term <= this.config.maxTerm; term++) {
-      for (let index = 1; index <= this.config.maxLogLen; index++) {
-        if (this.isCommitted(s, term, index)) committed.push({ term, index })
-      }
-    }
     return {
-      committedEntries: committed,
+      committedEntries: this.entries(s, this.committedOffset),
       currentTerm: servers.map((i) => this.term(s, i)),
       state: servers.map((i) => (this.isLeader(s, i) ? "Leader" : "Follower")),
       commitPoint: servers.map((i) => ({ term: this.cpTerm(s, i), index: this.cpIndex(s, i) })),
