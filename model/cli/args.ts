@@ -21,8 +21,17 @@ export interface CheckCommand {
   readonly out: string
 }
 
+export interface VerdictsCommand {
+  readonly command: "verdicts"
+  readonly protocol: Protocol
+  readonly workers: number
+  readonly json: boolean
+  readonly traces: string | undefined
+}
+
 export type Command =
   | CheckCommand
+  | VerdictsCommand
   | { readonly command: "list"; readonly json: boolean }
   | { readonly command: "help" }
 
@@ -30,11 +39,15 @@ export const USAGE = `usage:
   replcheck check <protocol> [bound flags] [--variant NAME] [--invariant NAME]...
                   [--workers N] [--symmetry] [--deadlock] [--max-depth N] [--max-states N]
                   [--json] [--out DIR]
+  replcheck verdicts <protocol> [--workers N] [--json] [--traces DIR]
   replcheck list [--json]
   replcheck help
 
 Bound flags are the kebab-case names of the protocol's bounds (see replcheck list).
-Exit status: 0 no violation, 1 violation (trace written), 2 bad usage or input, 3 internal error.`
+verdicts runs the protocol's recorded runs (base model and variants) and prints a table;
+--traces DIR also writes their counterexamples there.
+Exit status: 0 no violation (verdicts: every run as recorded), 1 violation (verdicts: a run
+not as recorded), 2 bad usage or input, 3 internal error.`
 
 const fail = (message: string) => Either.left(new UsageError({ message }))
 
@@ -53,11 +66,12 @@ export function parseArgs(argv: readonly string[]): Either.Either<Command, Usage
     for (const a of rest) if (a !== "--json") return fail(`list: unknown argument ${a}`)
     return Either.right({ command: "list", json: rest.includes("--json") })
   }
-  if (command !== "check") return fail(`unknown command ${JSON.stringify(command)} (commands: check, list, help)`)
+  if (command !== "check" && command !== "verdicts") return fail(`unknown command ${JSON.stringify(command)} (commands: check, verdicts, list, help)`)
   const [name, ...flags] = rest
-  if (name === undefined || name.startsWith("--")) return fail(`check needs a protocol (one of: ${protocols.map((p) => p.name).join(", ")})`)
+  if (name === undefined || name.startsWith("--")) return fail(`${command} needs a protocol (one of: ${protocols.map((p) => p.name).join(", ")})`)
   const protocol = findProtocol(name)
   if (!protocol) return fail(`unknown protocol ${JSON.stringify(name)} (known: ${protocols.map((p) => p.name).join(", ")})`)
+  if (command === "verdicts") return parseVerdicts(protocol, flags)
   const bounds = new Map(Object.keys(protocol.config.fields).map((f) => [`--${flagName(f)}`, f]))
   const partial: Record<string, number> = {}
   let variant = BASE_VARIANT
@@ -146,4 +160,27 @@ export function parseArgs(argv: readonly string[]): Either.Either<Command, Usage
     json,
     out
   })
+}
+
+function parseVerdicts(protocol: Protocol, flags: readonly string[]): Either.Either<Command, UsageError> {
+  let workers = 1
+  let json = false
+  let traces: string | undefined
+  for (let k = 0; k < flags.length; k++) {
+    const flag = flags[k]!
+    const value = flags[k + 1]
+    if (flag === "--json") json = true
+    else if (flag === "--workers") {
+      const n = integer(flag, value, 1, 64)
+      if (Either.isLeft(n)) return Either.left(n.left)
+      workers = n.right
+      k++
+    } else if (flag === "--traces") {
+      if (value === undefined || value.startsWith("--")) return fail("--traces needs a directory")
+      traces = value
+      k++
+    } else return fail(`unknown flag ${flag} for verdicts (flags: --workers, --json, --traces)`)
+  }
+  if (!protocol.manifest) return fail(`${protocol.name} has no recorded verdicts (protocols with them: ${protocols.filter((p) => p.manifest).map((p) => p.name).join(", ")})`)
+  return Either.right({ command: "verdicts", protocol, workers, json, traces })
 }

@@ -4,11 +4,13 @@
  */
 import { Effect, Either } from "effect"
 import { WorkerThreads } from "../engine/parallel.js"
+import type { SearchFailed } from "../engine/run.js"
 import { protocols } from "../protocols/index.js"
-import { parseArgs, USAGE } from "./args.js"
+import { parseArgs, USAGE, type UsageError } from "./args.js"
 import { runCheck } from "./check.js"
-import { Files } from "./files.js"
+import { Files, type FileError } from "./files.js"
 import { listJson, renderList, renderProgress, renderReport } from "./render.js"
+import { renderVerdicts, runVerdicts } from "./verdicts.js"
 
 function main(argv: readonly string[]): Effect.Effect<number> {
   const parsed = parseArgs(argv)
@@ -26,11 +28,21 @@ function main(argv: readonly string[]): Effect.Effect<number> {
       return 0
     })
   }
-  return runCheck(cmd, (p) => process.stderr.write(renderProgress(p) + "\n")).pipe(
-    Effect.map((report) => {
-      process.stdout.write(cmd.json ? JSON.stringify(report) + "\n" : renderReport(report) + "\n")
-      return report.violation ? 1 : 0
-    }),
+  const run: Effect.Effect<number, UsageError | FileError | SearchFailed, WorkerThreads | Files> =
+    cmd.command === "verdicts"
+      ? runVerdicts(cmd.protocol, { workers: cmd.workers, traces: cmd.traces }).pipe(
+          Effect.map((rows) => {
+            process.stdout.write(cmd.json ? JSON.stringify(rows) + "\n" : renderVerdicts(cmd.protocol, rows) + "\n")
+            return rows.every((r) => r.asRecorded) ? 0 : 1
+          })
+        )
+      : runCheck(cmd, (p) => process.stderr.write(renderProgress(p) + "\n")).pipe(
+          Effect.map((report) => {
+            process.stdout.write(cmd.json ? JSON.stringify(report) + "\n" : renderReport(report) + "\n")
+            return report.violation ? 1 : 0
+          })
+        )
+  return run.pipe(
     Effect.catchTags({
       UsageError: (e) => Effect.sync(() => (process.stderr.write(`replcheck: ${e.message}\n`), 2)),
       FileError: (e) => Effect.sync(() => (process.stderr.write(`replcheck: ${e.message}\n`), 2)),

@@ -9,6 +9,7 @@
  */
 import type { Schema } from "effect"
 import type { ConfigSpec } from "./config.js"
+import type { Manifest } from "./manifest.js"
 
 /** Receives the successors of one state while an action family enumerates its instances. */
 export interface Successors {
@@ -96,6 +97,8 @@ export interface Protocol<C extends Record<string, number> = any> {
   readonly variants: readonly VariantInfo[]
   /** Whether `--symmetry` is available (the model provides `canonicalize`). */
   readonly symmetric: boolean
+  /** Recorded expectations: the runs `replcheck verdicts` makes and checks. */
+  readonly manifest?: Manifest
   build(config: C, variant: string, options: { symmetry: boolean }): Model
 }
 

@@ -7,9 +7,11 @@ import { buildCounter } from "./examples/counter.js"
 import { buildMutex } from "./examples/mutex.js"
 import type { RaftMongoConfig } from "./raftmongo/layout.js"
 import { buildRaftMongo } from "./raftmongo/model.js"
+import { buildRollback } from "./rollback/model.js"
 
 const builders: Record<string, (config: Record<string, number>, variant: string) => Model> = {
   raftmongo: (c, v) => buildRaftMongo(c as RaftMongoConfig, v),
+  rollback: (c, v) => buildRollback(c as RaftMongoConfig, v),
   counter: (c, v) => buildCounter(c as { limit: number }, v),
   mutex: (c, v) => buildMutex(c as { processes: number }, v)
 }

@@ -62,6 +62,23 @@ export function renderAction(action: { readonly name: string; readonly args: Rec
 
 type MapEntries = ReadonlyArray<readonly [ItfValue, ItfValue]>
 
+type ItfRecord = { readonly [field: string]: ItfValue }
+
+const asRecord = (v: ItfValue): ItfRecord | null =>
+  typeof v === "object" && v !== null && !Array.isArray(v) && !Object.keys(v).some((k) => k.startsWith("#")) ? (v as ItfRecord) : null
+
+/** "name: old -> new", or for records only the fields that changed ("name.field: old -> new"). */
+function changes(name: string, before: ItfValue, after: ItfValue): string[] {
+  const b = asRecord(before)
+  const a = asRecord(after)
+  if (b && a) {
+    return Object.keys(a).flatMap((k) =>
+      b[k] !== undefined && JSON.stringify(b[k]) !== JSON.stringify(a[k]) ? changes(`${name}.${k}`, b[k]!, a[k]!) : []
+    )
+  }
+  return [`${name}: ${renderValue(before)} -> ${renderValue(after)}`]
+}
+
 function nodeEntries(v: ItfValue): MapEntries {
   return (v as { "#map": MapEntries })["#map"]
 }
@@ -89,11 +106,13 @@ export function renderTrace(model: Model, schema: StateSchema, steps: readonly T
           const was = old?.get(JSON.stringify(key))
           if (was !== undefined && JSON.stringify(was) === JSON.stringify(v)) continue
           const node = renderValue(key)
-          const text = was === undefined ? `${name} = ${renderValue(v)}` : `${name}: ${renderValue(was)} -> ${renderValue(v)}`
-          byNode.set(node, [...(byNode.get(node) ?? []), text])
+          const text = was === undefined ? [`${name} = ${renderValue(v)}`] : changes(name, was, v)
+          byNode.set(node, [...(byNode.get(node) ?? []), ...text])
         }
-      } else if (before === undefined || JSON.stringify(before) !== JSON.stringify(value)) {
-        global.push(before === undefined ? `${name} = ${renderValue(value)}` : `${name}: ${renderValue(before)} -> ${renderValue(value)}`)
+      } else if (before === undefined) {
+        global.push(`${name} = ${renderValue(value)}`)
+      } else if (JSON.stringify(before) !== JSON.stringify(value)) {
+        global.push(...changes(name, before, value))
       }
     }
     for (const g of global) lines.push(`  ${g}`)

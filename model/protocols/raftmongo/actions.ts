@@ -16,6 +16,11 @@ export interface Rules {
   readonly voterAccepts: (L: RaftLayout, s: Uint8Array, candidate: number, voter: number) => boolean
   /** Extra guard on the candidate of BecomePrimaryByMagic and the recipient of AppendOplog. */
   readonly mayChangeLog: (L: RaftLayout, s: Uint8Array, i: number) => boolean
+  /**
+   * LearnCommitPointFromSyncSourceNeverBeyondLastApplied: is it enabled only when the commit
+   * point it would set is higher than the learner's? (RaftMongo: no, so it can lower it)
+   */
+  readonly learnOnlyHigher: boolean
   /** AdvanceCommitPoint: may the leader commit at this index? (LogTerm = currentTerm[leader]) */
   readonly commitEligible: (L: RaftLayout, s: Uint8Array, leader: number, index: number) => boolean
   /** LearnCommitPointWithTermCheck: the term check (LastTerm(log[i]) = commitPoint[j].term). */
@@ -26,6 +31,7 @@ export const baseRules: Rules = {
   electionQuorum: (L, voters) => L.isMajority(voters),
   voterAccepts: (L, s, candidate, voter) => L.notBehind(s, candidate, voter) && L.term(s, voter) <= L.term(s, candidate),
   mayChangeLog: () => true,
+  learnOnlyHigher: false,
   commitEligible: (L, s, leader, index) => L.logTerm(s, leader, index) === L.term(s, leader),
   learnTermCheck: (L, s, i, j) => L.lastTerm(s, i) === L.cpTerm(s, j)
 }
@@ -183,9 +189,11 @@ export function raftMongoActions(L: RaftLayout, rules: Rules): ActionFamily[] {
         for (let i = 0; i < n; i++) {
           for (let j = 0; j < n; j++) {
             if (!(L.canSyncFrom(s, i, j) || L.logsEqual(s, i, j)) || !L.commitPointLessThan(s, i, j)) continue
-            const t = out.next()
-            if (L.cpTerm(s, j) <= L.lastTerm(s, i)) L.setCommitPoint(t, i, L.cpTerm(s, j), L.cpIndex(s, j))
-            else L.setCommitPoint(t, i, L.lastTerm(s, i), L.len(s, i))
+            const capped = L.cpTerm(s, j) > L.lastTerm(s, i)
+            const term = capped ? L.lastTerm(s, i) : L.cpTerm(s, j)
+            const index = capped ? L.len(s, i) : L.cpIndex(s, j)
+            if (rules.learnOnlyHigher && (term < L.cpTerm(s, i) || (term === L.cpTerm(s, i) && index <= L.cpIndex(s, i)))) continue
+            L.setCommitPoint(out.next(), i, term, index)
             out.emit(i + 1, j + 1)
           }
         }
