@@ -60,12 +60,14 @@ Holders(i, k) == {s \in Server : Len(log[s]) >= k /\ TermAt(log[s], k) = TermAt(
 \* Commit points ordered by term, then index.
 PointBelow(p, q) == p.term < q.term \/ (p.term = q.term /\ p.index < q.index)
 
-\* i's log must drop entries to become a prefix of j's newer log.
+\* i's log must drop entries to become a prefix of j's newer log. (TLC explores each true
+\* disjunct of an action as a separate successor, so disjuncts here are mutually exclusive.)
 Diverged(i, j) ==
     /\ Len(log[i]) > 0
     /\ LastTermOf(log[i]) < LastTermOf(log[j])
     /\ \/ Len(log[i]) > Len(log[j])
-       \/ LastTermOf(log[i]) # TermAt(log[j], Len(log[i]))
+       \/ /\ Len(log[i]) <= Len(log[j])
+          /\ LastTermOf(log[i]) # TermAt(log[j], Len(log[i]))
 
 \* The plan's common point: the highest index at which the two logs hold the same term.
 MatchPoint(i, j) ==
