@@ -24,7 +24,9 @@ describe("bad usage exits 2 with one line and no stack trace", () => {
     [["check", "raftmongo", "--bogus"], /unknown flag --bogus for raftmongo/],
     [["check", "raftmongo", "--variant", "nope"], /unknown variant "nope" of raftmongo/],
     [["check", "raftmongo", "--invariant", "Nope"], /unknown invariant Nope/],
-    [["check", "counter", "--symmetry"], /counter declares no symmetry/]
+    [["check", "counter", "--symmetry"], /counter declares no symmetry/],
+    [["verdicts", "raftmongo"], /raftmongo has no recorded verdicts \(protocols with them: rollback\)/],
+    [["verdicts", "rollback", "--traces"], /--traces needs a directory/]
   ])("%j", (args, message) => {
     const r = run(...args)
     expect(r.code).toBe(2)
@@ -92,6 +94,6 @@ describe("list", () => {
     expect(r.stdout).toMatch(/NeverRollbackBeforeCommitPoint/)
     expect(r.stdout).toMatch(/commit-by-counting/)
     const json = JSON.parse(run("list", "--json").stdout)
-    expect(json.map((p: { name: string }) => p.name)).toEqual(["raftmongo", "counter", "mutex"])
+    expect(json.map((p: { name: string }) => p.name)).toEqual(["rollback", "raftmongo", "counter", "mutex"])
   })
 })
