@@ -44,8 +44,8 @@ export function traceFileContents(
 }
 
 /** Full bounds of a manifest run (defaults overridden by the run's config). */
-export function runConfig(protocol: Protocol, run: ManifestRun): Record<string, number> {
-  const config = decodeConfig(protocol.config, run.config)
+export function runConfig<C extends Record<string, number>>(protocol: Protocol<C>, run: ManifestRun): C {
+  const config = decodeConfig(protocol.config, run.config as Partial<C>)
   if (Either.isLeft(config)) throw new RangeError(`manifest run ${run.name}: ${config.left}`)
   return config.right
 }

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: raftmongo at MongoDB's bounds with 1 and 2 workers, with and without symmetry,
- * and the 5-server counterexample search. Each run is a fresh `replcheck check --json` process, so
+ * the 5-server counterexample search, and the rollback model at its default and at larger
+ * bounds. Each run is a fresh `replcheck check --json` process, so
  * wall time includes start-up and peak RSS is that run's own. Prints one row per run (the median
  * of `--repeat` runs) and the 2-worker speed-ups.
  *
@@ -15,12 +16,15 @@ const MONGO = ["--servers", "3", "--max-term", "3", "--max-log-len", "3", "--max
 const FIVE = ["--servers", "5", "--max-term", "3", "--max-log-len", "4", "--symmetry", "--invariant", "NeverRollbackCommitted"]
 
 const runs = [
-  { name: "mongodb-bounds w1", args: [...MONGO, "--workers", "1"] },
-  { name: "mongodb-bounds w2", args: [...MONGO, "--workers", "2"] },
-  { name: "mongodb-bounds sym w1", args: [...MONGO, "--symmetry", "--workers", "1"] },
-  { name: "mongodb-bounds sym w2", args: [...MONGO, "--symmetry", "--workers", "2"] },
-  { name: "five-servers sym w1", args: [...FIVE, "--workers", "1"] },
-  { name: "five-servers sym w2", args: [...FIVE, "--workers", "2"] }
+  { name: "mongodb-bounds w1", args: ["raftmongo", ...MONGO, "--workers", "1"] },
+  { name: "mongodb-bounds w2", args: ["raftmongo", ...MONGO, "--workers", "2"] },
+  { name: "mongodb-bounds sym w1", args: ["raftmongo", ...MONGO, "--symmetry", "--workers", "1"] },
+  { name: "mongodb-bounds sym w2", args: ["raftmongo", ...MONGO, "--symmetry", "--workers", "2"] },
+  { name: "five-servers sym w1", args: ["raftmongo", ...FIVE, "--workers", "1"], once: true },
+  { name: "five-servers sym w2", args: ["raftmongo", ...FIVE, "--workers", "2"], once: true },
+  { name: "rollback defaults w1", args: ["rollback", "--workers", "1"] },
+  { name: "rollback defaults w2", args: ["rollback", "--workers", "2"] },
+  { name: "rollback loglen3 w2", args: ["rollback", "--max-log-len", "3", "--workers", "2"], once: true }
 ]
 
 const argv = process.argv.slice(2)
@@ -42,7 +46,7 @@ interface Row {
 
 function once(args: string[]): Row & { name: string } {
   const started = performance.now()
-  const r = spawnSync(process.execPath, [bin, "check", "raftmongo", ...args, "--json", "--out", "traces/out/bench"], { encoding: "utf8" })
+  const r = spawnSync(process.execPath, [bin, "check", ...args, "--json", "--out", "traces/out/bench"], { encoding: "utf8" })
   const wall = (performance.now() - started) / 1000
   if (r.status !== 0 && r.status !== 1) throw new Error(`replcheck failed (${r.status}): ${r.stderr}`)
   const j = JSON.parse(r.stdout)
@@ -66,7 +70,7 @@ console.log("run                     | distinct  | generated  | depth | verdict 
 const rows: Row[] = []
 for (const run of runs) {
   if (only && !run.name.includes(only)) continue
-  const samples = Array.from({ length: run.name.startsWith("five") ? Math.min(repeat, 1) : repeat }, () => once(run.args))
+  const samples = Array.from({ length: run.once ? 1 : repeat }, () => once(run.args))
   samples.sort((a, b) => a.wall - b.wall)
   const row = { ...samples[Math.floor(samples.length / 2)]!, name: run.name }
   rows.push(row)
@@ -85,7 +89,7 @@ for (const run of runs) {
     ].join(" | ")
   )
 }
-for (const base of ["mongodb-bounds", "mongodb-bounds sym", "five-servers sym"]) {
+for (const base of ["mongodb-bounds", "mongodb-bounds sym", "five-servers sym", "rollback defaults"]) {
   const one = rows.find((r) => r.name === `${base} w1`)
   const two = rows.find((r) => r.name === `${base} w2`)
   if (one && two) {
