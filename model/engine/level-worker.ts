@@ -13,12 +13,14 @@
  * at a state boundary and asks the coordinator to grow it; a state whose expansion hit a full
  * table is expanded again after growth, which is safe because adding an edge is idempotent.
  *
- * `emit` runs once per generated successor: no allocation, no Effect, plain reads of the seen set.
+ * The successor path (expander.ts, then `admit` here) allocates nothing and reads the seen set
+ * with plain loads; atomics are used only for new states and for duplicates within the level.
  */
-import { compareFingerprints, fingerprintWords, fpHi, fpLo } from "./fingerprint.js"
-import type { Model, Successors } from "./model.js"
-import { allocInt32, slotOf } from "./seen-set.js"
-import { lesserViolation, type SearchOptions, type ViolationKind, type ViolationRecord } from "./search-types.js"
+import { Expander } from "./expander.js"
+import { compareFingerprints } from "./fingerprint.js"
+import type { Model } from "./model.js"
+import type { SearchOptions } from "./search-types.js"
+import { probeHas, slotOf } from "./seen-set.js"
 import { META } from "./state-store.js"
 
 /** Indexes into the control array. */
@@ -61,60 +63,20 @@ export function mapLimitOf(slots: number): number {
 
 class TableFull extends Error {}
 
-export class LevelWorker implements Successors {
+export class LevelWorker extends Expander {
   private t!: SharedTables
   private mapCap = 0
   private seenCap = 0
   private hardLimit = 0
   private softLimit = 0
-
-  generated = 0
   /** States whose expansion found a table full and was redone after growth (for tests). */
   aborts = 0
-  readonly coverage: Float64Array
-  /** The ordinal at which each family began, for the state being expanded. */
-  private readonly familyStart: Int32Array
-  violation: ViolationRecord | null = null
-  /** Per distinct state this worker closed: fingerprint, parent fingerprint, ordinal. */
-  records: Int32Array
-  recordCount = 0
-  readonly levelEnds: number[] = []
-
-  /** Called every few thousand expanded states, for progress on long levels. */
-  tick: (() => void) | undefined = undefined
   private chunkPos = 0
   private chunkEnd = 0
-  private readonly widthWords: number
-  private readonly srcBytes: Uint8Array
-  private readonly srcWords: Int32Array
-  private readonly scratchBytes: Uint8Array
-  private readonly scratchWords: Int32Array
-  private readonly canonBytes: Uint8Array
-  private readonly canonWords: Int32Array
-  private readonly canonicalize: ((src: Uint8Array, dst: Uint8Array) => void) | undefined
-  private family = 0
-  private ordinal = 0
-  private parentHi = 0
-  private parentLo = 0
-  private successorLength = 1
   private maxFanout = 0
 
-  constructor(
-    readonly model: Model,
-    readonly options: SearchOptions
-  ) {
-    this.widthWords = model.widthBytes >> 2
-    this.coverage = new Float64Array(model.families.length)
-    this.familyStart = new Int32Array(model.families.length)
-    this.records = allocInt32(1024 * META, true)
-    const buf = () => new Int32Array(this.widthWords)
-    this.srcWords = buf()
-    this.srcBytes = new Uint8Array(this.srcWords.buffer)
-    this.scratchWords = buf()
-    this.scratchBytes = new Uint8Array(this.scratchWords.buffer)
-    this.canonWords = buf()
-    this.canonBytes = new Uint8Array(this.canonWords.buffer)
-    this.canonicalize = options.symmetry ? model.canonicalize : undefined
+  constructor(model: Model, options: SearchOptions) {
+    super(model, options, true)
   }
 
   attach(tables: SharedTables): void {
@@ -123,24 +85,17 @@ export class LevelWorker implements Successors {
     this.seenCap = tables.seen.length >> 1
     const nextCap = tables.nextMeta.length / META
     this.hardLimit = Math.min(mapLimitOf(this.mapCap), nextCap) - 4 * this.options.count
-    this.softLimit = this.hardLimit - 4 * this.options.count * Math.max(tables.fanoutFloor, this.maxFanout)
+    this.setSoftLimit()
+  }
+
+  /** Room kept free before each state: enough for every worker to add one more state's successors. */
+  private setSoftLimit(): void {
+    this.softLimit = this.hardLimit - 4 * this.options.count * Math.max(this.t.fanoutFloor, this.maxFanout)
   }
 
   /** Level 1: worker 0 adds the initial states (few; not worth sharing). */
   seed(): "done" | "paused" {
-    if (this.options.index !== 0) return "done"
-    const inits = this.model.initialStates()
-    this.successorLength = 1
-    this.parentHi = 0
-    this.parentLo = 0
-    this.generated = 0
-    for (let k = 0; k < inits.length; k++) {
-      this.scratchBytes.fill(0)
-      this.scratchBytes.set(inits[k]!)
-      this.generated++
-      this.ordinal = k
-      this.accept()
-    }
+    if (this.options.index === 0) this.admitInitialStates()
     return "done"
   }
 
@@ -155,7 +110,6 @@ export class LevelWorker implements Successors {
   expand(): "done" | "paused" {
     const t = this.t
     const ctl = t.ctl
-    const families = this.model.families
     const w = this.widthWords
     for (;;) {
       if (this.chunkPos >= this.chunkEnd) {
@@ -173,25 +127,15 @@ export class LevelWorker implements Successors {
       }
       const p = this.chunkPos
       if ((p & 8191) === 0 && this.tick !== undefined) this.tick()
-      const src = this.srcWords
-      const fw = t.frontierWords
-      for (let i = 0; i < w; i++) src[i] = fw[p * w + i]!
-      this.parentHi = t.frontierMeta[p * META]!
-      this.parentLo = t.frontierMeta[p * META + 1]!
-      this.ordinal = 0
-      const familyStart = this.familyStart
       try {
-        for (let f = 0; f < families.length; f++) {
-          this.family = f
-          familyStart[f] = this.ordinal
-          families[f]!.expand(this.srcBytes, this)
-        }
+        this.expandState(t.frontierWords, p * w, t.frontierMeta[p * META]!, t.frontierMeta[p * META + 1]!)
       } catch (e) {
         if (!(e instanceof TableFull)) throw e
         // Undo the partial expansion's counts; its edges stay, since adding them again is
         // harmless. The successor being emitted when the table filled was already counted (emit
         // counts before it stores), but its ordinal was not yet taken: hence the + 1.
         const emitted = this.ordinal + 1
+        const familyStart = this.familyStart
         this.generated -= emitted
         for (let f = 0; f <= this.family; f++) {
           this.coverage[f]! -= (f < this.family ? familyStart[f + 1]! : emitted) - familyStart[f]!
@@ -202,70 +146,16 @@ export class LevelWorker implements Successors {
       }
       if (this.ordinal > this.maxFanout) {
         this.maxFanout = this.ordinal
-        this.softLimit = this.hardLimit - 4 * this.options.count * Math.max(this.t.fanoutFloor, this.maxFanout)
-      }
-      if (this.options.deadlock && this.ordinal === 0) {
-        this.report("deadlock", this.options.stateInvariants.length + this.options.stepInvariants.length, "Deadlock", this.parentHi, this.parentLo, -1)
+        this.setSoftLimit()
       }
       this.chunkPos++
     }
   }
 
-  next(): Uint8Array {
-    const s = this.scratchWords
-    const src = this.srcWords
-    for (let i = 0; i < this.widthWords; i++) s[i] = src[i]!
-    return this.scratchBytes
-  }
-
-  emit(): void {
-    this.generated++
-    this.coverage[this.family]!++
-    const steps = this.options.stepInvariants
-    for (let k = 0; k < steps.length; k++) {
-      if (!steps[k]!.holds(this.srcBytes, this.scratchBytes)) {
-        this.report("step", k + this.options.stateInvariants.length, steps[k]!.name, this.parentHi, this.parentLo, this.ordinal)
-      }
-    }
-    this.accept()
-    this.ordinal++
-  }
-
-  private accept(): void {
-    if (!this.model.constraint(this.scratchBytes)) {
-      const inv = this.options.stateInvariants
-      for (let k = 0; k < inv.length; k++) {
-        if (!inv[k]!.holds(this.scratchBytes)) this.report("state", k, inv[k]!.name, this.parentHi, this.parentLo, this.ordinal)
-      }
-      return
-    }
-    let words = this.scratchWords
-    if (this.canonicalize !== undefined) {
-      this.canonicalize(this.scratchBytes, this.canonBytes)
-      words = this.canonWords
-    }
-    fingerprintWords(words, 0, this.widthWords)
-    const hi = fpHi
-    const lo = fpLo
-    if (this.seenHas(hi, lo)) return
-    this.addEdge(hi, lo)
-  }
-
-  private seenHas(hi: number, lo: number): boolean {
-    const t = this.t.seen
-    const cap = this.seenCap
-    let s = slotOf(hi, cap)
-    for (;;) {
-      const h = t[2 * s]!
-      if (h === 0) return false
-      if (h === hi && t[2 * s + 1] === lo) return true
-      if (++s === cap) s = 0
-    }
-  }
-
-  /** Adds the scratch state to the next level, or lowers the edge of the copy already there. */
-  private addEdge(hi: number, lo: number): void {
+  /** Adds a successor to the next level, or lowers the edge of the copy already there. */
+  protected admit(hi: number, lo: number): void {
     const t = this.t
+    if (probeHas(t.seen, this.seenCap, hi, lo)) return
     const map = t.map
     const cap = this.mapCap
     let s = slotOf(hi, cap)
@@ -280,7 +170,10 @@ export class LevelWorker implements Successors {
           const p = Atomics.add(t.ctl, CTL.nextCount, 1)
           map[b + 1] = lo
           map[b] = hi
-          this.writeEntry(p, hi, lo)
+          const m = t.nextMeta
+          m[p * META] = hi
+          m[p * META + 1] = lo
+          this.writeEdge(p)
           Atomics.store(map, b + 2, p + 1)
           return
         }
@@ -299,12 +192,11 @@ export class LevelWorker implements Successors {
     }
   }
 
-  private writeEntry(p: number, hi: number, lo: number): void {
+  /** Writes the edge being expanded and the scratch state into next-level entry p. */
+  private writeEdge(p: number): void {
     const t = this.t
     const m = t.nextMeta
     const b = p * META
-    m[b] = hi
-    m[b + 1] = lo
     m[b + 2] = this.parentHi
     m[b + 3] = this.parentLo
     m[b + 4] = this.ordinal
@@ -331,15 +223,7 @@ export class LevelWorker implements Successors {
     }
     let v = Atomics.load(versions, p)
     while ((v & 1) !== 0 || Atomics.compareExchange(versions, p, v, v + 1) !== v) v = Atomics.load(versions, p)
-    if ((compareFingerprints(this.parentHi, this.parentLo, m[b + 2]!, m[b + 3]!) || this.ordinal - m[b + 4]!) < 0) {
-      m[b + 2] = this.parentHi
-      m[b + 3] = this.parentLo
-      m[b + 4] = this.ordinal
-      const w = this.widthWords
-      const words = t.nextWords
-      const src = this.scratchWords
-      for (let i = 0; i < w; i++) words[p * w + i] = src[i]!
-    }
+    if ((compareFingerprints(this.parentHi, this.parentLo, m[b + 2]!, m[b + 3]!) || this.ordinal - m[b + 4]!) < 0) this.writeEdge(p)
     Atomics.store(versions, p, v + 2)
   }
 
@@ -363,49 +247,12 @@ export class LevelWorker implements Successors {
   /** Round, phase 2: adds next-level states [from, to) to the seen set, checks and records them. */
   finish(from: number, to: number): void {
     const t = this.t
-    const inv = this.options.stateInvariants
-    const w = this.widthWords
     const m = t.nextMeta
     for (let p = from; p < to; p++) {
-      const b = p * META
-      const hi = m[b]!
-      const lo = m[b + 1]!
-      this.seenInsert(hi, lo)
-      this.appendRecord(m, b)
-      if (inv.length > 0) {
-        const words = t.nextWords
-        const scratch = this.scratchWords
-        for (let i = 0; i < w; i++) scratch[i] = words[p * w + i]!
-        for (let k = 0; k < inv.length; k++) {
-          if (!inv[k]!.holds(this.scratchBytes)) this.report("state", k, inv[k]!.name, hi, lo, -1)
-        }
-      }
+      this.seenInsert(m[p * META]!, m[p * META + 1]!)
+      this.closeState(m, p * META, t.nextWords, p * this.widthWords)
     }
     this.levelEnds.push(this.recordCount)
-  }
-
-  private appendRecord(meta: Int32Array, b: number): void {
-    if ((this.recordCount + 1) * META > this.records.length) {
-      const bigger = allocInt32(this.records.length * 2, true)
-      bigger.set(this.records)
-      this.records = bigger
-    }
-    const r = this.recordCount * META
-    for (let i = 0; i < META; i++) this.records[r + i] = meta[b + i]!
-    this.recordCount++
-  }
-
-  private report(kind: ViolationKind, rank: number, invariant: string, anchorHi: number, anchorLo: number, ordinal: number): void {
-    const candidate: ViolationRecord = {
-      kind,
-      invariant,
-      length: kind === "deadlock" ? this.successorLength - 1 : this.successorLength,
-      rank,
-      anchorHi,
-      anchorLo,
-      ordinal
-    }
-    this.violation = lesserViolation(this.violation, candidate)
   }
 
   /** The largest number of successors of one state seen so far (tables keep room for it). */

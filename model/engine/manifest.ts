@@ -25,6 +25,8 @@ export type ManifestRun = typeof ManifestRun.Type
 export const Manifest = Schema.Struct({
   protocol: Schema.String,
   description: Schema.optional(Schema.String),
+  /** Where the recorded counts come from (e.g. TLC on the TLA+ twin). */
+  reference: Schema.optional(Schema.String),
   runs: Schema.Array(ManifestRun)
 })
 export type Manifest = typeof Manifest.Type

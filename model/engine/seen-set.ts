@@ -24,6 +24,17 @@ export function allocInt32(length: number, shared: boolean): Int32Array {
   return shared ? new Int32Array(new SharedArrayBuffer(length * 4)) : new Int32Array(length)
 }
 
+/** Is (hi, lo) in the fingerprint table `t` of `capacity` two-word slots? */
+export function probeHas(t: Int32Array, capacity: number, hi: number, lo: number): boolean {
+  let s = slotOf(hi, capacity)
+  for (;;) {
+    const h = t[2 * s]!
+    if (h === 0) return false
+    if (h === hi && t[2 * s + 1] === lo) return true
+    if (++s === capacity) s = 0
+  }
+}
+
 /**
  * The set of fingerprints of every distinct state explored so far (two int32 words a slot; the
  * high word of a fingerprint is never 0, so 0 marks an empty slot). The parallel search keeps
@@ -40,15 +51,7 @@ export class FingerprintSet {
   }
 
   has(hi: number, lo: number): boolean {
-    const t = this.table
-    const cap = this.capacity
-    let s = slotOf(hi, cap)
-    for (;;) {
-      const h = t[2 * s]!
-      if (h === 0) return false
-      if (h === hi && t[2 * s + 1] === lo) return true
-      if (++s === cap) s = 0
-    }
+    return probeHas(this.table, this.capacity, hi, lo)
   }
 
   /** Adds the fingerprint; returns false when it was already present. */

@@ -1,0 +1,174 @@
+/**
+ * What the sequential and the parallel search share: expanding one state at a time into a
+ * scratch copy (the `Successors` the protocol's actions write to), checking every successor, and
+ * handing those inside the constraint, fingerprinted, to `admit`; then checking and recording the
+ * states a level admitted. Subclasses decide what admitting means (bfs.ts: a private level;
+ * level-worker.ts: shared tables).
+ *
+ * `emit` and `accept` run once per generated successor (tens of millions of times), so they work
+ * on preallocated int32 views of the scratch state, allocate nothing and call no Effect.
+ */
+import { fingerprintWords, fpHi, fpLo } from "./fingerprint.js"
+import type { Model, Successors } from "./model.js"
+import { lesserViolation, type SearchOptions, type ViolationKind, type ViolationRecord } from "./search-types.js"
+import { allocInt32 } from "./seen-set.js"
+import { META } from "./state-store.js"
+
+export abstract class Expander implements Successors {
+  generated = 0
+  readonly coverage: Float64Array
+  violation: ViolationRecord | null = null
+  /** Per distinct state recorded here: fingerprint, parent fingerprint, ordinal (META words each). */
+  records: Int32Array
+  recordCount = 0
+  /** Record count at the end of each level (levelEnds[d-1] = records of levels 1..d). */
+  readonly levelEnds: number[] = []
+  /** Called every few thousand expanded states, for progress on long levels. */
+  tick: (() => void) | undefined = undefined
+
+  protected readonly widthWords: number
+  protected readonly srcBytes: Uint8Array
+  protected readonly srcWords: Int32Array
+  protected readonly scratchBytes: Uint8Array
+  protected readonly scratchWords: Int32Array
+  private readonly canonBytes: Uint8Array
+  private readonly canonWords: Int32Array
+  private readonly canonicalize: ((src: Uint8Array, dst: Uint8Array) => void) | undefined
+
+  // The edge being expanded.
+  protected family = 0
+  protected ordinal = 0
+  protected parentHi = 0
+  protected parentLo = 0
+  /** The ordinal at which each family began, for the state being expanded. */
+  protected readonly familyStart: Int32Array
+  /** Length of the traces ending in the successors being generated. */
+  protected successorLength = 1
+
+  constructor(
+    readonly model: Model,
+    readonly options: SearchOptions,
+    private readonly sharedRecords: boolean
+  ) {
+    this.widthWords = model.widthBytes >> 2
+    this.coverage = new Float64Array(model.families.length)
+    this.familyStart = new Int32Array(model.families.length)
+    this.records = allocInt32(1024 * META, sharedRecords)
+    const buf = () => new Int32Array(this.widthWords)
+    this.srcWords = buf()
+    this.srcBytes = new Uint8Array(this.srcWords.buffer)
+    this.scratchWords = buf()
+    this.scratchBytes = new Uint8Array(this.scratchWords.buffer)
+    this.canonWords = buf()
+    this.canonBytes = new Uint8Array(this.canonWords.buffer)
+    if (options.symmetry && !model.canonicalize) throw new Error(`${model.protocol} has no symmetry`)
+    this.canonicalize = options.symmetry ? model.canonicalize : undefined
+  }
+
+  /** Admits a successor inside the constraint whose (canonical) fingerprint is (hi, lo). */
+  protected abstract admit(hi: number, lo: number): void
+
+  /** Offers the initial states (level 1) to `admit`. */
+  protected admitInitialStates(): void {
+    const inits = this.model.initialStates()
+    this.successorLength = 1
+    this.parentHi = 0
+    this.parentLo = 0
+    for (let k = 0; k < inits.length; k++) {
+      this.scratchBytes.fill(0)
+      this.scratchBytes.set(inits[k]!)
+      this.generated++
+      this.ordinal = k
+      this.accept()
+    }
+  }
+
+  /** Expands the state at `words[offset ..]`, whose fingerprint is (hi, lo), through every family. */
+  protected expandState(words: Int32Array, offset: number, hi: number, lo: number): void {
+    const src = this.srcWords
+    for (let i = 0; i < this.widthWords; i++) src[i] = words[offset + i]!
+    this.parentHi = hi
+    this.parentLo = lo
+    this.ordinal = 0
+    const families = this.model.families
+    for (let f = 0; f < families.length; f++) {
+      this.family = f
+      this.familyStart[f] = this.ordinal
+      families[f]!.expand(this.srcBytes, this)
+    }
+    if (this.options.deadlock && this.ordinal === 0) {
+      this.report("deadlock", this.options.stateInvariants.length + this.options.stepInvariants.length, "Deadlock", hi, lo, -1)
+    }
+  }
+
+  // Successors: the protocol edits the scratch copy, then emits it.
+
+  next(): Uint8Array {
+    const s = this.scratchWords
+    const src = this.srcWords
+    for (let i = 0; i < this.widthWords; i++) s[i] = src[i]!
+    return this.scratchBytes
+  }
+
+  emit(): void {
+    this.generated++
+    this.coverage[this.family]!++
+    const steps = this.options.stepInvariants
+    for (let k = 0; k < steps.length; k++) {
+      if (!steps[k]!.holds(this.srcBytes, this.scratchBytes)) {
+        this.report("step", k + this.options.stateInvariants.length, steps[k]!.name, this.parentHi, this.parentLo, this.ordinal)
+      }
+    }
+    this.accept()
+    this.ordinal++
+  }
+
+  /** The scratch state: checked if outside the constraint, else fingerprinted and admitted. */
+  private accept(): void {
+    if (!this.model.constraint(this.scratchBytes)) {
+      const inv = this.options.stateInvariants
+      for (let k = 0; k < inv.length; k++) {
+        if (!inv[k]!.holds(this.scratchBytes)) this.report("state", k, inv[k]!.name, this.parentHi, this.parentLo, this.ordinal)
+      }
+      return
+    }
+    let words = this.scratchWords
+    if (this.canonicalize !== undefined) {
+      this.canonicalize(this.scratchBytes, this.canonBytes)
+      words = this.canonWords
+    }
+    fingerprintWords(words, 0, this.widthWords)
+    this.admit(fpHi, fpLo)
+  }
+
+  /** A new state of the level: records its edge (meta[b ..]) and checks it (its words at words[offset ..]). */
+  protected closeState(meta: Int32Array, b: number, words: Int32Array, offset: number): void {
+    if ((this.recordCount + 1) * META > this.records.length) {
+      const bigger = allocInt32(this.records.length * 2, this.sharedRecords)
+      bigger.set(this.records)
+      this.records = bigger
+    }
+    const r = this.recordCount * META
+    for (let i = 0; i < META; i++) this.records[r + i] = meta[b + i]!
+    this.recordCount++
+    const inv = this.options.stateInvariants
+    if (inv.length === 0) return
+    const scratch = this.scratchWords
+    for (let i = 0; i < this.widthWords; i++) scratch[i] = words[offset + i]!
+    for (let k = 0; k < inv.length; k++) {
+      if (!inv[k]!.holds(this.scratchBytes)) this.report("state", k, inv[k]!.name, meta[b]!, meta[b + 1]!, -1)
+    }
+  }
+
+  protected report(kind: ViolationKind, rank: number, invariant: string, anchorHi: number, anchorLo: number, ordinal: number): void {
+    this.violation = lesserViolation(this.violation, {
+      kind,
+      invariant,
+      length: kind === "deadlock" ? this.successorLength - 1 : this.successorLength,
+      rank,
+      anchorHi,
+      anchorLo,
+      ordinal
+    })
+  }
+}
