@@ -26,7 +26,7 @@ export interface VerdictsCommand {
   readonly protocol: Protocol
   readonly workers: number
   readonly json: boolean
-  readonly traces: string | undefined
+  readonly traces: string
 }
 
 export type Command =
@@ -44,8 +44,8 @@ export const USAGE = `usage:
   replcheck help
 
 Bound flags are the kebab-case names of the protocol's bounds (see replcheck list).
-verdicts runs the protocol's recorded runs (base model and variants) and prints a table;
---traces DIR also writes their counterexamples there.
+verdicts runs the protocol's recorded runs (base model and variants), prints a table and writes
+their counterexamples to --traces DIR (default traces/out/<protocol>).
 Exit status: 0 no violation (verdicts: every run as recorded), 1 violation (verdicts: a run
 not as recorded), 2 bad usage or input, 3 internal error.`
 
@@ -165,7 +165,7 @@ export function parseArgs(argv: readonly string[]): Either.Either<Command, Usage
 function parseVerdicts(protocol: Protocol, flags: readonly string[]): Either.Either<Command, UsageError> {
   let workers = 1
   let json = false
-  let traces: string | undefined
+  let traces = `traces/out/${protocol.name}`
   for (let k = 0; k < flags.length; k++) {
     const flag = flags[k]!
     const value = flags[k + 1]

@@ -1,7 +1,8 @@
 /**
  * `replcheck verdicts <protocol>`: runs every entry of the protocol's manifest (the base model
  * and each variant, at its recorded bounds), prints one table, and says whether each result is
- * the recorded one. With `--traces DIR` it also writes each recorded counterexample there.
+ * the recorded one. Each recorded counterexample is written to `traces` (by default
+ * traces/out/<protocol>/; `npm run traces` points it at the committed traces/<protocol>/).
  */
 import { join } from "node:path"
 import { Effect, Either } from "effect"
@@ -60,7 +61,7 @@ function compare(run: ManifestRun, got: { violated: string | null; length: numbe
   return null
 }
 
-export const runVerdicts = (protocol: Protocol, options: { workers: number; traces: string | undefined }) =>
+export const runVerdicts = (protocol: Protocol, options: { workers: number; traces: string }) =>
   Effect.gen(function* () {
     const manifest = protocol.manifest
     if (!manifest) return yield* Effect.fail(new UsageError({ message: `${protocol.name} has no manifest of expected verdicts` }))
@@ -72,7 +73,7 @@ export const runVerdicts = (protocol: Protocol, options: { workers: number; trac
       const result = yield* runSearch(workerScript, ref, model, { workers: options.workers, symmetry: false, deadlock: false, invariants: run.invariants })
       const v = result.violation
       let traceFile: string | null = null
-      if (v && run.trace && options.traces !== undefined) {
+      if (v && run.trace) {
         const files = yield* Files
         const contents = traceFileContents(protocol, model, config, v)
         traceFile = join(options.traces, `${run.name}.itf.json`)
@@ -104,9 +105,10 @@ export const runVerdicts = (protocol: Protocol, options: { workers: number; trac
   })
 
 export function renderVerdicts(protocol: Protocol, rows: readonly VerdictRow[]): string {
-  const header = ["run", "bounds", "invariant", "verdict", "distinct", "seconds", "trace", "as recorded"]
+  const header = ["run", "variant", "bounds", "invariant", "verdict", "distinct", "seconds", "trace", "as recorded"]
   const body = rows.map((r) => [
     r.name,
+    r.variant,
     r.bounds,
     r.invariant,
     r.verdict,
