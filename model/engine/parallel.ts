@@ -1,7 +1,8 @@
 /**
- * The search on N worker threads. Each round: every worker expands its frontier (phase 1), the
- * coordinator hands each worker the states the others generated for it (phase 2), and the workers
- * close the level. Shared memory carries the states; messages carry only array references.
+ * The search on N worker threads over shared memory (the workers' side is level-worker.ts).
+ * Trade-off: one seen set and one level map shared by all workers, so no state is ever sent
+ * between threads, at the price of atomics on new states and tables that grow only between
+ * phases. Messages carry only array references.
  */
 import { Worker } from "node:worker_threads"
 import { Context, Data, Effect, Layer } from "effect"
@@ -73,11 +74,6 @@ function startWorker(script: string, data: unknown): WorkerHandle {
 /** Allocates a zeroed shared Int32Array. */
 const shared = (length: number) => allocInt32(length, true)
 
-/**
- * The coordinator of a parallel search: it owns the shared tables (growing them between phases,
- * when no worker touches them) and runs each round as an expand phase, repeated after every
- * growth pause, then a finish phase over disjoint ranges of the new level.
- */
 /** Initial table sizes; tests make them tiny to drive every growth path. */
 export interface Tuning {
   /** Entries of the first level tables. */
@@ -86,6 +82,11 @@ export interface Tuning {
   readonly fanoutFloor: number
 }
 
+/**
+ * The coordinator of a parallel search: it owns the shared tables (growing them between phases,
+ * when no worker touches them) and runs each round as an expand phase, repeated after every
+ * growth pause, then a finish phase over disjoint ranges of the new level.
+ */
 export function parallelDriver(
   workers: readonly WorkerHandle[],
   progress: Float64Array,
