@@ -1,0 +1,16 @@
+/**
+ * The JSON Schemas of every trace format, generated from their Effect Schemas. `npm run schemas`
+ * writes them to traces/schema/; a test fails when the committed files differ.
+ */
+import { JSONSchema } from "effect"
+import { TraceEvent, TraceHeader, TraceLine } from "./events.js"
+
+/** File name (under traces/schema/) to its contents. */
+export function jsonSchemaFiles(): Record<string, string> {
+  const text = (schema: object) => JSON.stringify(schema, null, 2) + "\n"
+  return {
+    "trace-header.schema.json": text(JSONSchema.make(TraceHeader)),
+    "trace-event.schema.json": text(JSONSchema.make(TraceEvent)),
+    "trace-line.schema.json": text(JSONSchema.make(TraceLine))
+  }
+}
