@@ -29,9 +29,31 @@ export interface VerdictsCommand {
   readonly traces: string
 }
 
+export interface ValidateCommand {
+  readonly command: "validate"
+  readonly protocol: Protocol
+  readonly file: string
+  readonly internalSteps: number
+  readonly json: boolean
+}
+
+export interface SimulateCommand {
+  readonly command: "simulate"
+  readonly protocol: Protocol
+  readonly config: Record<string, number>
+  readonly steps: number
+  readonly seed: number
+  readonly observe: "full" | "node" | "none"
+  readonly hidden: readonly string[]
+  readonly prefer: readonly string[]
+  readonly out: string | undefined
+}
+
 export type Command =
   | CheckCommand
   | VerdictsCommand
+  | ValidateCommand
+  | SimulateCommand
   | { readonly command: "list"; readonly json: boolean }
   | { readonly command: "help" }
 
@@ -40,14 +62,20 @@ export const USAGE = `usage:
                   [--workers N] [--symmetry] [--deadlock] [--max-depth N] [--max-states N]
                   [--json] [--out DIR]
   replcheck verdicts <protocol> [--workers N] [--json] [--traces DIR]
+  replcheck validate <protocol> <trace.ndjson> [--internal-steps N] [--json]
+  replcheck simulate <protocol> [bound flags] [--steps N] [--seed S] [--observe full|node|none]
+                     [--hide ACTION]... [--prefer PREFIX]... [--out FILE]
   replcheck list [--json]
   replcheck help
 
 Bound flags are the kebab-case names of the protocol's bounds (see replcheck list).
 verdicts runs the protocol's recorded runs (base model and variants), prints a table and writes
 their counterexamples to --traces DIR (default traces/out/<protocol>).
-Exit status: 0 no violation (verdicts: every run as recorded), 1 violation (verdicts: a run
-not as recorded), 2 bad usage or input, 3 internal error.`
+validate checks that an implementation trace (NDJSON, see traces/schema/) is a run of the model;
+simulate writes a random run of the model as such a trace.
+Exit status: 0 no violation (verdicts: every run as recorded; validate: trace accepted),
+1 violation (verdicts: a run not as recorded; validate: trace rejected), 2 bad usage or input,
+3 internal error.`
 
 const fail = (message: string) => Either.left(new UsageError({ message }))
 
@@ -66,12 +94,16 @@ export function parseArgs(argv: readonly string[]): Either.Either<Command, Usage
     for (const a of rest) if (a !== "--json") return fail(`list: unknown argument ${a}`)
     return Either.right({ command: "list", json: rest.includes("--json") })
   }
-  if (command !== "check" && command !== "verdicts") return fail(`unknown command ${JSON.stringify(command)} (commands: check, verdicts, list, help)`)
+  if (!["check", "verdicts", "validate", "simulate"].includes(command)) {
+    return fail(`unknown command ${JSON.stringify(command)} (commands: check, verdicts, validate, simulate, list, help)`)
+  }
   const [name, ...flags] = rest
   if (name === undefined || name.startsWith("--")) return fail(`${command} needs a protocol (one of: ${protocols.map((p) => p.name).join(", ")})`)
   const protocol = findProtocol(name)
   if (!protocol) return fail(`unknown protocol ${JSON.stringify(name)} (known: ${protocols.map((p) => p.name).join(", ")})`)
   if (command === "verdicts") return parseVerdicts(protocol, flags)
+  if (command === "validate") return parseValidate(protocol, flags)
+  if (command === "simulate") return parseSimulate(protocol, flags)
   const bounds = new Map(Object.keys(protocol.config.fields).map((f) => [`--${flagName(f)}`, f]))
   const partial: Record<string, number> = {}
   let variant = BASE_VARIANT
@@ -183,4 +215,68 @@ function parseVerdicts(protocol: Protocol, flags: readonly string[]): Either.Eit
   }
   if (!protocol.manifest) return fail(`${protocol.name} has no recorded verdicts (protocols with them: ${protocols.filter((p) => p.manifest).map((p) => p.name).join(", ")})`)
   return Either.right({ command: "verdicts", protocol, workers, json, traces })
+}
+
+function parseValidate(protocol: Protocol, flags: readonly string[]): Either.Either<Command, UsageError> {
+  const [file, ...rest] = flags
+  if (file === undefined || file.startsWith("--")) return fail("validate needs a trace file")
+  let internalSteps = 0
+  let json = false
+  for (let k = 0; k < rest.length; k++) {
+    const flag = rest[k]!
+    if (flag === "--json") json = true
+    else if (flag === "--internal-steps") {
+      const n = integer(flag, rest[k + 1], 0, 16)
+      if (Either.isLeft(n)) return Either.left(n.left)
+      internalSteps = n.right
+      k++
+    } else return fail(`unknown flag ${flag} for validate (flags: --internal-steps, --json)`)
+  }
+  return Either.right({ command: "validate", protocol, file, internalSteps, json })
+}
+
+function parseSimulate(protocol: Protocol, flags: readonly string[]): Either.Either<Command, UsageError> {
+  const bounds = new Map(Object.keys(protocol.config.fields).map((f) => [`--${flagName(f)}`, f]))
+  const partial: Record<string, number> = {}
+  let steps = 100
+  let seed = 1
+  let observe: SimulateCommand["observe"] = "full"
+  const hidden: string[] = []
+  const prefer: string[] = []
+  let out: string | undefined
+  for (let k = 0; k < flags.length; k++) {
+    const flag = flags[k]!
+    const value = flags[k + 1]
+    const field = bounds.get(flag)
+    const number = (min: number, max?: number) => integer(flag, value, min, max)
+    let n: Either.Either<number, UsageError> | undefined
+    if (field !== undefined) n = number(Number.MIN_SAFE_INTEGER)
+    else if (flag === "--steps") n = number(0, 100_000_000)
+    else if (flag === "--seed") n = number(0, 2 ** 32 - 1)
+    else if (flag === "--observe") {
+      if (value !== "full" && value !== "node" && value !== "none") return fail("--observe: expected full, node or none")
+      observe = value
+      k++
+      continue
+    } else if (flag === "--hide" || flag === "--out" || flag === "--prefer") {
+      if (value === undefined || value.startsWith("--")) return fail(`${flag} needs a value`)
+      if (flag === "--out") out = value
+      else if (flag === "--prefer") prefer.push(value)
+      else hidden.push(value)
+      k++
+      continue
+    } else return fail(`unknown flag ${flag} for simulate (bounds: ${[...bounds.keys()].join(", ")}; --steps, --seed, --observe, --hide, --prefer, --out)`)
+    if (Either.isLeft(n)) return Either.left(n.left)
+    if (field !== undefined) partial[field] = n.right
+    else if (flag === "--steps") steps = n.right
+    else seed = n.right
+    k++
+  }
+  const config = decodeConfig(protocol.config, partial)
+  if (Either.isLeft(config)) return fail(config.left)
+  const model = protocol.build(config.right, BASE_VARIANT, { symmetry: false })
+  for (const name of hidden) {
+    if (!model.families.some((f) => f.name === name)) return fail(`--hide: unknown action ${name} of ${protocol.name}`)
+  }
+  return Either.right({ command: "simulate", protocol, config: config.right, steps, seed, observe, hidden, prefer, out })
 }

@@ -11,6 +11,7 @@ import { runCheck } from "./check.js"
 import { Files, type FileError } from "./files.js"
 import { listJson, renderList, renderProgress, renderReport } from "./render.js"
 import { renderVerdicts, runVerdicts } from "./verdicts.js"
+import { runSimulate, runValidate } from "./trace-commands.js"
 
 function main(argv: readonly string[]): Effect.Effect<number> {
   const parsed = parseArgs(argv)
@@ -29,7 +30,11 @@ function main(argv: readonly string[]): Effect.Effect<number> {
     })
   }
   const run: Effect.Effect<number, UsageError | FileError | SearchFailed, WorkerThreads | Files> =
-    cmd.command === "verdicts"
+    cmd.command === "validate"
+      ? runValidate(cmd)
+      : cmd.command === "simulate"
+        ? runSimulate(cmd)
+        : cmd.command === "verdicts"
       ? runVerdicts(cmd.protocol, { workers: cmd.workers, traces: cmd.traces }).pipe(
           Effect.map((rows) => {
             process.stdout.write(cmd.json ? JSON.stringify(rows) + "\n" : renderVerdicts(cmd.protocol, rows) + "\n")

@@ -53,6 +53,8 @@ export interface StepInvariant {
 export interface StateCodec<S> {
   /** The variables that are functions of a node id, for traces grouped by node. */
   readonly nodeVariables: readonly string[]
+  /** The variables whose values (at a node, for node variables) are sets, compared without order. */
+  readonly setVariables?: readonly string[]
   decode(bytes: Uint8Array): S
   /** Writes `state` into `into` (widthBytes long, zeroed first by the caller). */
   encode(state: S, into: Uint8Array): void
@@ -99,10 +101,21 @@ export interface Protocol<C extends Record<string, number> = any> {
   readonly symmetric: boolean
   /** Recorded expectations: the runs `replcheck verdicts` makes and checks. */
   readonly manifest?: Manifest
+  /** How implementation traces relate to the model's actions (default: every action is logged). */
+  readonly traceMapping?: TraceMapping
   build(config: C, variant: string, options: { symmetry: boolean }): Model
 }
 
 export const BASE_VARIANT = "base"
+
+/**
+ * How an implementation's trace events relate to the model: an event names a model action
+ * (its first parameter is the event's node); `internal` lists the actions an implementation may
+ * take without logging them, which the validator searches for between events.
+ */
+export interface TraceMapping {
+  readonly internal: readonly string[]
+}
 
 /** What a worker thread needs to build the same model as the coordinator. */
 export interface ModelRef {

@@ -63,8 +63,8 @@ class OrdinalPicker implements Successors {
   }
 }
 
-/** All successors of a state in the search's order, with the action instance of each. */
-export function successorsOf(model: Model, state: Uint8Array): TraceStep[] {
+/** All successors of a state in the search's order (of the given families only, if any), with the action instance of each. */
+export function successorsOf(model: Model, state: Uint8Array, families?: ReadonlySet<number>): TraceStep[] {
   const out: TraceStep[] = []
   const src = state.slice()
   const scratch = new Uint8Array(model.widthBytes)
@@ -81,6 +81,7 @@ export function successorsOf(model: Model, state: Uint8Array): TraceStep[] {
     }
   }
   model.families.forEach((f, k) => {
+    if (families && !families.has(k)) return
     family = k
     f.expand(src, sink)
   })

@@ -36,6 +36,7 @@ export function buildRaftMongo(config: RaftMongoConfig, variant: string): Model<
     },
     canonicalize: (src, dst) => L.canonicalize(src, dst),
     codec: {
+      setVariables: ["committedEntries"],
       nodeVariables: ["currentTerm", "state", "commitPoint", "log"],
       decode: (s) => L.decode(s),
       encode: (state, into) => L.encode(state, into)

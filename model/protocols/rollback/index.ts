@@ -24,5 +24,7 @@ export const rollback: Protocol<RaftMongoConfig> = {
   variants: [{ name: BASE_VARIANT, summary: "the coordinator of spec/adr/0001-deposed-primary-rollback.md" }, ...rollbackVariants.map(({ name, summary }) => ({ name, summary }))],
   symmetric: false,
   manifest: Schema.decodeUnknownSync(Manifest)(manifest),
+  // Implementations commonly learn commit points in the background without logging each one.
+  traceMapping: { internal: ["LearnCommitPointWithTermCheck", "LearnCommitPointFromSyncSourceNeverBeyondLastApplied"] },
   build: (config, variant) => buildRollback(config, variant)
 }

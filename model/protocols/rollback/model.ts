@@ -44,6 +44,7 @@ export function buildRollback(config: RaftMongoConfig, variant: string): Model<R
       return true
     },
     codec: {
+      setVariables: ["committedEntries", "rollbackFiles"],
       nodeVariables: ["currentTerm", "state", "commitPoint", "log", "rollback", "rollbackFiles"],
       decode: (s) => L.decodeRollback(s),
       encode: (state, into) => L.encodeRollback(state, into)

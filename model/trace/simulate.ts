@@ -1,0 +1,71 @@
+/**
+ * Random walks of a model written as implementation traces (NDJSON): test input for the
+ * validator, and the shape an implementation's own traces should have. Seeded, so a walk is
+ * reproducible; successors outside the state constraint are never taken.
+ */
+import type { Model } from "../engine/model.js"
+import { successorsOf } from "../engine/path.js"
+import { TRACE_FORMAT, TRACE_VERSION, type TraceEvent, type TraceHeader } from "./events.js"
+
+export interface SimulateOptions {
+  readonly steps: number
+  readonly seed: number
+  /** What each event observes: every variable, only the event node's variables, or nothing. */
+  readonly observe: "full" | "node" | "none"
+  /** Model actions taken but not logged (the validator's internal steps). */
+  readonly hidden: readonly string[]
+  /** Actions whose name starts with one of these are taken 4 times out of 5 when enabled. */
+  readonly prefer?: readonly string[]
+}
+
+/** mulberry32: a small, well-mixed 32-bit PRNG. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) | 0
+    let t = Math.imul(a ^ (a >>> 15), 1 | a)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const plain = (v: unknown): unknown =>
+  v instanceof Set ? [...v].map(plain) : Array.isArray(v) ? v.map(plain) : v !== null && typeof v === "object" ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) : v
+
+/** The trace's lines (header first), and the number of events written. */
+export function simulateTrace(protocol: string, config: Record<string, number>, model: Model, options: SimulateOptions): string[] {
+  const random = prng(options.seed)
+  const nodes = model.codec.nodeVariables.length > 0 ? (model.codec.decode(model.initialStates()[0]!) as Record<string, unknown[]>)[model.codec.nodeVariables[0]!]!.length : 0
+  const header: TraceHeader = { kind: "header", format: TRACE_FORMAT, version: TRACE_VERSION, protocol, config, nodes: Array.from({ length: nodes }, (_, k) => k + 1) }
+  const lines = [JSON.stringify(header)]
+  const hidden = new Set(options.hidden)
+  const nodeVars = new Set(model.codec.nodeVariables)
+  let state = model.initialStates()[0]!
+  let seq = 0
+  for (let step = 0; step < options.steps; step++) {
+    const enabled = successorsOf(model, state).filter((s) => model.constraint(s.state))
+    if (enabled.length === 0) break
+    const preferred = enabled.filter((s) => options.prefer?.some((p) => s.action!.name.startsWith(p)))
+    const pool = preferred.length > 0 && random() < 0.8 ? preferred : enabled
+    const chosen = pool[Math.floor(random() * pool.length)]!
+    state = chosen.state
+    const action = chosen.action!
+    if (hidden.has(action.name)) continue
+    const family = model.families.find((f) => f.name === action.name)!
+    const first = family.params[0]
+    const node = first !== undefined && typeof action.args[first] === "number" && nodes > 0 ? (action.args[first] as number) : null
+    const args = Object.fromEntries(Object.entries(action.args).filter(([k]) => node === null || k !== first).map(([k, v]) => [k, plain(v)]))
+    const readable = model.codec.decode(state) as Record<string, unknown>
+    const observed: Record<string, unknown> = {}
+    if (options.observe !== "none") {
+      for (const [name, value] of Object.entries(readable)) {
+        if (nodeVars.has(name)) {
+          if (node !== null) observed[name] = plain((value as unknown[])[node - 1])
+        } else if (options.observe === "full") observed[name] = plain(value)
+      }
+    }
+    const event: TraceEvent = { kind: "event", seq: ++seq, node, action: action.name, args, observed }
+    lines.push(JSON.stringify(event))
+  }
+  return lines
+}

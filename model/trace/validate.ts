@@ -1,0 +1,304 @@
+/**
+ * Trace validation: is an implementation's trace a run of the model? The validator streams the
+ * trace and keeps the frontier, the set of model states consistent with every event so far.
+ * For each event it closes the frontier under the protocol's internal actions (steps the
+ * implementation does not log) up to a budget, takes every successor by the event's action whose
+ * arguments and observed fields match, and checks the invariants on those steps. An empty
+ * frontier rejects the trace, with the candidates tried and a field-level diff of the closest.
+ */
+import { Either, ParseResult, Schema } from "effect"
+import { decodeConfig } from "../engine/config.js"
+import type { Model, Protocol, TraceMapping } from "../engine/model.js"
+import { successorsOf } from "../engine/path.js"
+import { TraceHeader, TraceLine, type TraceEvent } from "./events.js"
+import { renderValue, toItfValue } from "./itf.js"
+
+/** A line of the trace file that cannot be read: file, line, field and why. */
+export class TraceInputError extends Error {
+  override readonly name = "TraceInputError"
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly field: string | null,
+    readonly problem: string
+  ) {
+    super(`${file}:${line}: ${field ? field + ": " : ""}${problem}`)
+  }
+}
+
+export interface FieldDiff {
+  readonly field: string
+  readonly expected: unknown
+  readonly observed: unknown
+}
+
+export interface Rejection {
+  readonly seq: number
+  readonly line: number
+  readonly action: string
+  readonly node: number | null
+  /** The last event that matched, or null when the first event did not. */
+  readonly lastMatched: number | null
+  /** Model states consistent with the trace before this event. */
+  readonly frontier: number
+  readonly reason: "not-enabled" | "observation" | "invariant"
+  readonly invariant?: string
+  /** How many successors had the event's action and arguments. */
+  readonly candidates: number
+  /** The successor with the fewest disagreeing observed fields, and those fields. */
+  readonly closest?: { readonly args: Record<string, unknown>; readonly diff: readonly FieldDiff[] }
+}
+
+export interface ValidationResult {
+  readonly protocol: string
+  readonly events: number
+  readonly accepted: boolean
+  readonly rejection: Rejection | null
+  /** Largest frontier seen. */
+  readonly maxFrontier: number
+  readonly seconds: number
+}
+
+export interface ValidateOptions {
+  /** Internal (unlogged) steps allowed before each event. */
+  readonly internalSteps: number
+}
+
+const key = (s: Uint8Array) => Buffer.from(s.buffer, s.byteOffset, s.byteLength).toString("latin1")
+
+/** Plain JSON form of an argument or state value (sets as sorted arrays). */
+function plain(v: unknown): unknown {
+  if (v instanceof Set) return [...v].map(plain).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1))
+  if (Array.isArray(v)) return v.map(plain)
+  if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]))
+  return v
+}
+
+function sameValue(expected: unknown, observed: unknown, asSet: boolean): boolean {
+  if (asSet && Array.isArray(expected) && Array.isArray(observed)) {
+    const sort = (xs: unknown[]) => xs.map((x) => JSON.stringify(plain(x))).sort()
+    return JSON.stringify(sort(expected)) === JSON.stringify(sort(observed))
+  }
+  return JSON.stringify(plain(expected)) === JSON.stringify(plain(observed))
+}
+
+/** The observed fields of a readable state that disagree with an event's observation. */
+function diffObserved(model: Model, state: Uint8Array, event: TraceEvent): FieldDiff[] {
+  const readable = model.codec.decode(state) as Record<string, unknown>
+  const nodeVars = new Set(model.codec.nodeVariables)
+  const sets = new Set(model.codec.setVariables ?? [])
+  const diffs: FieldDiff[] = []
+  for (const [field, observed] of Object.entries(event.observed)) {
+    const whole = readable[field]
+    const expected = nodeVars.has(field) && event.node !== null ? (whole as unknown[])[event.node - 1] : whole
+    if (!sameValue(expected, observed, sets.has(field))) diffs.push({ field, expected: plain(expected), observed })
+  }
+  return diffs
+}
+
+/** Do the described arguments of a model step match the event's node and arguments? */
+function argsMatch(params: readonly string[], described: Record<string, unknown>, event: TraceEvent): boolean {
+  if (event.node !== null && params.length > 0 && described[params[0]!] !== event.node) return false
+  for (const [name, value] of Object.entries(event.args)) {
+    if (!(name in described)) return false
+    const d = described[name]
+    if (!sameValue(plain(d), value, d instanceof Set)) return false
+  }
+  return true
+}
+
+/** Checks the header against the protocol; returns the model to validate against. */
+export function modelForHeader(protocol: Protocol, header: TraceHeader, file: string): Model {
+  if (header.protocol !== protocol.name) {
+    throw new TraceInputError(file, 1, "protocol", `the trace is for ${header.protocol}, not ${protocol.name}`)
+  }
+  for (const field of Object.keys(header.config)) {
+    if (!(field in protocol.config.fields)) {
+      throw new TraceInputError(file, 1, `config.${field}`, `not a bound of ${protocol.name} (bounds: ${Object.keys(protocol.config.fields).join(", ")})`)
+    }
+  }
+  const config = decodeConfig(protocol.config, header.config)
+  if (Either.isLeft(config)) throw new TraceInputError(file, 1, "config", config.left)
+  const servers = (config.right as Record<string, number>)["servers"]
+  if (servers !== undefined && JSON.stringify(header.nodes) !== JSON.stringify(Array.from({ length: servers }, (_, k) => k + 1))) {
+    throw new TraceInputError(file, 1, "nodes", `expected the node ids 1..${servers} for ${servers} servers, got ${JSON.stringify(header.nodes)}`)
+  }
+  return protocol.build(config.right, "base", { symmetry: false })
+}
+
+/** Decodes one line of a trace, or throws a TraceInputError naming the field. */
+export function decodeLine(text: string, file: string, line: number): TraceLine {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (e) {
+    throw new TraceInputError(file, line, null, `not valid JSON (${(e as Error).message})`)
+  }
+  const decoded = Schema.decodeUnknownEither(TraceLine)(json)
+  if (Either.isRight(decoded)) return decoded.right
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)
+  // A union reports one issue per member; the one for the line's own kind is the useful one.
+  const kind = (json as { kind?: unknown } | null)?.kind
+  const issue = issues.find((i) => i.path.length > 0 && (kind === undefined || i.path[0] !== "kind")) ?? issues[0]
+  const field = issue && issue.path.length > 0 ? issue.path.join(".") : kind === undefined ? "kind" : null
+  throw new TraceInputError(file, line, field, issue?.message ?? "not a trace line")
+}
+
+/**
+ * Validates the events of a trace, read line by line from `lines` (1-based line numbers). The
+ * first line must be the header.
+ */
+export async function validateTrace(
+  protocol: Protocol,
+  mapping: TraceMapping,
+  lines: AsyncIterable<string>,
+  file: string,
+  options: ValidateOptions
+): Promise<ValidationResult> {
+  const started = performance.now()
+  let model: Model | undefined
+  let frontier = new Map<string, Uint8Array>()
+  let lineNo = 0
+  let seq = 0
+  let maxFrontier = 0
+  let families = new Map<string, number>()
+  const internal = new Set<number>()
+  let nodeCount = 0
+  let variables = new Set<string>()
+  const finish = (rejection: Rejection | null): ValidationResult => ({
+    protocol: protocol.name,
+    events: rejection ? rejection.seq - 1 : seq,
+    accepted: rejection === null,
+    rejection,
+    maxFrontier,
+    seconds: (performance.now() - started) / 1000
+  })
+  for await (const text of lines) {
+    lineNo++
+    if (text.trim() === "") continue
+    const decoded = decodeLine(text, file, lineNo)
+    if (model === undefined) {
+      if (decoded.kind !== "header") throw new TraceInputError(file, lineNo, "kind", "the first line must be the header")
+      model = modelForHeader(protocol, decoded, file)
+      families = new Map(model.families.map((f, k) => [f.name, k]))
+      for (const name of mapping.internal) {
+        const k = families.get(name)
+        if (k === undefined) throw new Error(`trace mapping of ${protocol.name} names an unknown action ${name}`)
+        internal.add(k)
+      }
+      for (const s of model.initialStates()) frontier.set(key(s), s)
+      maxFrontier = frontier.size
+      nodeCount = decoded.nodes.length
+      variables = new Set(Object.keys(model.codec.decode(model.initialStates()[0]!) as object))
+      continue
+    }
+    if (decoded.kind === "header") throw new TraceInputError(file, lineNo, "kind", "a second header")
+    const event = decoded
+    if (event.seq !== seq + 1) throw new TraceInputError(file, lineNo, "seq", `expected ${seq + 1}, got ${event.seq}`)
+    const family = families.get(event.action)
+    if (family === undefined) {
+      throw new TraceInputError(file, lineNo, "action", `unknown action ${JSON.stringify(event.action)} (actions of ${protocol.name}: ${[...families.keys()].join(", ")})`)
+    }
+    if (event.node !== null && event.node > nodeCount) throw new TraceInputError(file, lineNo, "node", `no node ${event.node} (nodes 1..${nodeCount})`)
+    for (const field of Object.keys(event.observed)) {
+      if (!variables.has(field)) {
+        throw new TraceInputError(file, lineNo, `observed.${field}`, `not a variable of ${protocol.name} (variables: ${[...variables].join(", ")})`)
+      }
+    }
+    const closure = close(model, frontier, internal, options.internalSteps)
+    const params = model.families[family]!.params
+    const next = new Map<string, Uint8Array>()
+    let candidates = 0
+    let closest: Rejection["closest"]
+    let invariantBroken: string | undefined
+    for (const [, from] of closure) {
+      for (const step of successorsOf(model, from.state, new Set([family]))) {
+        if (!argsMatch(params, step.action!.args, event)) continue
+        candidates++
+        const diff = diffObserved(model, step.state, event)
+        if (diff.length > 0) {
+          if (closest === undefined || diff.length < closest.diff.length) closest = { args: plain(step.action!.args) as Record<string, unknown>, diff }
+          continue
+        }
+        const broken =
+          from.violation ??
+          model.stepInvariants.find((i) => !i.holds(from.state, step.state))?.name ??
+          model.stateInvariants.find((i) => !i.holds(step.state))?.name
+        if (broken !== undefined) {
+          invariantBroken ??= broken
+          continue
+        }
+        next.set(key(step.state), step.state)
+      }
+    }
+    if (next.size === 0) {
+      return finish({
+        seq: event.seq,
+        line: lineNo,
+        action: event.action,
+        node: event.node,
+        lastMatched: seq > 0 ? seq : null,
+        frontier: frontier.size,
+        reason: invariantBroken !== undefined ? "invariant" : candidates === 0 ? "not-enabled" : "observation",
+        ...(invariantBroken !== undefined ? { invariant: invariantBroken } : {}),
+        candidates,
+        ...(closest ? { closest } : {})
+      })
+    }
+    frontier = next
+    maxFrontier = Math.max(maxFrontier, frontier.size)
+    seq = event.seq
+  }
+  if (model === undefined) throw new TraceInputError(file, Math.max(1, lineNo), "kind", "the trace has no header")
+  return finish(null)
+}
+
+/** The frontier and every state reachable from it by up to `budget` internal steps. */
+function close(model: Model, frontier: Map<string, Uint8Array>, internal: ReadonlySet<number>, budget: number) {
+  const closure = new Map<string, { state: Uint8Array; violation: string | undefined }>()
+  for (const [k, s] of frontier) closure.set(k, { state: s, violation: undefined })
+  let layer = [...closure.values()]
+  for (let b = 0; b < budget && internal.size > 0 && layer.length > 0; b++) {
+    const grown: typeof layer = []
+    for (const from of layer) {
+      for (const step of successorsOf(model, from.state, internal)) {
+        const k = key(step.state)
+        if (closure.has(k)) continue
+        const violation =
+          from.violation ??
+          model.stepInvariants.find((i) => !i.holds(from.state, step.state))?.name ??
+          model.stateInvariants.find((i) => !i.holds(step.state))?.name
+        const entry = { state: step.state, violation }
+        closure.set(k, entry)
+        grown.push(entry)
+      }
+    }
+    layer = grown
+  }
+  return closure
+}
+
+const show = (v: unknown) => {
+  try {
+    return renderValue(toItfValue(v))
+  } catch {
+    return JSON.stringify(v) ?? String(v)
+  }
+}
+
+/** A rejection as text: where, why, and the closest candidate's disagreeing fields. */
+export function renderRejection(file: string, r: Rejection): string {
+  const where = `${file}:${r.line}: event ${r.seq} (${r.action}${r.node !== null ? ` at node ${r.node}` : ""})`
+  const before = `${r.frontier} model state${r.frontier === 1 ? " was" : "s were"} consistent with the trace before it` +
+    (r.lastMatched !== null ? ` (last matched event: ${r.lastMatched})` : " (it is the first event)")
+  const lines = [`rejected: ${where} is not a step of the model`, before]
+  if (r.reason === "not-enabled") lines.push(`${r.action} with these arguments is enabled in none of them: its guard fails`)
+  if (r.reason === "invariant") lines.push(`the only matching steps violate ${r.invariant}`)
+  if (r.reason === "observation") lines.push(`${r.candidates} step${r.candidates === 1 ? "" : "s"} had this action and these arguments, but none matches what was observed`)
+  if (r.closest) {
+    const args = Object.entries(r.closest.args).map(([k, v]) => `${k} = ${show(v)}`).join(", ")
+    lines.push(`closest: ${r.action}(${args}); fields that disagree (model vs observed):`)
+    for (const d of r.closest.diff) lines.push(`  ${d.field}: ${show(d.expected)} vs ${show(d.observed)}`)
+  }
+  return lines.join("\n")
+}

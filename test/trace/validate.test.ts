@@ -1,0 +1,125 @@
+/** Trace validation: the conformance corpus, simulated runs, mutated runs, and bad input. */
+import { spawnSync } from "node:child_process"
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fc, test } from "@fast-check/vitest"
+import { describe, expect, it } from "vitest"
+import type { Protocol } from "../../model/engine/model.js"
+import { mutex } from "../../model/protocols/examples/index.js"
+import { buildMutex } from "../../model/protocols/examples/mutex.js"
+import { rollback } from "../../model/protocols/rollback/index.js"
+import { simulateTrace } from "../../model/trace/simulate.js"
+import { validateTrace } from "../../model/trace/validate.js"
+
+const root = join(import.meta.dirname, "../..")
+const corpus = join(root, "traces/rollback/conformance")
+const cli = (...args: string[]) => spawnSync(process.execPath, [join(root, "bin/replcheck.js"), ...args], { cwd: root, encoding: "utf8" })
+
+async function* linesOf(lines: readonly string[]) {
+  yield* lines
+}
+
+const validate = (protocol: Protocol, lines: readonly string[], internalSteps = 0) =>
+  validateTrace(protocol, protocol.traceMapping ?? { internal: [] }, linesOf(lines), "trace.ndjson", { internalSteps })
+
+describe("conformance corpus (traces/rollback/conformance)", () => {
+  it.each(readdirSync(join(corpus, "valid")).filter((f) => f.endsWith(".ndjson")))("valid/%s is accepted", (file) => {
+    const r = cli("validate", "rollback", `traces/rollback/conformance/valid/${file}`, "--internal-steps", "2")
+    expect(r.stdout).toMatch(/^accepted: /)
+    expect(r.status).toBe(0)
+  })
+
+  it.each(readdirSync(join(corpus, "invalid")).filter((f) => f.endsWith(".ndjson")))("invalid/%s is rejected with its .expected diagnostic", (file) => {
+    const r = cli("validate", "rollback", `traces/rollback/conformance/invalid/${file}`, "--internal-steps", "2")
+    expect(r.status).toBe(1)
+    expect(r.stdout).toBe(readFileSync(join(corpus, "invalid", file.replace(/\.ndjson$/, ".expected")), "utf8"))
+  })
+})
+
+describe("simulated runs", () => {
+  test.prop([fc.integer({ min: 0, max: 2 ** 31 }), fc.constantFrom("full", "node", "none") as fc.Arbitrary<"full" | "node" | "none">], { numRuns: 25 })(
+    "every random run of the model is accepted",
+    async (seed, observe) => {
+      for (const [protocol, config] of [
+        [rollback, { servers: 3, maxTerm: 4, maxLogLen: 3, maxClientWriteSize: 1 }],
+        [mutex, { processes: 3 }]
+      ] as const) {
+        const model = protocol.build(config as never, "base", { symmetry: false })
+        const lines = simulateTrace(protocol.name, config, model, { steps: 60, seed, observe, hidden: [], prefer: ["Rollback"] })
+        const r = await validate(protocol as Protocol, lines)
+        expect(r.rejection).toBeNull()
+        expect(r.events).toBe(lines.length - 1)
+      }
+    }
+  )
+
+  test.prop([fc.integer({ min: 0, max: 2 ** 31 }), fc.nat()], { numRuns: 40 })(
+    "a run with one observed field changed is rejected at that event, naming the field",
+    async (seed, pick) => {
+      const config = { servers: 3, maxTerm: 4, maxLogLen: 3, maxClientWriteSize: 1 }
+      const model = rollback.build(config, "base", { symmetry: false })
+      const lines = simulateTrace("rollback", config, model, { steps: 40, seed, observe: "full", hidden: [], prefer: ["Rollback"] })
+      fc.pre(lines.length > 1)
+      const at = 1 + (pick % (lines.length - 1))
+      const event = JSON.parse(lines[at]!)
+      event.observed.currentTerm = event.observed.currentTerm + 1
+      const mutated = [...lines.slice(0, at), JSON.stringify(event), ...lines.slice(at + 1)]
+      const r = await validate(rollback as Protocol, mutated)
+      expect(r.rejection).toMatchObject({ seq: at, line: at + 1, reason: "observation" })
+      expect(r.rejection?.closest?.diff.map((d) => d.field)).toEqual(["currentTerm"])
+    }
+  )
+
+  it("searches for unlogged internal steps within the budget", async () => {
+    const config = { servers: 3, maxTerm: 3, maxLogLen: 2, maxClientWriteSize: 1 }
+    const model = rollback.build(config, "base", { symmetry: false })
+    const hidden = ["LearnCommitPointWithTermCheck", "LearnCommitPointFromSyncSourceNeverBeyondLastApplied"]
+    const lines = simulateTrace("rollback", config, model, { steps: 200, seed: 11, observe: "full", hidden })
+    expect((await validate(rollback as Protocol, lines, 0)).rejection?.reason).toBe("observation")
+    expect((await validate(rollback as Protocol, lines, 1)).rejection).toBeNull()
+  })
+
+  it("checks invariants on the matched steps", async () => {
+    // Validate a run of the lock-free mutex against that variant: the steps match, the invariant does not hold.
+    const noLock: Protocol = { ...mutex, build: (c) => buildMutex(c as { processes: number }, "no-lock") }
+    const header = { kind: "header", format: "replcheck-trace", version: 1, protocol: "mutex", config: { processes: 2 }, nodes: [1, 2] }
+    const ev = (seq: number, node: number, action: string) => JSON.stringify({ kind: "event", seq, node, action, args: {}, observed: {} })
+    const lines = [JSON.stringify(header), ev(1, 1, "Request"), ev(2, 2, "Request"), ev(3, 1, "Enter"), ev(4, 2, "Enter")]
+    const r = await validate(noLock, lines)
+    expect(r.rejection).toMatchObject({ seq: 4, reason: "invariant", invariant: "MutualExclusion" })
+  })
+})
+
+describe("bad input exits 2 with one line naming file, line and field", () => {
+  const dir = mkdtempSync(join(tmpdir(), "replcheck-trace-"))
+  const header = JSON.stringify({ kind: "header", format: "replcheck-trace", version: 1, protocol: "mutex", config: { processes: 2 }, nodes: [1, 2] })
+  const ok = (seq: number) => JSON.stringify({ kind: "event", seq, node: 1, action: "Request", args: {}, observed: {} })
+  it.each([
+    ["malformed JSON", [header, "{not json"], /bad\.ndjson:2: not valid JSON/],
+    ["unknown action", [header, ok(1).replace("Request", "Jump")], /bad\.ndjson:2: action: unknown action "Jump"/],
+    ["missing header", [ok(1)], /bad\.ndjson:1: kind: the first line must be the header/],
+    ["wrong protocol", [header.replace('"mutex"', '"rollback"')], /bad\.ndjson:1: protocol: the trace is for rollback, not mutex/],
+    ["bounds out of range", [header.replace('"processes":2', '"processes":99')], /bad\.ndjson:1: config: --processes: Expected a number between 1 and 6, actual 99/],
+    ["unknown bound", [header.replace('"processes":2', '"processes":2,"servers":3')], /bad\.ndjson:1: config\.servers: not a bound of mutex/],
+    ["a seq gap", [header, ok(1), ok(3)], /bad\.ndjson:3: seq: expected 2, got 3/],
+    ["a truncated last line", [header, ok(1), ok(2).slice(0, 30)], /bad\.ndjson:3: not valid JSON/],
+    ["an unknown observed variable", [header, ok(1).replace('"observed":{}', '"observed":{"colour":1}')], /bad\.ndjson:2: observed\.colour: not a variable of mutex/],
+    ["a missing field", [header, ok(1).replace('"action":"Request",', "")], /bad\.ndjson:2: action: is missing/],
+    ["an empty file", [], /bad\.ndjson:1: kind: the trace has no header/]
+  ])("%s", (_, lines, message) => {
+    const file = join(dir, "bad.ndjson")
+    writeFileSync(file, (lines as string[]).join("\n"))
+    const r = cli("validate", "mutex", file)
+    expect(r.status).toBe(2)
+    expect(r.stderr).toMatch(message)
+    expect(r.stderr.trim().split("\n")).toHaveLength(1)
+    expect(r.stdout).toBe("")
+  })
+
+  it("a missing file", () => {
+    const r = cli("validate", "mutex", join(dir, "nope.ndjson"))
+    expect(r.status).toBe(2)
+    expect(r.stderr).toMatch(/cannot read .*nope\.ndjson/)
+  })
+})
