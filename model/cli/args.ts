@@ -35,6 +35,10 @@ export interface ValidateCommand {
   readonly file: string
   readonly internalSteps: number
   readonly json: boolean
+  /** Where to write the smallest failing window as ITF, on rejection. */
+  readonly window: string | undefined
+  /** Where to write the accepted run as ITF. */
+  readonly itf: string | undefined
 }
 
 export interface SimulateCommand {
@@ -62,7 +66,7 @@ export const USAGE = `usage:
                   [--workers N] [--symmetry] [--deadlock] [--max-depth N] [--max-states N]
                   [--json] [--out DIR]
   replcheck verdicts <protocol> [--workers N] [--json] [--traces DIR]
-  replcheck validate <protocol> <trace.ndjson> [--internal-steps N] [--json]
+  replcheck validate <protocol> <trace.ndjson | trace.itf.json> [--internal-steps N] [--window FILE] [--itf FILE] [--json]
   replcheck simulate <protocol> [bound flags] [--steps N] [--seed S] [--observe full|node|none]
                      [--hide ACTION]... [--prefer PREFIX]... [--out FILE]
   replcheck list [--json]
@@ -222,17 +226,26 @@ function parseValidate(protocol: Protocol, flags: readonly string[]): Either.Eit
   if (file === undefined || file.startsWith("--")) return fail("validate needs a trace file")
   let internalSteps = 0
   let json = false
+  let window: string | undefined
+  let itf: string | undefined
   for (let k = 0; k < rest.length; k++) {
     const flag = rest[k]!
     if (flag === "--json") json = true
+    else if (flag === "--window" || flag === "--itf") {
+      const value = rest[k + 1]
+      if (value === undefined || value.startsWith("--")) return fail(`${flag} needs a file`)
+      if (flag === "--window") window = value
+      else itf = value
+      k++
+    }
     else if (flag === "--internal-steps") {
       const n = integer(flag, rest[k + 1], 0, 16)
       if (Either.isLeft(n)) return Either.left(n.left)
       internalSteps = n.right
       k++
-    } else return fail(`unknown flag ${flag} for validate (flags: --internal-steps, --json)`)
+    } else return fail(`unknown flag ${flag} for validate (flags: --internal-steps, --window, --itf, --json)`)
   }
-  return Either.right({ command: "validate", protocol, file, internalSteps, json })
+  return Either.right({ command: "validate", protocol, file, internalSteps, json, window, itf })
 }
 
 function parseSimulate(protocol: Protocol, flags: readonly string[]): Either.Either<Command, UsageError> {

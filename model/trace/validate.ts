@@ -9,7 +9,7 @@
 import { Either, ParseResult, Schema } from "effect"
 import { decodeConfig } from "../engine/config.js"
 import type { Model, Protocol, TraceMapping } from "../engine/model.js"
-import { successorsOf } from "../engine/path.js"
+import { successorsOf, type TraceStep } from "../engine/path.js"
 import { TraceHeader, TraceLine, type TraceEvent } from "./events.js"
 import { renderValue, toItfValue } from "./itf.js"
 
@@ -33,6 +33,8 @@ export interface FieldDiff {
 }
 
 export interface Rejection {
+  /** An NDJSON event, or a state of an ITF trace (then `seq` and `line` are the state's number). */
+  readonly at: "event" | "state"
   readonly seq: number
   readonly line: number
   readonly action: string
@@ -47,21 +49,45 @@ export interface Rejection {
   readonly candidates: number
   /** The successor with the fewest disagreeing observed fields, and those fields. */
   readonly closest?: { readonly args: Record<string, unknown>; readonly diff: readonly FieldDiff[] }
+  /**
+   * The smallest failing window: a model state consistent with the trace before the event and
+   * the step the event should have been (the closest candidate; absent when none was enabled).
+   */
+  readonly window: { readonly from: Uint8Array; readonly step?: TraceStep }
 }
 
 export interface ValidationResult {
   readonly protocol: string
+  /** The bounds the trace was validated at (its header's, or its ITF #meta.config). */
+  readonly config: Record<string, number>
   readonly events: number
   readonly accepted: boolean
   readonly rejection: Rejection | null
   /** Largest frontier seen. */
   readonly maxFrontier: number
   readonly seconds: number
+  /** One run of the model that the accepted trace is (with `keepPath`), initial state first. */
+  readonly path?: readonly TraceStep[]
 }
 
 export interface ValidateOptions {
   /** Internal (unlogged) steps allowed before each event. */
   readonly internalSteps: number
+  /** Keep the matched run, to export an accepted trace as ITF (memory then grows with the trace). */
+  readonly keepPath?: boolean
+}
+
+/** A matched run, newest step first. */
+interface PathNode {
+  readonly step: TraceStep
+  readonly parent: PathNode | null
+}
+
+interface Entry {
+  readonly state: Uint8Array
+  readonly path: PathNode | null
+  /** An invariant an internal step on the way here broke. */
+  readonly violation?: string | undefined
 }
 
 const key = (s: Uint8Array) => Buffer.from(s.buffer, s.byteOffset, s.byteLength).toString("latin1")
@@ -157,7 +183,8 @@ export async function validateTrace(
 ): Promise<ValidationResult> {
   const started = performance.now()
   let model: Model | undefined
-  let frontier = new Map<string, Uint8Array>()
+  let frontier = new Map<string, Entry>()
+  const keep = options.keepPath === true
   let lineNo = 0
   let seq = 0
   let maxFrontier = 0
@@ -165,8 +192,10 @@ export async function validateTrace(
   const internal = new Set<number>()
   let nodeCount = 0
   let variables = new Set<string>()
+  let config: Record<string, number> = {}
   const finish = (rejection: Rejection | null): ValidationResult => ({
     protocol: protocol.name,
+    config,
     events: rejection ? rejection.seq - 1 : seq,
     accepted: rejection === null,
     rejection,
@@ -180,13 +209,14 @@ export async function validateTrace(
     if (model === undefined) {
       if (decoded.kind !== "header") throw new TraceInputError(file, lineNo, "kind", "the first line must be the header")
       model = modelForHeader(protocol, decoded, file)
+      config = Object.fromEntries(Object.entries(decodeConfig(protocol.config, decoded.config).pipe(Either.getOrThrow)))
       families = new Map(model.families.map((f, k) => [f.name, k]))
       for (const name of mapping.internal) {
         const k = families.get(name)
         if (k === undefined) throw new Error(`trace mapping of ${protocol.name} names an unknown action ${name}`)
         internal.add(k)
       }
-      for (const s of model.initialStates()) frontier.set(key(s), s)
+      for (const s of model.initialStates()) frontier.set(key(s), { state: s, path: keep ? { step: { state: s }, parent: null } : null })
       maxFrontier = frontier.size
       nodeCount = decoded.nodes.length
       variables = new Set(Object.keys(model.codec.decode(model.initialStates()[0]!) as object))
@@ -205,11 +235,12 @@ export async function validateTrace(
         throw new TraceInputError(file, lineNo, `observed.${field}`, `not a variable of ${protocol.name} (variables: ${[...variables].join(", ")})`)
       }
     }
-    const closure = close(model, frontier, internal, options.internalSteps)
+    const closure = close(model, frontier, internal, options.internalSteps, keep)
     const params = model.families[family]!.params
-    const next = new Map<string, Uint8Array>()
+    const next = new Map<string, Entry>()
     let candidates = 0
     let closest: Rejection["closest"]
+    let window: Rejection["window"] | undefined
     let invariantBroken: string | undefined
     for (const [, from] of closure) {
       for (const step of successorsOf(model, from.state, new Set([family]))) {
@@ -217,7 +248,10 @@ export async function validateTrace(
         candidates++
         const diff = diffObserved(model, step.state, event)
         if (diff.length > 0) {
-          if (closest === undefined || diff.length < closest.diff.length) closest = { args: plain(step.action!.args) as Record<string, unknown>, diff }
+          if (closest === undefined || diff.length < closest.diff.length) {
+            closest = { args: plain(step.action!.args) as Record<string, unknown>, diff }
+            window = { from: from.state, step }
+          }
           continue
         }
         const broken =
@@ -225,14 +259,16 @@ export async function validateTrace(
           model.stepInvariants.find((i) => !i.holds(from.state, step.state))?.name ??
           model.stateInvariants.find((i) => !i.holds(step.state))?.name
         if (broken !== undefined) {
+          if (invariantBroken === undefined) window = { from: from.state, step }
           invariantBroken ??= broken
           continue
         }
-        next.set(key(step.state), step.state)
+        next.set(key(step.state), { state: step.state, path: keep ? { step, parent: from.path } : null })
       }
     }
     if (next.size === 0) {
       return finish({
+        at: "event",
         seq: event.seq,
         line: lineNo,
         action: event.action,
@@ -242,7 +278,8 @@ export async function validateTrace(
         reason: invariantBroken !== undefined ? "invariant" : candidates === 0 ? "not-enabled" : "observation",
         ...(invariantBroken !== undefined ? { invariant: invariantBroken } : {}),
         candidates,
-        ...(closest ? { closest } : {})
+        ...(closest ? { closest } : {}),
+        window: window ?? { from: frontier.values().next().value!.state }
       })
     }
     frontier = next
@@ -250,13 +287,16 @@ export async function validateTrace(
     seq = event.seq
   }
   if (model === undefined) throw new TraceInputError(file, Math.max(1, lineNo), "kind", "the trace has no header")
-  return finish(null)
+  const result = finish(null)
+  if (!keep) return result
+  const path: TraceStep[] = []
+  for (let node = frontier.values().next().value?.path ?? null; node !== null; node = node.parent) path.unshift(node.step)
+  return { ...result, path }
 }
 
 /** The frontier and every state reachable from it by up to `budget` internal steps. */
-function close(model: Model, frontier: Map<string, Uint8Array>, internal: ReadonlySet<number>, budget: number) {
-  const closure = new Map<string, { state: Uint8Array; violation: string | undefined }>()
-  for (const [k, s] of frontier) closure.set(k, { state: s, violation: undefined })
+function close(model: Model, frontier: Map<string, Entry>, internal: ReadonlySet<number>, budget: number, keep: boolean) {
+  const closure = new Map<string, Entry>(frontier)
   let layer = [...closure.values()]
   for (let b = 0; b < budget && internal.size > 0 && layer.length > 0; b++) {
     const grown: typeof layer = []
@@ -268,7 +308,7 @@ function close(model: Model, frontier: Map<string, Uint8Array>, internal: Readon
           from.violation ??
           model.stepInvariants.find((i) => !i.holds(from.state, step.state))?.name ??
           model.stateInvariants.find((i) => !i.holds(step.state))?.name
-        const entry = { state: step.state, violation }
+        const entry: Entry = { state: step.state, violation, path: keep ? { step, parent: from.path } : null }
         closure.set(k, entry)
         grown.push(entry)
       }
@@ -288,6 +328,17 @@ const show = (v: unknown) => {
 
 /** A rejection as text: where, why, and the closest candidate's disagreeing fields. */
 export function renderRejection(file: string, r: Rejection): string {
+  if (r.at === "state") {
+    if (r.seq === 1) return `rejected: ${file}: state 1 is not an initial state of the model`
+    const lines = [`rejected: ${file}: state ${r.seq} is not a successor of state ${r.seq - 1}`]
+    if (r.reason === "invariant") lines[0] = `rejected: ${file}: the step to state ${r.seq} (${r.action}) violates ${r.invariant}`
+    else if (r.reason === "not-enabled") lines.push(`state ${r.seq - 1} has no successor in the model`)
+    if (r.closest && r.reason === "observation") {
+      lines.push(`closest successor: ${r.action}(${Object.entries(r.closest.args).map(([k, v]) => `${k} = ${show(v)}`).join(", ")}); variables that differ (model vs trace):`)
+      for (const d of r.closest.diff) lines.push(`  ${d.field}: ${show(d.expected)} vs ${show(d.observed)}`)
+    }
+    return lines.join("\n")
+  }
   const where = `${file}:${r.line}: event ${r.seq} (${r.action}${r.node !== null ? ` at node ${r.node}` : ""})`
   const before = `${r.frontier} model state${r.frontier === 1 ? " was" : "s were"} consistent with the trace before it` +
     (r.lastMatched !== null ? ` (last matched event: ${r.lastMatched})` : " (it is the first event)")
@@ -301,4 +352,84 @@ export function renderRejection(file: string, r: Rejection): string {
     for (const d of r.closest.diff) lines.push(`  ${d.field}: ${show(d.expected)} vs ${show(d.observed)}`)
   }
   return lines.join("\n")
+}
+
+/** A whole-state diff between two readable states (every variable that differs). */
+function diffStates(model: Model, expected: Uint8Array, observed: Uint8Array): FieldDiff[] {
+  const a = model.codec.decode(expected) as Record<string, unknown>
+  const b = model.codec.decode(observed) as Record<string, unknown>
+  const sets = new Set(model.codec.setVariables ?? [])
+  return Object.keys(a).flatMap((field) => (sameValue(a[field], b[field], sets.has(field)) ? [] : [{ field, expected: plain(a[field]), observed: plain(b[field]) }]))
+}
+
+/**
+ * Validates an ITF trace (a sequence of full states, e.g. from Quint's simulator or from
+ * replcheck): the first state must be initial and each next state a successor of the one before.
+ * The bounds are the trace's `#meta.config` when present, else the protocol's defaults.
+ */
+export function validateItf(protocol: Protocol, doc: unknown, file: string): ValidationResult {
+  const started = performance.now()
+  const d = doc as { "#meta"?: { config?: unknown }; states?: unknown }
+  if (d === null || typeof d !== "object" || !Array.isArray(d.states)) throw new TraceInputError(file, 1, "states", "an ITF trace needs a states array")
+  const config = decodeConfig(protocol.config, (d["#meta"]?.config ?? {}) as Record<string, number>)
+  if (Either.isLeft(config)) throw new TraceInputError(file, 1, "#meta.config", config.left)
+  const model = protocol.build(config.right, "base", { symmetry: false })
+  const decode = Schema.decodeUnknownEither(protocol.stateSchema)
+  const states = d.states.map((raw: unknown, k: number) => {
+    const { ["#meta"]: _meta, ...vars } = (raw ?? {}) as Record<string, unknown>
+    const readable = decode(vars)
+    if (Either.isLeft(readable)) {
+      const issue = ParseResult.ArrayFormatter.formatErrorSync(readable.left)[0]
+      throw new TraceInputError(file, 1, `states[${k}]${issue && issue.path.length > 0 ? "." + issue.path.join(".") : ""}`, issue?.message ?? "not a state")
+    }
+    const bytes = new Uint8Array(model.widthBytes)
+    try {
+      model.codec.encode(readable.right, bytes)
+    } catch (e) {
+      throw new TraceInputError(file, 1, `states[${k}]`, (e as Error).message)
+    }
+    return bytes
+  })
+  const reject = (k: number, from: Uint8Array, closest?: { step: TraceStep; diff: FieldDiff[] }, invariant?: string): ValidationResult => ({
+    protocol: protocol.name,
+    config: config.right,
+    events: Math.max(0, k - 1),
+    accepted: false,
+    maxFrontier: 1,
+    seconds: (performance.now() - started) / 1000,
+    rejection: {
+      at: "state",
+      seq: k + 1,
+      line: k + 1,
+      action: closest?.step.action?.name ?? "",
+      node: null,
+      lastMatched: k > 0 ? k : null,
+      frontier: 1,
+      reason: invariant !== undefined ? "invariant" : closest ? "observation" : "not-enabled",
+      ...(invariant !== undefined ? { invariant } : {}),
+      candidates: closest ? 1 : 0,
+      ...(closest ? { closest: { args: plain(closest.step.action!.args) as Record<string, unknown>, diff: closest.diff } } : {}),
+      window: { from, ...(closest ? { step: closest.step } : {}) }
+    }
+  })
+  if (states.length === 0) throw new TraceInputError(file, 1, "states", "the trace has no states")
+  if (!model.initialStates().some((s) => Buffer.from(s).equals(Buffer.from(states[0]!)))) return reject(0, states[0]!)
+  for (let k = 1; k < states.length; k++) {
+    const prev = states[k - 1]!
+    const next = states[k]!
+    let closest: { step: TraceStep; diff: FieldDiff[] } | undefined
+    let matched: TraceStep | undefined
+    for (const step of successorsOf(model, prev)) {
+      if (Buffer.from(step.state).equals(Buffer.from(next))) {
+        matched = step
+        break
+      }
+      const diff = diffStates(model, step.state, next)
+      if (closest === undefined || diff.length < closest.diff.length) closest = { step, diff }
+    }
+    if (matched === undefined) return reject(k, prev, closest)
+    const broken = model.stepInvariants.find((i) => !i.holds(prev, next))?.name ?? model.stateInvariants.find((i) => !i.holds(next))?.name
+    if (broken !== undefined) return reject(k, prev, { step: matched, diff: [] }, broken)
+  }
+  return { protocol: protocol.name, config: config.right, events: states.length - 1, accepted: true, rejection: null, maxFrontier: 1, seconds: (performance.now() - started) / 1000 }
 }

@@ -91,6 +91,36 @@ describe("simulated runs", () => {
   })
 })
 
+describe("ITF both ways", () => {
+  const dir = mkdtempSync(join(tmpdir(), "replcheck-itf-"))
+
+  it("an accepted NDJSON trace exports as an ITF run that validates too, internal steps included", () => {
+    const itf = join(dir, "run.itf.json")
+    const r = cli("validate", "rollback", "traces/rollback/conformance/valid/unlogged-commit-point-learning.ndjson", "--internal-steps", "2", "--itf", itf)
+    expect(r.status).toBe(0)
+    const doc = JSON.parse(readFileSync(itf, "utf8"))
+    // 12 logged events and the unlogged commit-point learning steps the validator found between them.
+    expect(doc.states.length - 1).toBeGreaterThan(12)
+    expect(cli("validate", "rollback", itf).stdout).toMatch(new RegExp(`^accepted: .* ${doc.states.length - 1} steps are a run of rollback`))
+  })
+
+  it("rejects a variant's committed counterexample at the step the base model cannot take", () => {
+    const r = cli("validate", "rollback", "traces/rollback/recover-before-persist.itf.json")
+    expect(r.status).toBe(1)
+    // State 8 is the variant's RollbackRecover straight after planning, which the base forbids.
+    expect(r.stdout).toMatch(/state 8 is not a successor of state 7/)
+  })
+
+  it("writes the smallest failing window as ITF: the last consistent state and the closest step", () => {
+    const window = join(dir, "window.itf.json")
+    const r = cli("validate", "rollback", "traces/rollback/conformance/invalid/recover-keeps-tail.ndjson", "--internal-steps", "2", "--window", window)
+    expect(r.status).toBe(1)
+    const doc = JSON.parse(readFileSync(window, "utf8"))
+    expect(doc.states).toHaveLength(2)
+    expect(doc.states[1]["#meta"].action).toBe("RollbackRecover")
+  })
+})
+
 describe("bad input exits 2 with one line naming file, line and field", () => {
   const dir = mkdtempSync(join(tmpdir(), "replcheck-trace-"))
   const header = JSON.stringify({ kind: "header", format: "replcheck-trace", version: 1, protocol: "mutex", config: { processes: 2 }, nodes: [1, 2] })
