@@ -43,7 +43,8 @@ export const runValidate = (cmd: ValidateCommand) =>
     if (cmd.json) {
       const { window: _window, ...rejection } = result.rejection ?? { window: undefined }
       const { path: _path, ...rest } = result
-      process.stdout.write(JSON.stringify({ ...rest, rejection: result.rejection ? { ...rejection, windowFile: cmd.window ?? null } : null }) + "\n")
+      const peakRssBytes = process.resourceUsage().maxRSS * 1024
+      process.stdout.write(JSON.stringify({ ...rest, peakRssBytes, rejection: result.rejection ? { ...rejection, windowFile: cmd.window ?? null } : null }) + "\n")
     }
     else if (result.rejection) process.stdout.write(renderRejection(cmd.file, result.rejection) + "\n")
     else {

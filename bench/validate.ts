@@ -1,0 +1,52 @@
+/**
+ * `npm run bench:validate`: trace validation speed and memory. Writes seeded random runs of the
+ * mutex (3 processes; its runs never end, so a trace can be as long as we like) with full and
+ * with no observation, and a rollback run, then validates each with `replcheck validate --json`
+ * in a fresh process and prints events, seconds, events per second and minute, and peak RSS.
+ *
+ *   npm run bench:validate [-- --events N]
+ */
+import { spawnSync } from "node:child_process"
+import { mkdirSync } from "node:fs"
+import { cpus } from "node:os"
+import { fileURLToPath } from "node:url"
+
+const bin = fileURLToPath(new URL("../../bin/replcheck.js", import.meta.url))
+const dir = "traces/out/bench"
+mkdirSync(dir, { recursive: true })
+const argv = process.argv.slice(2)
+const events = Number(argv[argv.indexOf("--events") + 1] ?? 1_000_000) || 1_000_000
+
+const run = (args: string[]) => {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", maxBuffer: 1 << 26 })
+  if (r.status !== 0) throw new Error(`replcheck ${args.join(" ")} failed (${r.status}): ${r.stderr}`)
+  return r.stdout
+}
+
+const cases = [
+  { name: "mutex, fully observed", protocol: "mutex", sim: ["--processes", "3", "--steps", String(events), "--observe", "full"] },
+  { name: "mutex, unobserved", protocol: "mutex", sim: ["--processes", "3", "--steps", String(events), "--observe", "none"] },
+  { name: "rollback, fully observed", protocol: "rollback", sim: ["--max-term", "6", "--max-log-len", "3", "--steps", "400", "--prefer", "Rollback"] }
+]
+
+console.log(`replcheck validate bench, ${new Date().toISOString()}, ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, node ${process.version}`)
+console.log("trace                      | events    | seconds | events/s  | events/min  | peak RSS MiB | file MiB")
+for (const c of cases) {
+  const file = `${dir}/${c.protocol}-${c.name.split(", ")[1]!.replace(/ /g, "-")}.ndjson`
+  run(["simulate", c.protocol, ...c.sim, "--seed", "1", "--out", file])
+  const j = JSON.parse(run(["validate", c.protocol, file, "--json"]))
+  if (!j.accepted) throw new Error(`${file} was rejected`)
+  const size = Number(spawnSync("stat", ["-c", "%s", file], { encoding: "utf8" }).stdout) / 2 ** 20
+  const rate = j.events / j.seconds
+  console.log(
+    [
+      c.name.padEnd(26),
+      j.events.toLocaleString("en-US").padStart(9),
+      j.seconds.toFixed(2).padStart(7),
+      Math.round(rate).toLocaleString("en-US").padStart(9),
+      Math.round(rate * 60).toLocaleString("en-US").padStart(11),
+      (j.peakRssBytes / 2 ** 20).toFixed(0).padStart(12),
+      size.toFixed(1).padStart(8)
+    ].join(" | ")
+  )
+}
