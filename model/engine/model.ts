@@ -109,12 +109,15 @@ export interface Protocol<C extends Record<string, number> = any> {
 export const BASE_VARIANT = "base"
 
 /**
- * How an implementation's trace events relate to the model: an event names a model action
- * (its first parameter is the event's node); `internal` lists the actions an implementation may
- * take without logging them, which the validator searches for between events.
+ * How an implementation's trace events relate to the model. By default an event names a model
+ * action (whose first parameter is the event's node). `events` maps other event names to the
+ * sequence of model actions they stand for: several (one event for several steps) or none (an
+ * event that only observes, so that several events can stand for one step). `internal` lists the
+ * actions an implementation may take without logging them; the validator searches for them.
  */
 export interface TraceMapping {
   readonly internal: readonly string[]
+  readonly events?: Readonly<Record<string, readonly string[]>>
 }
 
 /** What a worker thread needs to build the same model as the coordinator. */

@@ -122,11 +122,17 @@ function diffObserved(model: Model, state: Uint8Array, event: TraceEvent): Field
   return diffs
 }
 
-/** Do the described arguments of a model step match the event's node and arguments? */
-function argsMatch(params: readonly string[], described: Record<string, unknown>, event: TraceEvent): boolean {
+/**
+ * Do the described arguments of a model step match the event's node and arguments? When the
+ * event stands for several steps (`lenient`), arguments a step does not have are not its concern.
+ */
+function argsMatch(params: readonly string[], described: Record<string, unknown>, event: TraceEvent, lenient: boolean): boolean {
   if (event.node !== null && params.length > 0 && described[params[0]!] !== event.node) return false
   for (const [name, value] of Object.entries(event.args)) {
-    if (!(name in described)) return false
+    if (!(name in described)) {
+      if (lenient) continue
+      return false
+    }
     const d = described[name]
     if (!sameValue(plain(d), value, d instanceof Set)) return false
   }
@@ -190,6 +196,14 @@ export async function validateTrace(
   let maxFrontier = 0
   let families = new Map<string, number>()
   const internal = new Set<number>()
+  /** Events the mapping relates to a sequence of model actions (possibly none). */
+  const sequences = new Map<string, number[]>()
+  const actionsOf = (action: string): number[] | undefined => {
+    const mapped = sequences.get(action)
+    if (mapped !== undefined) return mapped
+    const k = families.get(action)
+    return k === undefined ? undefined : [k]
+  }
   let nodeCount = 0
   let variables = new Set<string>()
   let config: Record<string, number> = {}
@@ -211,11 +225,13 @@ export async function validateTrace(
       model = modelForHeader(protocol, decoded, file)
       config = Object.fromEntries(Object.entries(decodeConfig(protocol.config, decoded.config).pipe(Either.getOrThrow)))
       families = new Map(model.families.map((f, k) => [f.name, k]))
-      for (const name of mapping.internal) {
+      const familyOf = (name: string) => {
         const k = families.get(name)
         if (k === undefined) throw new Error(`trace mapping of ${protocol.name} names an unknown action ${name}`)
-        internal.add(k)
+        return k
       }
+      for (const name of mapping.internal) internal.add(familyOf(name))
+      for (const [event, actions] of Object.entries(mapping.events ?? {})) sequences.set(event, actions.map(familyOf))
       for (const s of model.initialStates()) frontier.set(key(s), { state: s, path: keep ? { step: { state: s }, parent: null } : null })
       maxFrontier = frontier.size
       nodeCount = decoded.nodes.length
@@ -225,9 +241,10 @@ export async function validateTrace(
     if (decoded.kind === "header") throw new TraceInputError(file, lineNo, "kind", "a second header")
     const event = decoded
     if (event.seq !== seq + 1) throw new TraceInputError(file, lineNo, "seq", `expected ${seq + 1}, got ${event.seq}`)
-    const family = families.get(event.action)
-    if (family === undefined) {
-      throw new TraceInputError(file, lineNo, "action", `unknown action ${JSON.stringify(event.action)} (actions of ${protocol.name}: ${[...families.keys()].join(", ")})`)
+    const sequence = actionsOf(event.action)
+    if (sequence === undefined) {
+      const known = [...families.keys(), ...Object.keys(mapping.events ?? {})]
+      throw new TraceInputError(file, lineNo, "action", `unknown action ${JSON.stringify(event.action)} (actions of ${protocol.name}: ${known.join(", ")})`)
     }
     if (event.node !== null && event.node > nodeCount) throw new TraceInputError(file, lineNo, "node", `no node ${event.node} (nodes 1..${nodeCount})`)
     for (const field of Object.keys(event.observed)) {
@@ -236,35 +253,44 @@ export async function validateTrace(
       }
     }
     const closure = close(model, frontier, internal, options.internalSteps, keep)
-    const params = model.families[family]!.params
+    // The model steps the event stands for, in order; the observation is of the state after them.
+    let ends: Array<{ entry: Entry; from: Entry; step: TraceStep | undefined }> = [...closure.values()].map((entry) => ({ entry, from: entry, step: undefined }))
+    for (const family of sequence) {
+      const params = model.families[family]!.params
+      const grown: typeof ends = []
+      for (const { entry } of ends) {
+        for (const step of successorsOf(model, entry.state, new Set([family]))) {
+          if (!argsMatch(params, step.action!.args, event, sequence.length !== 1)) continue
+          const violation =
+            entry.violation ??
+            model.stepInvariants.find((i) => !i.holds(entry.state, step.state))?.name ??
+            model.stateInvariants.find((i) => !i.holds(step.state))?.name
+          grown.push({ entry: { state: step.state, violation, path: keep ? { step, parent: entry.path } : null }, from: entry, step })
+        }
+      }
+      ends = grown
+    }
     const next = new Map<string, Entry>()
     let candidates = 0
     let closest: Rejection["closest"]
     let window: Rejection["window"] | undefined
     let invariantBroken: string | undefined
-    for (const [, from] of closure) {
-      for (const step of successorsOf(model, from.state, new Set([family]))) {
-        if (!argsMatch(params, step.action!.args, event)) continue
-        candidates++
-        const diff = diffObserved(model, step.state, event)
-        if (diff.length > 0) {
-          if (closest === undefined || diff.length < closest.diff.length) {
-            closest = { args: plain(step.action!.args) as Record<string, unknown>, diff }
-            window = { from: from.state, step }
-          }
-          continue
+    for (const { entry, from, step } of ends) {
+      candidates++
+      const diff = diffObserved(model, entry.state, event)
+      if (diff.length > 0) {
+        if (closest === undefined || diff.length < closest.diff.length) {
+          closest = { args: step ? (plain(step.action!.args) as Record<string, unknown>) : {}, diff }
+          window = { from: from.state, ...(step ? { step } : {}) }
         }
-        const broken =
-          from.violation ??
-          model.stepInvariants.find((i) => !i.holds(from.state, step.state))?.name ??
-          model.stateInvariants.find((i) => !i.holds(step.state))?.name
-        if (broken !== undefined) {
-          if (invariantBroken === undefined) window = { from: from.state, step }
-          invariantBroken ??= broken
-          continue
-        }
-        next.set(key(step.state), { state: step.state, path: keep ? { step, parent: from.path } : null })
+        continue
       }
+      if (entry.violation !== undefined) {
+        if (invariantBroken === undefined) window = { from: from.state, ...(step ? { step } : {}) }
+        invariantBroken ??= entry.violation
+        continue
+      }
+      next.set(key(entry.state), { state: entry.state, path: entry.path })
     }
     if (next.size === 0) {
       return finish({

@@ -91,6 +91,37 @@ describe("simulated runs", () => {
   })
 })
 
+describe("trace mapping: one event for several steps, several events for one step", () => {
+  const lines = readFileSync(join(corpus, "valid/full-rollback.ndjson"), "utf8").trim().split("\n")
+  const renumber = (ls: string[]) => ls.map((l, k) => (k === 0 ? l : JSON.stringify({ ...JSON.parse(l), seq: k })))
+  const coordinator = ["RollbackPlan", "RollbackPersist", "RollbackRecover", "RollbackEmitEvent", "RollbackRejoin"]
+
+  it("accepts one Rollback event standing for the coordinator's five steps", async () => {
+    const steps = lines.filter((l) => coordinator.some((a) => l.includes(`"action":"${a}"`)))
+    expect(steps).toHaveLength(5)
+    const first = lines.indexOf(steps[0]!)
+    const last = JSON.parse(steps[4]!)
+    const plan = JSON.parse(steps[0]!)
+    const merged = { ...last, action: "Rollback", args: plan.args }
+    const out = renumber([...lines.slice(0, first), JSON.stringify(merged), ...lines.slice(lines.indexOf(steps[4]!) + 1)])
+    const r = await validate(rollback as Protocol, out)
+    expect(r.rejection).toBeNull()
+    expect(r.events).toBe(lines.length - 1 - 4)
+  })
+
+  it("accepts an observation-only event, and rejects it when what it observed is not so", async () => {
+    const at = lines.findIndex((l) => l.includes('"action":"RollbackPersist"'))
+    const plan = JSON.parse(lines[at - 1]!)
+    const started = (phase: string) => JSON.stringify({ kind: "event", seq: 0, node: plan.node, action: "RollbackPersistStarted", args: {}, observed: { rollback: { ...plan.observed.rollback, phase } } })
+    const ok = renumber([...lines.slice(0, at), started("Planned"), ...lines.slice(at)])
+    expect((await validate(rollback as Protocol, ok)).rejection).toBeNull()
+    const wrong = renumber([...lines.slice(0, at), started("Persisted"), ...lines.slice(at)])
+    const r = await validate(rollback as Protocol, wrong)
+    expect(r.rejection).toMatchObject({ seq: at, reason: "observation" })
+    expect(r.rejection?.closest?.diff.map((d) => d.field)).toEqual(["rollback"])
+  })
+})
+
 describe("ITF both ways", () => {
   const dir = mkdtempSync(join(tmpdir(), "replcheck-itf-"))
 

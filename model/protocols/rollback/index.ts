@@ -24,7 +24,16 @@ export const rollback: Protocol<RaftMongoConfig> = {
   variants: [{ name: BASE_VARIANT, summary: "the coordinator of spec/adr/0001-deposed-primary-rollback.md" }, ...rollbackVariants.map(({ name, summary }) => ({ name, summary }))],
   symmetric: false,
   manifest: Schema.decodeUnknownSync(Manifest)(manifest),
-  // Implementations commonly learn commit points in the background without logging each one.
-  traceMapping: { internal: ["LearnCommitPointWithTermCheck", "LearnCommitPointFromSyncSourceNeverBeyondLastApplied"] },
+  traceMapping: {
+    // Implementations commonly learn commit points in the background without logging each one.
+    internal: ["LearnCommitPointWithTermCheck", "LearnCommitPointFromSyncSourceNeverBeyondLastApplied"],
+    events: {
+      // A coordinator that logs one line for a whole, uninterrupted rollback.
+      Rollback: ["RollbackPlan", "RollbackPersist", "RollbackRecover", "RollbackEmitEvent", "RollbackRejoin"],
+      // Progress lines that observe the coordinator without a step of their own.
+      RollbackPersistStarted: [],
+      RollbackRecoverStarted: []
+    }
+  },
   build: (config, variant) => buildRollback(config, variant)
 }
