@@ -53,7 +53,17 @@ export interface SimulateCommand {
   readonly out: string | undefined
 }
 
+export interface ConformCommand {
+  readonly command: "conform"
+  readonly protocol: Protocol
+  readonly config: Record<string, number>
+  readonly adapter: string
+  readonly mode: { readonly kind: "depth"; readonly depth: number } | { readonly kind: "random"; readonly seed: number; readonly runs: number; readonly steps: number; readonly prefer: readonly string[] }
+  readonly json: boolean
+}
+
 export type Command =
+  | ConformCommand
   | CheckCommand
   | VerdictsCommand
   | ValidateCommand
@@ -67,6 +77,8 @@ export const USAGE = `usage:
                   [--json] [--out DIR]
   replcheck verdicts <protocol> [--workers N] [--json] [--traces DIR]
   replcheck validate <protocol> <trace.ndjson | trace.itf.json> [--internal-steps N] [--window FILE] [--itf FILE] [--json]
+  replcheck conform <protocol> --adapter "<command>" [bound flags] [--depth D | --random
+                    [--seed S] [--runs N] [--steps K] [--prefer PREFIX]...] [--json]
   replcheck simulate <protocol> [bound flags] [--steps N] [--seed S] [--observe full|node|none]
                      [--hide ACTION]... [--prefer PREFIX]... [--out FILE]
   replcheck list [--json]
@@ -76,7 +88,9 @@ Bound flags are the kebab-case names of the protocol's bounds (see replcheck lis
 verdicts runs the protocol's recorded runs (base model and variants), prints a table and writes
 their counterexamples to --traces DIR (default traces/out/<protocol>).
 validate checks that an implementation trace (NDJSON, see traces/schema/) is a run of the model;
-simulate writes a random run of the model as such a trace.
+simulate writes a random run of the model as such a trace; conform drives an implementation through
+an adapter process (NDJSON over stdin/stdout, see traces/schema/adapter-*.schema.json) with steps
+chosen from the model, and compares every state it reports.
 Exit status: 0 no violation (verdicts: every run as recorded; validate: trace accepted),
 1 violation (verdicts: a run not as recorded; validate: trace rejected), 2 bad usage or input,
 3 internal error.`
@@ -98,8 +112,8 @@ export function parseArgs(argv: readonly string[]): Either.Either<Command, Usage
     for (const a of rest) if (a !== "--json") return fail(`list: unknown argument ${a}`)
     return Either.right({ command: "list", json: rest.includes("--json") })
   }
-  if (!["check", "verdicts", "validate", "simulate"].includes(command)) {
-    return fail(`unknown command ${JSON.stringify(command)} (commands: check, verdicts, validate, simulate, list, help)`)
+  if (!["check", "verdicts", "validate", "simulate", "conform"].includes(command)) {
+    return fail(`unknown command ${JSON.stringify(command)} (commands: check, verdicts, validate, simulate, conform, list, help)`)
   }
   const [name, ...flags] = rest
   if (name === undefined || name.startsWith("--")) return fail(`${command} needs a protocol (one of: ${protocols.map((p) => p.name).join(", ")})`)
@@ -108,6 +122,7 @@ export function parseArgs(argv: readonly string[]): Either.Either<Command, Usage
   if (command === "verdicts") return parseVerdicts(protocol, flags)
   if (command === "validate") return parseValidate(protocol, flags)
   if (command === "simulate") return parseSimulate(protocol, flags)
+  if (command === "conform") return parseConform(protocol, flags)
   const bounds = new Map(Object.keys(protocol.config.fields).map((f) => [`--${flagName(f)}`, f]))
   const partial: Record<string, number> = {}
   let variant = BASE_VARIANT
@@ -292,4 +307,48 @@ function parseSimulate(protocol: Protocol, flags: readonly string[]): Either.Eit
     if (!model.families.some((f) => f.name === name)) return fail(`--hide: unknown action ${name} of ${protocol.name}`)
   }
   return Either.right({ command: "simulate", protocol, config: config.right, steps, seed, observe, hidden, prefer, out })
+}
+
+function parseConform(protocol: Protocol, flags: readonly string[]): Either.Either<Command, UsageError> {
+  const bounds = new Map(Object.keys(protocol.config.fields).map((f) => [`--${flagName(f)}`, f]))
+  const partial: Record<string, number> = {}
+  let adapter: string | undefined
+  let depth: number | undefined
+  let random = false
+  let seed = 1
+  let runs = 20
+  let steps = 30
+  const prefer: string[] = []
+  let json = false
+  for (let k = 0; k < flags.length; k++) {
+    const flag = flags[k]!
+    const value = flags[k + 1]
+    if (flag === "--json") json = true
+    else if (flag === "--random") random = true
+    else if (flag === "--adapter" || flag === "--prefer") {
+      if (value === undefined || value.startsWith("--")) return fail(`${flag} needs a value`)
+      if (flag === "--adapter") adapter = value
+      else prefer.push(value)
+      k++
+    } else {
+      const field = bounds.get(flag)
+      const ranges: Record<string, [number, number]> = { "--depth": [1, 12], "--seed": [0, 2 ** 32 - 1], "--runs": [1, 1_000_000], "--steps": [1, 1_000_000] }
+      const range = field !== undefined ? [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER] : ranges[flag]
+      if (range === undefined) return fail(`unknown flag ${flag} for conform (bounds: ${[...bounds.keys()].join(", ")}; --adapter, --depth, --random, --seed, --runs, --steps, --prefer, --json)`)
+      const n = integer(flag, value, range[0]!, range[1])
+      if (Either.isLeft(n)) return Either.left(n.left)
+      if (field !== undefined) partial[field] = n.right
+      else if (flag === "--depth") depth = n.right
+      else if (flag === "--seed") seed = n.right
+      else if (flag === "--runs") runs = n.right
+      else steps = n.right
+      k++
+    }
+  }
+  if (adapter === undefined) return fail('conform needs --adapter "<command>"')
+  if (random && depth !== undefined) return fail("--depth and --random exclude each other")
+  const config = decodeConfig(protocol.config, partial)
+  if (Either.isLeft(config)) return fail(config.left)
+  const mode: ConformCommand["mode"] = random ? { kind: "random", seed, runs, steps, prefer } : { kind: "depth", depth: depth ?? 3 }
+  return Either.right({ command: "conform", protocol, config: config.right, adapter, mode, json })
 }

@@ -4,7 +4,9 @@ import { simulateTrace } from "../trace/simulate.js"
 import { readFile } from "node:fs/promises"
 import { toItfTrace } from "../trace/counterexample.js"
 import { renderRejection, TraceInputError, validateItf, validateTrace, type ValidationResult } from "../trace/validate.js"
-import { UsageError, type SimulateCommand, type ValidateCommand } from "./args.js"
+import { AdapterFailed, conform, spawnAdapter } from "../trace/conform.js"
+import { renderAction } from "../trace/counterexample.js"
+import { UsageError, type ConformCommand, type SimulateCommand, type ValidateCommand } from "./args.js"
 import { Files } from "./files.js"
 
 /** Validates a trace; exit 0 accepted, 1 rejected. Bad input is a one-line UsageError (exit 2). */
@@ -71,3 +73,38 @@ export const runSimulate = (cmd: SimulateCommand) =>
     }
     return 0
   })
+
+const show = (v: unknown) => JSON.stringify(v)
+
+/** Drives an implementation through its adapter; exit 0 conforms, 1 diverged, 2 adapter failure. */
+export const runConform = (cmd: ConformCommand) =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => spawnAdapter(cmd.adapter)),
+    (link) =>
+      Effect.tryPromise({
+        try: async () => {
+          const model = cmd.protocol.build(cmd.config, "base", { symmetry: false })
+          const nodes = (cmd.config as Record<string, number>)["servers"] ?? (cmd.config as Record<string, number>)["processes"] ?? 0
+          const hello = { type: "hello" as const, version: 1 as const, protocol: cmd.protocol.name, config: cmd.config, nodes: Array.from({ length: nodes }, (_, k) => k + 1) }
+          const result = await conform(model, hello, link, cmd.mode)
+          const how = cmd.mode.kind === "depth" ? `every step within depth ${cmd.mode.depth}` : `${cmd.mode.runs} random runs of up to ${cmd.mode.steps} steps, seed ${cmd.mode.seed}`
+          if (cmd.json) process.stdout.write(JSON.stringify({ ...result, divergence: result.divergence && { ...result.divergence, run: result.divergence.run.map((s) => s.action ?? "reset") } }) + "\n")
+          else if (result.divergence === null) {
+            process.stdout.write(`conforms: ${result.implementation}: ${result.steps.toLocaleString("en-US")} replies in ${result.runs.toLocaleString("en-US")} runs match the model (${how}), ${result.seconds.toFixed(2)} s\n`)
+          } else {
+            const d = result.divergence
+            const last = d.run[d.run.length - 1]!
+            const lines = [
+              `diverged: ${result.implementation}: run ${result.runs}, ${last.action ? `step ${d.run.length - 1}, ${renderAction(last.action)}` : "after reset"}`,
+              ...(d.error ? [`  the adapter reported an error: ${d.error}`] : ["  variables that differ (model vs implementation):", ...d.differences.map((x) => `    ${x.variable}: ${show(x.model)} vs ${show(x.implementation)}`)]),
+              "  the run:",
+              ...d.run.map((s, k) => `    ${k}. ${s.action ? renderAction(s.action) : "reset"}`)
+            ]
+            process.stdout.write(lines.join("\n") + "\n")
+          }
+          return result.divergence === null ? 0 : 1
+        },
+        catch: (e) => new UsageError({ message: e instanceof AdapterFailed ? `adapter: ${e.message}` : `conform: ${(e as Error).message}` })
+      }),
+    (link) => Effect.promise(() => link.close())
+  )

@@ -3,6 +3,7 @@
  * writes them to traces/schema/; a test fails when the committed files differ.
  */
 import { JSONSchema } from "effect"
+import { AdapterReply, AdapterRequest } from "./adapter-protocol.js"
 import { TraceEvent, TraceHeader, TraceLine } from "./events.js"
 
 /** File name (under traces/schema/) to its contents. */
@@ -11,6 +12,8 @@ export function jsonSchemaFiles(): Record<string, string> {
   return {
     "trace-header.schema.json": text(JSONSchema.make(TraceHeader)),
     "trace-event.schema.json": text(JSONSchema.make(TraceEvent)),
-    "trace-line.schema.json": text(JSONSchema.make(TraceLine))
+    "trace-line.schema.json": text(JSONSchema.make(TraceLine)),
+    "adapter-request.schema.json": text(JSONSchema.make(AdapterRequest)),
+    "adapter-reply.schema.json": text(JSONSchema.make(AdapterReply))
   }
 }

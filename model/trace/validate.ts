@@ -100,12 +100,19 @@ function plain(v: unknown): unknown {
   return v
 }
 
+/** JSON text with object keys sorted: JSON objects are unordered, so {a, b} equals {b, a}. */
+function canon(v: unknown): string {
+  const sortKeys = (x: unknown): unknown =>
+    Array.isArray(x) ? x.map(sortKeys) : x !== null && typeof x === "object" ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, sortKeys((x as Record<string, unknown>)[k])])) : x
+  return JSON.stringify(sortKeys(plain(v)))
+}
+
 function sameValue(expected: unknown, observed: unknown, asSet: boolean): boolean {
   if (asSet && Array.isArray(expected) && Array.isArray(observed)) {
-    const sort = (xs: unknown[]) => xs.map((x) => JSON.stringify(plain(x))).sort()
+    const sort = (xs: unknown[]) => xs.map(canon).sort()
     return JSON.stringify(sort(expected)) === JSON.stringify(sort(observed))
   }
-  return JSON.stringify(plain(expected)) === JSON.stringify(plain(observed))
+  return canon(expected) === canon(observed)
 }
 
 /** The observed fields of a readable state that disagree with an event's observation. */

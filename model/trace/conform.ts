@@ -1,0 +1,215 @@
+/**
+ * Conformance testing through an adapter: replcheck chooses the steps from the model, the
+ * adapter applies each to the implementation and replies with what it observes, and every reply
+ * is compared with the model's state after the same steps. The first disagreement is reported
+ * with the run that led to it.
+ */
+import { spawn } from "node:child_process"
+import { createInterface } from "node:readline"
+import { Either, Schema } from "effect"
+import type { Model } from "../engine/model.js"
+import { successorsOf, type TraceStep } from "../engine/path.js"
+import { ADAPTER_VERSION, AdapterReply, type AdapterRequest } from "./adapter-protocol.js"
+import { prng } from "./simulate.js"
+
+/** The adapter broke the protocol, crashed or timed out. */
+export class AdapterFailed extends Error {
+  override readonly name = "AdapterFailed"
+}
+
+export interface AdapterLink {
+  request(req: AdapterRequest): Promise<AdapterReply>
+  close(): Promise<void>
+}
+
+/** Starts `command` in a shell and talks the adapter protocol with it. */
+export function spawnAdapter(command: string, timeoutMs = 10_000): AdapterLink {
+  const child = spawn("sh", ["-c", command], { stdio: ["pipe", "pipe", "inherit"] })
+  const lines = createInterface({ input: child.stdout })
+  const waiting: Array<{ resolve: (line: string) => void; reject: (e: Error) => void }> = []
+  let failure: Error | null = null
+  const fail = (e: Error) => {
+    failure ??= e
+    for (const w of waiting.splice(0)) w.reject(failure)
+  }
+  lines.on("line", (line) => waiting.shift()?.resolve(line))
+  child.on("error", (e) => fail(new AdapterFailed(`cannot start the adapter: ${e.message}`)))
+  child.on("exit", (code, signal) => fail(new AdapterFailed(`the adapter exited (${signal ?? `code ${code}`})`)))
+  child.stdin.on("error", () => {})
+  const decode = Schema.decodeUnknownEither(AdapterReply)
+  return {
+    request: (req) =>
+      new Promise<AdapterReply>((resolve, reject) => {
+        if (failure) return reject(failure)
+        const timer = setTimeout(() => fail(new AdapterFailed(`the adapter did not answer ${JSON.stringify(req.type)} within ${timeoutMs} ms`)), timeoutMs)
+        waiting.push({
+          resolve: (line) => {
+            clearTimeout(timer)
+            let json: unknown
+            try {
+              json = JSON.parse(line)
+            } catch {
+              return reject(new AdapterFailed(`the adapter answered with a line that is not JSON: ${line.slice(0, 120)}`))
+            }
+            const reply = decode(json)
+            if (Either.isLeft(reply)) return reject(new AdapterFailed(`the adapter answered with an unknown reply: ${line.slice(0, 120)}`))
+            resolve(reply.right)
+          },
+          reject: (e) => {
+            clearTimeout(timer)
+            reject(e)
+          }
+        })
+        child.stdin.write(JSON.stringify(req) + "\n")
+      }),
+    close: async () => {
+      child.removeAllListeners("exit")
+      if (child.exitCode === null) {
+        child.stdin.end(JSON.stringify({ type: "bye" }) + "\n")
+        await new Promise((r) => setTimeout(r, 50))
+        child.kill()
+      }
+    }
+  }
+}
+
+export interface Difference {
+  readonly variable: string
+  readonly model: unknown
+  readonly implementation: unknown
+}
+
+export interface Divergence {
+  /** The run up to and including the step whose result differs (the first state alone: after reset). */
+  readonly run: readonly TraceStep[]
+  /** Variables that differ, or the adapter's own error for the step. */
+  readonly differences: readonly Difference[]
+  readonly error?: string
+}
+
+export interface ConformResult {
+  readonly implementation: string
+  readonly runs: number
+  readonly steps: number
+  readonly divergence: Divergence | null
+  readonly seconds: number
+}
+
+export type ConformMode =
+  | { readonly kind: "depth"; readonly depth: number }
+  | { readonly kind: "random"; readonly seed: number; readonly runs: number; readonly steps: number; readonly prefer: readonly string[] }
+
+const plain = (v: unknown): unknown =>
+  v instanceof Set ? [...v].map(plain) : Array.isArray(v) ? v.map(plain) : v !== null && typeof v === "object" ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) : v
+/** JSON text with object keys sorted: JSON objects are unordered, so {a, b} equals {b, a}. */
+const canon = (v: unknown): string => JSON.stringify(sortKeys(plain(v)))
+const sortKeys = (v: unknown): unknown =>
+  Array.isArray(v) ? v.map(sortKeys) : v !== null && typeof v === "object" ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])])) : v
+const canonSet = (v: unknown) => (Array.isArray(v) ? JSON.stringify(v.map(canon).sort()) : canon(v))
+
+/** The observed variables that differ from the model's state. */
+export function compareObserved(model: Model, state: Uint8Array, observed: Record<string, unknown>): Difference[] {
+  const readable = model.codec.decode(state) as Record<string, unknown>
+  const sets = new Set(model.codec.setVariables ?? [])
+  const nodeVars = new Set(model.codec.nodeVariables)
+  const out: Difference[] = []
+  for (const [variable, value] of Object.entries(observed)) {
+    if (!(variable in readable)) {
+      out.push({ variable, model: "(no such variable)", implementation: value })
+      continue
+    }
+    const expected = readable[variable]
+    const same = sets.has(variable) ? canonSet : canon
+    if (nodeVars.has(variable) && Array.isArray(value) && (expected as unknown[]).length === value.length) {
+      // Report node variables node by node (variable[node]), only where they differ.
+      const perNode = expected as unknown[]
+      for (let k = 0; k < perNode.length; k++) {
+        if (same(perNode[k]) !== same(value[k])) out.push({ variable: `${variable}[${k + 1}]`, model: plain(perNode[k]), implementation: value[k] })
+      }
+    } else if (same(expected) !== same(value)) out.push({ variable, model: plain(expected), implementation: value })
+  }
+  return out
+}
+
+/** The adapter request for a model step: its action, node (first parameter) and other arguments. */
+function stepRequest(model: Model, step: TraceStep): AdapterRequest {
+  const action = step.action!
+  const family = model.families.find((f) => f.name === action.name)!
+  const first = family.params[0]
+  const node = first !== undefined && typeof action.args[first] === "number" ? (action.args[first] as number) : null
+  const args = Object.fromEntries(Object.entries(action.args).filter(([k]) => node === null || k !== first).map(([k, v]) => [k, plain(v)]))
+  return { type: "step", action: action.name, node, args }
+}
+
+/** The runs to test: every step from every state within `depth` (depth mode), or random walks. */
+function* runsOf(model: Model, mode: ConformMode): Generator<TraceStep[]> {
+  const init = model.initialStates()[0]!
+  if (mode.kind === "random") {
+    const random = prng(mode.seed)
+    for (let r = 0; r < mode.runs; r++) {
+      const run: TraceStep[] = [{ state: init }]
+      for (let k = 0; k < mode.steps; k++) {
+        const enabled = successorsOf(model, run[run.length - 1]!.state).filter((s) => model.constraint(s.state))
+        if (enabled.length === 0) break
+        const preferred = enabled.filter((s) => mode.prefer.some((p) => s.action!.name.startsWith(p)))
+        const pool = preferred.length > 0 && random() < 0.8 ? preferred : enabled
+        run.push(pool[Math.floor(random() * pool.length)]!)
+      }
+      yield run
+    }
+    return
+  }
+  // One shortest run to each distinct state, then every step out of it: every transition within depth.
+  const key = (s: Uint8Array) => Buffer.from(s).toString("latin1")
+  const seen = new Set([key(init)])
+  let level: TraceStep[][] = [[{ state: init }]]
+  for (let d = 0; d < mode.depth && level.length > 0; d++) {
+    const next: TraceStep[][] = []
+    for (const run of level) {
+      for (const step of successorsOf(model, run[run.length - 1]!.state)) {
+        if (!model.constraint(step.state)) continue
+        yield [...run, step]
+        const k = key(step.state)
+        if (!seen.has(k)) {
+          seen.add(k)
+          next.push([...run, step])
+        }
+      }
+    }
+    level = next
+  }
+}
+
+export async function conform(
+  model: Model,
+  hello: Extract<AdapterRequest, { type: "hello" }>,
+  link: AdapterLink,
+  mode: ConformMode
+): Promise<ConformResult> {
+  const started = performance.now()
+  const greeting = await link.request(hello)
+  if (greeting.type !== "hello") throw new AdapterFailed(`the adapter answered hello with ${greeting.type}`)
+  if (greeting.version !== ADAPTER_VERSION) throw new AdapterFailed(`the adapter speaks version ${greeting.version}, not ${ADAPTER_VERSION}`)
+  let runs = 0
+  let steps = 0
+  const result = (divergence: Divergence | null): ConformResult => ({
+    implementation: greeting.implementation,
+    runs,
+    steps,
+    divergence,
+    seconds: (performance.now() - started) / 1000
+  })
+  for (const run of runsOf(model, mode)) {
+    runs++
+    for (let k = 0; k < run.length; k++) {
+      const reply = await link.request(k === 0 ? { type: "reset" } : stepRequest(model, run[k]!))
+      steps++
+      const sofar = run.slice(0, k + 1)
+      if (reply.type === "error") return result({ run: sofar, differences: [], error: reply.message })
+      if (reply.type !== "state") throw new AdapterFailed(`the adapter answered ${k === 0 ? "reset" : "step"} with ${reply.type}`)
+      const differences = compareObserved(model, run[k]!.state, reply.observed)
+      if (differences.length > 0) return result({ run: sofar, differences })
+    }
+  }
+  return result(null)
+}

@@ -1,0 +1,125 @@
+"""A small Python implementation of the rollback protocol (spec/adr/0001-deposed-primary-rollback.md):
+replication as in RaftMongo and the rollback coordinator, with the side effects held in memory.
+
+It is an example for `replcheck conform`, not a production component: it applies the steps the
+model chooses and keeps the state the adapter reports. `buggy=True` plants a bug in the plan: the
+common point is taken as the shorter log's length, as if the shorter log were always a prefix.
+"""
+
+IDLE = {"phase": "Idle", "commonPoint": 0, "watermark": 0, "rejoinTerm": 0}
+
+
+class RollbackCluster:
+    def __init__(self, servers, buggy=False):
+        self.n = servers
+        self.buggy = buggy
+        self.reset()
+
+    def reset(self):
+        n = self.n
+        self.term = [0] * n
+        self.role = ["Follower"] * n
+        self.commit_point = [{"term": 0, "index": 0} for _ in range(n)]
+        self.log = [[] for _ in range(n)]
+        self.committed = set()
+        self.rollback = [self._idle(i) for i in range(n)]
+        self.files = [set() for _ in range(n)]
+
+    def _idle(self, i):
+        return dict(IDLE, source=i + 1)
+
+    def _last_term(self, i):
+        return self.log[i][-1] if self.log[i] else 0
+
+    # Replication and commit points.
+
+    def AppendOplog(self, i, j, lastAppended):
+        self.log[i] = self.log[i] + self.log[j][len(self.log[i]):lastAppended]
+
+    def BecomePrimaryByMagic(self, i, ayeVoters):
+        new_term = self.term[i] + 1
+        for v in ayeVoters:
+            self.role[v] = "Leader" if v == i else "Follower"
+        for v in set(ayeVoters) | {i}:
+            self.term[v] = new_term
+
+    def Stepdown(self, i):
+        self.role[i] = "Follower"
+
+    def ClientWrite(self, i, numEntries):
+        self.log[i] = self.log[i] + [self.term[i]] * numEntries
+
+    def UpdateTermThroughHeartbeat(self, i, j):
+        self.term[i] = self.term[j]
+        self.role[i] = "Follower"
+
+    def AdvanceCommitPoint(self, leader, acknowledgers, committedIndex):
+        start = self.commit_point[leader]["index"]
+        for k in range(start + 1, committedIndex + 1):
+            self.committed.add((self.log[leader][k - 1], k))
+        self.commit_point[leader] = {"term": self.log[leader][committedIndex - 1], "index": committedIndex}
+
+    def LearnCommitPointWithTermCheck(self, i, j):
+        self.commit_point[i] = dict(self.commit_point[j])
+
+    def LearnCommitPointFromSyncSourceNeverBeyondLastApplied(self, i, j):
+        cp = self.commit_point[j]
+        if cp["term"] <= self._last_term(i):
+            self.commit_point[i] = dict(cp)
+        else:
+            self.commit_point[i] = {"term": self._last_term(i), "index": len(self.log[i])}
+
+    # The rollback coordinator.
+
+    def _common_point(self, i, j):
+        if self.buggy:
+            return min(len(self.log[i]), len(self.log[j]))
+        for k in range(min(len(self.log[i]), len(self.log[j])), 0, -1):
+            if self.log[i][k - 1] == self.log[j][k - 1]:
+                return k
+        return 0
+
+    def RollbackPlan(self, i, j):
+        self.rollback[i] = {
+            "phase": "Planned",
+            "source": j + 1,
+            "commonPoint": self._common_point(i, j),
+            "watermark": self.commit_point[i]["index"],
+            "rejoinTerm": self.term[j],
+        }
+
+    def RollbackPersist(self, i):
+        common = self.rollback[i]["commonPoint"]
+        for k in range(common + 1, len(self.log[i]) + 1):
+            self.files[i].add((self.log[i][k - 1], k))
+        self.rollback[i]["phase"] = "Persisted"
+
+    def RollbackPersistFails(self, i):
+        self.rollback[i] = self._idle(i)
+
+    def RollbackRecover(self, i):
+        self.log[i] = self.log[i][: self.rollback[i]["commonPoint"]]
+        self.rollback[i]["phase"] = "Recovered"
+
+    def RollbackEmitEvent(self, i):
+        self.rollback[i]["phase"] = "Emitted"
+
+    def RollbackRejoin(self, i):
+        self.term[i] = max(self.term[i], self.rollback[i]["rejoinTerm"])
+        self.role[i] = "Follower"
+        self.rollback[i] = self._idle(i)
+
+    def Crash(self, i):
+        self.rollback[i] = self._idle(i)
+
+    def observe(self):
+        entries = lambda s: [{"term": t, "index": k} for (t, k) in sorted(s)]
+        return {
+            "committedEntries": entries(self.committed),
+            "currentTerm": list(self.term),
+            "state": list(self.role),
+            "commitPoint": [dict(cp) for cp in self.commit_point],
+            "log": [[{"term": t} for t in lg] for lg in self.log],
+            "rollback": [dict(r) for r in self.rollback],
+            "rollbackFiles": [entries(f) for f in self.files],
+        }
