@@ -30,6 +30,12 @@ export interface ActionFamily {
   expand(state: Uint8Array, out: Successors): void
   /** Renders emitted arguments for traces, e.g. a subset bitmask as a set of node ids. */
   describe(args: readonly number[]): Record<string, unknown>
+  /**
+   * Optional, for diagnostics: why no instance with these arguments (by parameter name, node ids
+   * 1-based; absent ones are free) is enabled in `state`, naming the first guard that fails, or
+   * null when one is.
+   */
+  explain?(state: Uint8Array, args: Readonly<Record<string, unknown>>): string | null
 }
 
 /** A predicate every reachable state must satisfy. */

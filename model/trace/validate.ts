@@ -47,6 +47,8 @@ export interface Rejection {
   readonly invariant?: string
   /** How many successors had the event's action and arguments. */
   readonly candidates: number
+  /** When the action was not enabled: the first failing guard in the first consistent state, if the model says. */
+  readonly guard?: string
   /** The successor with the fewest disagreeing observed fields, and those fields. */
   readonly closest?: { readonly args: Record<string, unknown>; readonly diff: readonly FieldDiff[] }
   /**
@@ -300,6 +302,13 @@ export async function validateTrace(
       next.set(key(entry.state), { state: entry.state, path: entry.path })
     }
     if (next.size === 0) {
+      let guard: string | undefined
+      if (candidates === 0 && sequence.length === 1) {
+        const family = model.families[sequence[0]!]!
+        const first = family.params[0]
+        const args = { ...(first !== undefined && event.node !== null ? { [first]: event.node } : {}), ...event.args }
+        guard = family.explain?.(closure.values().next().value!.state, args) ?? undefined
+      }
       return finish({
         at: "event",
         seq: event.seq,
@@ -311,6 +320,7 @@ export async function validateTrace(
         reason: invariantBroken !== undefined ? "invariant" : candidates === 0 ? "not-enabled" : "observation",
         ...(invariantBroken !== undefined ? { invariant: invariantBroken } : {}),
         candidates,
+        ...(guard !== undefined ? { guard } : {}),
         ...(closest ? { closest } : {}),
         window: window ?? { from: frontier.values().next().value!.state }
       })
@@ -376,7 +386,9 @@ export function renderRejection(file: string, r: Rejection): string {
   const before = `${r.frontier} model state${r.frontier === 1 ? " was" : "s were"} consistent with the trace before it` +
     (r.lastMatched !== null ? ` (last matched event: ${r.lastMatched})` : " (it is the first event)")
   const lines = [`rejected: ${where} is not a step of the model`, before]
-  if (r.reason === "not-enabled") lines.push(`${r.action} with these arguments is enabled in none of them: its guard fails`)
+  if (r.reason === "not-enabled") {
+    lines.push(`${r.action} with these arguments is enabled in none of them` + (r.guard ? `; in the first: ${r.guard}` : ": its guard fails"))
+  }
   if (r.reason === "invariant") lines.push(`the only matching steps violate ${r.invariant}`)
   if (r.reason === "observation") lines.push(`${r.candidates} step${r.candidates === 1 ? "" : "s"} had this action and these arguments, but none matches what was observed`)
   if (r.closest) {

@@ -41,6 +41,15 @@ const ij = (args: readonly number[]) => ({ i: args[0], j: args[1] })
 export function raftMongoActions(L: RaftLayout, rules: Rules): ActionFamily[] {
   const n = L.n
   const all = L.allServers
+  /** Server positions for an argument: the one named (1-based id), or every server. */
+  const servers = (id: unknown) => (typeof id === "number" ? [id - 1] : Array.from({ length: n }, (_, k) => k))
+  /** The first server's reason, or null if some server has none (diagnostics only). */
+  const firstReason = (ids: number[], why: (i: number) => string | null) => {
+    const reasons = ids.map(why)
+    return reasons.some((r) => r === null) ? null : (reasons[0] ?? null)
+  }
+  const leaderOnly = (s: Uint8Array, args: Readonly<Record<string, unknown>>) =>
+    firstReason(servers(args["i"]), (i) => (L.isLeader(s, i) ? null : `server ${i + 1} is not a leader`))
   return [
     {
       name: "AppendOplog",
@@ -60,7 +69,13 @@ export function raftMongoActions(L: RaftLayout, rules: Rules): ActionFamily[] {
           }
         }
       },
-      describe: (a) => ({ ...ij(a), lastAppended: a[2] })
+      describe: (a) => ({ ...ij(a), lastAppended: a[2] }),
+      explain: (s, args) =>
+        firstReason(servers(args["i"]), (i) => {
+          if (L.isLeader(s, i)) return `server ${i + 1} is a leader`
+          if (!rules.mayChangeLog(L, s, i)) return `server ${i + 1} may not change its log now`
+          return firstReason(servers(args["j"]), (j) => (L.canSyncFrom(s, i, j) ? null : `server ${i + 1} cannot sync from server ${j + 1} (its log does not extend server ${i + 1}'s)`))
+        })
     },
     {
       name: "RollbackOplog",
@@ -109,7 +124,8 @@ export function raftMongoActions(L: RaftLayout, rules: Rules): ActionFamily[] {
           out.emit(i + 1)
         }
       },
-      describe: (a) => ({ i: a[0] })
+      describe: (a) => ({ i: a[0] }),
+      explain: leaderOnly
     },
     {
       name: "ClientWrite",
@@ -125,7 +141,8 @@ export function raftMongoActions(L: RaftLayout, rules: Rules): ActionFamily[] {
           }
         }
       },
-      describe: (a) => ({ i: a[0], numEntries: a[1] })
+      describe: (a) => ({ i: a[0], numEntries: a[1] }),
+      explain: leaderOnly
     },
     {
       name: "UpdateTermThroughHeartbeat",
@@ -141,7 +158,11 @@ export function raftMongoActions(L: RaftLayout, rules: Rules): ActionFamily[] {
           }
         }
       },
-      describe: ij
+      describe: ij,
+      explain: (s, args) =>
+        firstReason(servers(args["i"]), (i) =>
+          firstReason(servers(args["j"]), (j) => (L.term(s, j) > L.term(s, i) ? null : `server ${j + 1}'s term ${L.term(s, j)} is not higher than server ${i + 1}'s ${L.term(s, i)}`))
+        )
     },
     {
       name: "AdvanceCommitPoint",

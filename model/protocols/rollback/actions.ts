@@ -40,10 +40,26 @@ export const baseCoordinator: CoordinatorRules = {
 }
 
 const one = (a: readonly number[]) => ({ i: a[0] })
+const PHASE_NAMES = ["Idle", "Planned", "Persisted", "Recovered", "Emitted"]
 
 export function coordinatorActions(L: RollbackLayout, rules: CoordinatorRules): ActionFamily[] {
   const n = L.n
-  const step = (name: string, expand: ActionFamily["expand"]): ActionFamily => ({ name, params: ["i"], expand, describe: one })
+  /** Server positions for an argument: the one named (1-based id), or every server. */
+  const servers = (id: unknown) => (typeof id === "number" ? [id - 1] : Array.from({ length: n }, (_, k) => k))
+  const phaseIs = (s: Uint8Array, i: number, phase: number) =>
+    L.phase(s, i) === phase ? null : `server ${i + 1}'s rollback phase is ${PHASE_NAMES[L.phase(s, i)]}, not ${PHASE_NAMES[phase]}`
+  /** The first reason found for the first server that has one, or null if some server has none. */
+  const firstReason = (ids: number[], why: (i: number) => string | null) => {
+    const reasons = ids.map(why)
+    return reasons.some((r) => r === null) ? null : (reasons[0] ?? null)
+  }
+  const step = (name: string, expand: ActionFamily["expand"], explain?: (s: Uint8Array, i: number) => string | null): ActionFamily => ({
+    name,
+    params: ["i"],
+    expand,
+    describe: one,
+    ...(explain ? { explain: (s: Uint8Array, args: Readonly<Record<string, unknown>>) => firstReason(servers(args["i"]), (i) => explain(s, i)) } : {})
+  })
   return [
     {
       name: "RollbackPlan",
@@ -61,7 +77,21 @@ export function coordinatorActions(L: RollbackLayout, rules: CoordinatorRules): 
           }
         }
       },
-      describe: (a) => ({ i: a[0], j: a[1] })
+      describe: (a) => ({ i: a[0], j: a[1] }),
+      explain(s, args) {
+        return firstReason(servers(args["i"]), (i) => {
+          if (L.phase(s, i) !== IDLE) return phaseIs(s, i, IDLE)
+          if (L.isLeader(s, i)) return `server ${i + 1} is a leader`
+          return firstReason(servers(args["j"]), (j) => {
+            if (!L.isLeader(s, j)) return `server ${j + 1} is not a leader`
+            if (L.term(s, j) < L.term(s, i)) return `server ${j + 1}'s term ${L.term(s, j)} is older than server ${i + 1}'s ${L.term(s, i)}`
+            if (!L.canRollbackOplog(s, i, j)) return `server ${i + 1}'s log has not diverged from server ${j + 1}'s`
+            const common = rules.commonPoint(L, s, i, j)
+            if (!rules.planAllowed(common, L.cpIndex(s, i))) return `refused: the common point ${common} is below the watermark ${L.cpIndex(s, i)}`
+            return null
+          })
+        })
+      }
     },
     step("RollbackPersist", (s, out) => {
       for (let i = 0; i < n; i++) {
@@ -71,7 +101,7 @@ export function coordinatorActions(L: RollbackLayout, rules: CoordinatorRules): 
         L.setPhase(t, i, PERSISTED)
         out.emit(i + 1)
       }
-    }),
+    }, (s, i) => phaseIs(s, i, PLANNED)),
     step("RollbackPersistFails", (s, out) => {
       for (let i = 0; i < n; i++) {
         if (L.phase(s, i) !== PLANNED) continue
@@ -80,7 +110,7 @@ export function coordinatorActions(L: RollbackLayout, rules: CoordinatorRules): 
         else L.setPhase(t, i, rules.afterPersistFailure)
         out.emit(i + 1)
       }
-    }),
+    }, (s, i) => phaseIs(s, i, PLANNED)),
     step("RollbackRecover", (s, out) => {
       for (let i = 0; i < n; i++) {
         if (L.phase(s, i) !== rules.recoverFrom || !rules.planStillCurrent(L, s, i)) continue
@@ -91,14 +121,16 @@ export function coordinatorActions(L: RollbackLayout, rules: CoordinatorRules): 
         L.setPhase(t, i, RECOVERED)
         out.emit(i + 1)
       }
-    }),
+    }, (s, i) =>
+      phaseIs(s, i, rules.recoverFrom) ??
+      (rules.planStillCurrent(L, s, i) ? null : `server ${i + 1}'s plan is stale: its source no longer leads in term ${L.rejoinTerm(s, i)}, or server ${i + 1} saw a newer term`)),
     step("RollbackEmitEvent", (s, out) => {
       for (let i = 0; i < n; i++) {
         if (L.phase(s, i) !== RECOVERED) continue
         L.setPhase(out.next(), i, EMITTED)
         out.emit(i + 1)
       }
-    }),
+    }, (s, i) => phaseIs(s, i, RECOVERED)),
     step("RollbackRejoin", (s, out) => {
       for (let i = 0; i < n; i++) {
         if (L.phase(s, i) !== EMITTED) continue
@@ -111,6 +143,9 @@ export function coordinatorActions(L: RollbackLayout, rules: CoordinatorRules): 
         L.resetCoordinator(t, i)
         out.emit(i + 1)
       }
+    }, (s, i) => {
+      const j = L.source(s, i)
+      return phaseIs(s, i, EMITTED) ?? (L.isLeader(s, j) && L.term(s, j) === L.rejoinTerm(s, i) ? null : `server ${j + 1} no longer leads in the rejoin term ${L.rejoinTerm(s, i)}`)
     }),
     step("Crash", (s, out) => {
       for (let i = 0; i < n; i++) {
@@ -118,6 +153,6 @@ export function coordinatorActions(L: RollbackLayout, rules: CoordinatorRules): 
         L.resetCoordinator(out.next(), i)
         out.emit(i + 1)
       }
-    })
+    }, (s, i) => (L.phase(s, i) === IDLE ? `server ${i + 1} has no rollback in progress` : null))
   ]
 }
