@@ -161,9 +161,9 @@ export class LevelWorker extends Expander {
     let s = slotOf(hi, cap)
     for (;;) {
       const b = MAP * s
-      // A plain read first: a published slot never changes within a round. The writer stores
-      // lo, then hi, then (atomically) the position, so a non-zero hi means lo is there too.
-      let pos = map[b + 2]!
+      // The writer stores lo, hi and the entry's edge, then publishes the position with an
+      // atomic store; an atomic load that sees it therefore sees them too (on any hardware).
+      let pos = Atomics.load(map, b + 2)
       if (pos === 0) {
         if (t.ctl[CTL.nextCount]! >= this.hardLimit) throw new TableFull()
         if (Atomics.compareExchange(map, b + 2, 0, -1) === 0) {
@@ -181,6 +181,7 @@ export class LevelWorker extends Expander {
       }
       let h = map[b]!
       while (pos === -1 || h === 0) {
+        // Claimed but not yet published: the writer is a few instructions from done.
         pos = Atomics.load(map, b + 2)
         h = Atomics.load(map, b)
       }
@@ -218,7 +219,9 @@ export class LevelWorker extends Expander {
     const b = p * META
     const before = Atomics.load(versions, p)
     if ((before & 1) === 0) {
-      const order = compareFingerprints(this.parentHi, this.parentLo, m[b + 2]!, m[b + 3]!) || this.ordinal - m[b + 4]!
+      // Atomic reads: plain ones could be reordered around the version checks.
+      const order =
+        compareFingerprints(this.parentHi, this.parentLo, Atomics.load(m, b + 2), Atomics.load(m, b + 3)) || this.ordinal - Atomics.load(m, b + 4)
       if (order >= 0 && Atomics.load(versions, p) === before) return
     }
     let v = Atomics.load(versions, p)
