@@ -10,7 +10,7 @@ import { Either, Schema } from "effect"
 import type { Model } from "../engine/model.js"
 import { successorsOf, type TraceStep } from "../engine/path.js"
 import { ADAPTER_VERSION, AdapterReply, type AdapterRequest } from "./adapter-protocol.js"
-import { prng } from "./simulate.js"
+import { pickStep, prng } from "./simulate.js"
 
 /** The adapter broke the protocol, crashed or timed out. */
 export class AdapterFailed extends Error {
@@ -152,8 +152,7 @@ function* runsOf(model: Model, mode: ConformMode): Generator<TraceStep[]> {
         const enabled = successorsOf(model, run[run.length - 1]!.state).filter((s) => model.constraint(s.state))
         if (enabled.length === 0) break
         const preferred = enabled.filter((s) => mode.prefer.some((p) => s.action!.name.startsWith(p)))
-        const pool = preferred.length > 0 && random() < 0.8 ? preferred : enabled
-        run.push(pool[Math.floor(random() * pool.length)]!)
+        run.push(pickStep(preferred.length > 0 && random() < 0.8 ? preferred : enabled, random))
       }
       yield run
     }

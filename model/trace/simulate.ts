@@ -4,7 +4,7 @@
  * reproducible; successors outside the state constraint are never taken.
  */
 import type { Model } from "../engine/model.js"
-import { successorsOf } from "../engine/path.js"
+import { successorsOf, type TraceStep } from "../engine/path.js"
 import { TRACE_FORMAT, TRACE_VERSION, type TraceEvent, type TraceHeader } from "./events.js"
 
 export interface SimulateOptions {
@@ -32,6 +32,17 @@ export function prng(seed: number): () => number {
 const plain = (v: unknown): unknown =>
   v instanceof Set ? [...v].map(plain) : Array.isArray(v) ? v.map(plain) : v !== null && typeof v === "object" ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) : v
 
+/**
+ * One enabled step: an action uniformly among those enabled, then one of its instances. (Choosing
+ * among instances directly would be mostly elections, which have many, and end runs early.)
+ */
+export function pickStep(enabled: readonly TraceStep[], random: () => number): TraceStep {
+  const names = [...new Set(enabled.map((s) => s.action!.name))]
+  const name = names[Math.floor(random() * names.length)]!
+  const instances = enabled.filter((s) => s.action!.name === name)
+  return instances[Math.floor(random() * instances.length)]!
+}
+
 /** The trace's lines (header first), and the number of events written. */
 export function simulateTrace(protocol: string, config: Record<string, number>, model: Model, options: SimulateOptions): string[] {
   const random = prng(options.seed)
@@ -46,8 +57,7 @@ export function simulateTrace(protocol: string, config: Record<string, number>, 
     const enabled = successorsOf(model, state).filter((s) => model.constraint(s.state))
     if (enabled.length === 0) break
     const preferred = enabled.filter((s) => options.prefer?.some((p) => s.action!.name.startsWith(p)))
-    const pool = preferred.length > 0 && random() < 0.8 ? preferred : enabled
-    const chosen = pool[Math.floor(random() * pool.length)]!
+    const chosen = pickStep(preferred.length > 0 && random() < 0.8 ? preferred : enabled, random)
     state = chosen.state
     const action = chosen.action!
     if (hidden.has(action.name)) continue

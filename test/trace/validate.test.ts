@@ -75,9 +75,19 @@ describe("simulated runs", () => {
     const config = { servers: 3, maxTerm: 3, maxLogLen: 2, maxClientWriteSize: 1 }
     const model = rollback.build(config, "base", { symmetry: false })
     const hidden = ["LearnCommitPointWithTermCheck", "LearnCommitPointFromSyncSourceNeverBeyondLastApplied"]
-    const lines = simulateTrace("rollback", config, model, { steps: 200, seed: 11, observe: "full", hidden })
-    expect((await validate(rollback as Protocol, lines, 0)).rejection?.reason).toBe("observation")
-    expect((await validate(rollback as Protocol, lines, 1)).rejection).toBeNull()
+    let neededSearch = 0
+    for (let seed = 1; seed <= 30; seed++) {
+      const lines = simulateTrace("rollback", config, model, { steps: 200, seed, observe: "full", hidden })
+      // With room for every hidden step, each run is accepted.
+      expect((await validate(rollback as Protocol, lines, 16)).rejection).toBeNull()
+      const strict = await validate(rollback as Protocol, lines, 0)
+      if (strict.rejection) {
+        expect(strict.rejection.reason).toBe("observation")
+        neededSearch++
+      }
+    }
+    // And in some runs the hidden steps matter: without the search those runs are rejected.
+    expect(neededSearch).toBeGreaterThan(0)
   })
 
   it("checks invariants on the matched steps", async () => {
