@@ -1,20 +1,16 @@
 /** The rollback protocol: bounds, readable state and variants around the model in model.ts. */
 import { Schema } from "effect"
-import { defineConfig } from "../../engine/config.js"
 import { Manifest } from "../../engine/manifest.js"
 import { BASE_VARIANT, type Protocol } from "../../engine/model.js"
+import { raftMongoBounds } from "../raftmongo/index.js"
 import type { RaftMongoConfig } from "../raftmongo/layout.js"
 import { buildRollback } from "./model.js"
 import { RollbackState } from "./state.js"
 import { rollbackVariants } from "./variants.js"
 import manifest from "./manifest.json" with { type: "json" }
 
-export const rollbackConfig = defineConfig({
-  servers: { default: 3, min: 1, max: 7, description: "number of servers (Server = {1..servers})" },
-  maxTerm: { default: 3, min: 1, max: 15, description: "state constraint: every currentTerm <= MaxTerm" },
-  maxLogLen: { default: 2, min: 1, max: 15, description: "state constraint: every Len(log[i]) <= MaxLogLen" },
-  maxClientWriteSize: { default: 1, min: 1, max: 5, description: "ClientWrite appends 1..MaxClientWriteSize entries" }
-})
+/** RaftMongo's bounds; the defaults explore exhaustively in a few seconds (ADR 0001). */
+export const rollbackConfig = raftMongoBounds({ servers: 3, maxTerm: 3, maxLogLen: 2, maxClientWriteSize: 1 })
 
 export const rollback: Protocol<RaftMongoConfig> = {
   name: "rollback",

@@ -4,6 +4,7 @@
  * which bounds.
  */
 import type { Rules } from "../raftmongo/actions.js"
+import { raftMongoVariants } from "../raftmongo/variants.js"
 import { PERSISTED, PLANNED } from "./layout.js"
 import type { CoordinatorRules } from "./actions.js"
 
@@ -12,6 +13,12 @@ export interface RollbackVariant {
   readonly summary: string
   readonly coordinator?: (rules: CoordinatorRules) => CoordinatorRules
   readonly replication?: (rules: Rules) => Rules
+}
+
+/** A RaftMongo variant, reused as the same change of the replication rules. */
+function raftMongoVariant(name: string): RollbackVariant {
+  const v = raftMongoVariants.find((x) => x.name === name)!
+  return { name: v.name, summary: v.summary, replication: v.apply }
 }
 
 export const rollbackVariants: readonly RollbackVariant[] = [
@@ -30,11 +37,7 @@ export const rollbackVariants: readonly RollbackVariant[] = [
     summary: "the plan goes ahead even when the common point is below the learned commit point",
     coordinator: (r) => ({ ...r, planAllowed: () => true })
   },
-  {
-    name: "elect-without-majority",
-    summary: "an election accepts any non-empty set of voters instead of a majority",
-    replication: (r) => ({ ...r, electionQuorum: (_L, voters) => voters !== 0 })
-  },
+  { ...raftMongoVariant("elect-without-majority") },
   {
     name: "learn-without-term-check",
     summary: "a server learns a commit point by heartbeat without the term check (RaftMongo's original LearnCommitPoint)",
@@ -51,11 +54,7 @@ export const rollbackVariants: readonly RollbackVariant[] = [
     summary: "a voter accepts any candidate with no higher term, up to date or not",
     replication: (r) => ({ ...r, voterAccepts: (L, s, candidate, voter) => L.term(s, voter) <= L.term(s, candidate) })
   },
-  {
-    name: "commit-by-counting",
-    summary: "a primary advances the commit point over an earlier term's entry by counting replicas (Raft's Figure 8)",
-    replication: (r) => ({ ...r, commitEligible: () => true })
-  },
+  { ...raftMongoVariant("commit-by-counting") },
   {
     name: "persist-failure-ignored",
     summary: "a failed write of the rollback file is treated as success, and recovery goes ahead",
