@@ -89,7 +89,11 @@ export function raftMongoActions(L: RaftLayout, rules: Rules): ActionFamily[] {
           }
         }
       },
-      describe: ij
+      describe: ij,
+      explain: (s, args) =>
+        firstReason(servers(args["i"]), (i) =>
+          firstReason(servers(args["j"]), (j) => (L.canRollbackOplog(s, i, j) ? null : `server ${i + 1}'s log has not diverged from server ${j + 1}'s`))
+        )
     },
     {
       name: "BecomePrimaryByMagic",
@@ -112,7 +116,22 @@ export function raftMongoActions(L: RaftLayout, rules: Rules): ActionFamily[] {
           }
         }
       },
-      describe: (a) => ({ i: a[0], ayeVoters: idsOf(a[1]!) })
+      describe: (a) => ({ i: a[0], ayeVoters: idsOf(a[1]!) }),
+      explain: (s, args) =>
+        firstReason(servers(args["i"]), (i) => {
+          if (!rules.mayChangeLog(L, s, i)) return `server ${i + 1} may not campaign now`
+          let eligible = 0
+          for (let j = 0; j < n; j++) if (rules.voterAccepts(L, s, i, j)) eligible |= 1 << j
+          const voters = args["ayeVoters"]
+          if (Array.isArray(voters)) {
+            const mask = voters.reduce((m: number, id: unknown) => (typeof id === "number" ? m | (1 << (id - 1)) : m), 0)
+            const refusing = voters.find((id) => typeof id === "number" && (eligible & (1 << (id - 1))) === 0)
+            if (refusing !== undefined) return `server ${refusing} does not vote for server ${i + 1} (its log is ahead or its term is higher)`
+            return rules.electionQuorum(L, mask) ? null : `servers ${JSON.stringify(voters)} are not a quorum`
+          }
+          for (let voters = 0; voters <= all; voters++) if ((voters & ~eligible) === 0 && rules.electionQuorum(L, voters)) return null
+          return `no quorum would vote for server ${i + 1} (logs ahead or terms higher)`
+        })
     },
     {
       name: "Stepdown",
@@ -187,7 +206,25 @@ export function raftMongoActions(L: RaftLayout, rules: Rules): ActionFamily[] {
           }
         }
       },
-      describe: (a) => ({ leader: a[0], acknowledgers: idsOf(a[1]!), committedIndex: a[2] })
+      describe: (a) => ({ leader: a[0], acknowledgers: idsOf(a[1]!), committedIndex: a[2] }),
+      explain: (s, args) =>
+        firstReason(servers(args["leader"]), (leader) => {
+          if (!L.isLeader(s, leader)) return `server ${leader + 1} is not a leader`
+          const wanted = args["committedIndex"]
+          let lowTerm = 0
+          for (let j = 0; j < n; j++) if (L.term(s, j) <= L.term(s, leader)) lowTerm |= 1 << j
+          let reason = `server ${leader + 1} has no entry above its commit point ${L.cpIndex(s, leader)}`
+          for (let index = L.cpIndex(s, leader) + 1; index <= L.len(s, leader); index++) {
+            if (typeof wanted === "number" && index !== wanted) continue
+            if (!rules.commitEligible(L, s, leader, index)) {
+              reason = `entry ${index} is not of server ${leader + 1}'s term ${L.term(s, leader)}`
+              continue
+            }
+            if (L.isMajority(L.agree(s, leader, index) & lowTerm)) return null
+            reason = `no majority holds entry ${index} of server ${leader + 1}'s log`
+          }
+          return reason
+        })
     },
     {
       name: "LearnCommitPointWithTermCheck",
@@ -201,7 +238,14 @@ export function raftMongoActions(L: RaftLayout, rules: Rules): ActionFamily[] {
           }
         }
       },
-      describe: ij
+      describe: ij,
+      explain: (s, args) =>
+        firstReason(servers(args["i"]), (i) =>
+          firstReason(servers(args["j"]), (j) => {
+            if (!rules.learnTermCheck(L, s, i, j)) return `server ${i + 1}'s last term ${L.lastTerm(s, i)} is not server ${j + 1}'s commit point term ${L.cpTerm(s, j)}`
+            return L.commitPointLessThan(s, i, j) ? null : `server ${j + 1}'s commit point is not ahead of server ${i + 1}'s`
+          })
+        )
     },
     {
       name: "LearnCommitPointFromSyncSourceNeverBeyondLastApplied",
@@ -219,7 +263,19 @@ export function raftMongoActions(L: RaftLayout, rules: Rules): ActionFamily[] {
           }
         }
       },
-      describe: ij
+      describe: ij,
+      explain: (s, args) =>
+        firstReason(servers(args["i"]), (i) =>
+          firstReason(servers(args["j"]), (j) => {
+            if (!(L.canSyncFrom(s, i, j) || L.logsEqual(s, i, j))) return `server ${j + 1} is not a sync source of server ${i + 1}`
+            if (!L.commitPointLessThan(s, i, j)) return `server ${j + 1}'s commit point is not ahead of server ${i + 1}'s`
+            const capped = L.cpTerm(s, j) > L.lastTerm(s, i)
+            const term = capped ? L.lastTerm(s, i) : L.cpTerm(s, j)
+            const index = capped ? L.len(s, i) : L.cpIndex(s, j)
+            const higher = term > L.cpTerm(s, i) || (term === L.cpTerm(s, i) && index > L.cpIndex(s, i))
+            return !rules.learnOnlyHigher || higher ? null : `the commit point server ${i + 1} would learn from server ${j + 1} is not higher than its own`
+          })
+        )
     }
   ]
 }
