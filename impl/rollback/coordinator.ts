@@ -5,7 +5,7 @@
  * name depends only on the tail, and recovery to the same LSN is idempotent.
  */
 import { Effect, Either } from "effect"
-import type { RollbackError } from "./errors.js"
+import { StalePlan, type RollbackError } from "./errors.js"
 import { RollbackPlan } from "./plan.js"
 import { RollbackTransport } from "./transport.js"
 import type { LogEntry, RollbackEvent, RollbackInput, RollbackPlan as Plan } from "./types.js"
@@ -89,7 +89,11 @@ export const RollbackCoordinator = {
           : command.kind === "persist"
             ? yield* transport.persistRollbackFile(command.tail)
             : command.kind === "recover"
-              ? yield* transport.recoverToLsn(command.target)
+              ? yield* Effect.gen(function* () {
+                  const p = state.plan
+                  if (!(yield* transport.planStillCurrent(p.source, p.rejoinTerm))) return yield* new StalePlan({ primary: p.source, term: p.rejoinTerm })
+                  return yield* transport.recoverToLsn(command.target)
+                })
               : command.kind === "emit"
                 ? yield* transport.emitRollbackEvent(command.event)
                 : command.kind === "rejoin"

@@ -12,6 +12,9 @@ export class NothingToRollBack extends Schema.TaggedError<NothingToRollBack>()("
   commonPoint: Schema.Int
 }) {}
 
+/** Before truncating, the plan's primary no longer leads in the plan's term (or a newer term was seen): nothing dropped. */
+export class StalePlan extends Schema.TaggedError<StalePlan>()("StalePlan", { primary: Schema.Int, term: Schema.Int }) {}
+
 export class ReadTailFailed extends Schema.TaggedError<ReadTailFailed>()("ReadTailFailed", { message: Schema.String }) {}
 
 /** The rollback file could not be written durably: nothing was dropped. */
@@ -24,4 +27,4 @@ export class EmitFailed extends Schema.TaggedError<EmitFailed>()("EmitFailed", {
 
 export class RejoinFailed extends Schema.TaggedError<RejoinFailed>()("RejoinFailed", { message: Schema.String }) {}
 
-export type RollbackError = BelowWatermark | NothingToRollBack | ReadTailFailed | TailPersistFailed | RecoverFailed | EmitFailed | RejoinFailed
+export type RollbackError = BelowWatermark | NothingToRollBack | StalePlan | ReadTailFailed | TailPersistFailed | RecoverFailed | EmitFailed | RejoinFailed

@@ -15,6 +15,9 @@ import { LogEntry, RollbackEvent } from "./types.js"
 /** Where in the sequence of a durable write a test may stop the process (see failpoints). */
 export type PersistFailpoint = "before-fsync" | "after-fsync" | "after-rename"
 
+/** Failpoints of the file transport: inside each durable write, and inside recovery. */
+export type Failpoint = PersistFailpoint | "recover-after-versions"
+
 const KeyVersion = Schema.Struct({ key: Schema.String, lsn: Schema.Int, value: Schema.NullOr(Schema.String) })
 type KeyVersion = typeof KeyVersion.Type
 
@@ -98,9 +101,21 @@ export const FileNode = {
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
-/** The file-backed layer over the data directory `dir`; `failpoint` lets tests stop a durable write midway. */
-export function fileTransport(dir: string, failpoint?: (at: PersistFailpoint) => void): Layer.Layer<RollbackTransport> {
+/**
+ * The file-backed layer over the data directory `dir`; `failpoint` lets tests stop a durable
+ * write midway; `leader` answers who leads now (a real node asks its replication layer).
+ */
+export function fileTransport(
+  dir: string,
+  failpoint?: (at: Failpoint) => void,
+  leader: () => { primary: number; term: number } | null = () => null
+): Layer.Layer<RollbackTransport> {
   return Layer.succeed(RollbackTransport, {
+    planStillCurrent: (primary, term) =>
+      Effect.sync(() => {
+        const now = leader()
+        return now === null || (now.primary === primary && now.term === term)
+      }),
     readDivergentTail: Effect.fn("RollbackTransport.readDivergentTail")(function* (from: number, to: number) {
       const log = yield* Effect.try({ try: () => readLines(join(dir, "log.ndjson"), LogEntry), catch: (e) => new ReadTailFailed({ message: message(e) }) })
       return log.filter((e) => e.lsn > from && e.lsn <= to)
@@ -110,7 +125,7 @@ export function fileTransport(dir: string, failpoint?: (at: PersistFailpoint) =>
       yield* Effect.try({
         try: () => {
           mkdirSync(join(dir, "rollback"), { recursive: true })
-          writeDurably(join(dir, "rollback", name), lines(tail), failpoint)
+          writeDurably(join(dir, "rollback", name), lines(tail), (at) => failpoint?.(at))
         },
         catch: (e) => new TailPersistFailed({ message: message(e) })
       })
@@ -123,6 +138,7 @@ export function fileTransport(dir: string, failpoint?: (at: PersistFailpoint) =>
           // (both steps are idempotent) before the log says the tail is gone.
           const versions = readLines(join(dir, "kv.ndjson"), KeyVersion)
           writeDurably(join(dir, "kv.ndjson"), lines(versions.filter((v) => v.lsn <= target)))
+          failpoint?.("recover-after-versions")
           const log = readLines(join(dir, "log.ndjson"), LogEntry)
           writeDurably(join(dir, "log.ndjson"), lines(log.filter((e) => e.lsn <= target)))
         },

@@ -12,6 +12,11 @@ export interface RollbackTransportService {
   readonly readDivergentTail: (fromExclusive: number, toInclusive: number) => Effect.Effect<readonly LogEntry[], ReadTailFailed>
   /** Saves the tail durably; returns the rollback file's name. Idempotent for the same tail. */
   readonly persistRollbackFile: (tail: readonly LogEntry[]) => Effect.Effect<string, TailPersistFailed>
+  /**
+   * Does `primary` still lead in `term`, with no newer term seen by this node? Asked right before
+   * truncating, because a plan goes stale (ADR 0001, finding 1).
+   */
+  readonly planStillCurrent: (primary: number, term: number) => Effect.Effect<boolean>
   /** Truncates the log to `target` and restores the values visible there. Idempotent. */
   readonly recoverToLsn: (target: number) => Effect.Effect<void, RecoverFailed>
   readonly emitRollbackEvent: (event: RollbackEvent) => Effect.Effect<void, EmitFailed>
@@ -23,13 +28,15 @@ export class RollbackTransport extends Context.Tag("replcheck/RollbackTransport"
 /** A node held in memory: its log, the versions of each key, its rollback files and events. */
 export interface MemoryNode {
   log: LogEntry[]
+  /** Who leads, in which term, as this node knows it (the cluster simulator keeps it current). */
+  leader: { primary: number; term: number } | null
   readonly rollbackFiles: Map<string, readonly LogEntry[]>
   readonly events: RollbackEvent[]
   replicaOf: { primary: number; term: number } | null
 }
 
 export function memoryNode(log: readonly LogEntry[]): MemoryNode {
-  return { log: [...log], rollbackFiles: new Map(), events: [], replicaOf: null }
+  return { log: [...log], leader: null, rollbackFiles: new Map(), events: [], replicaOf: null }
 }
 
 /** The value of `key` visible after the node's log (the latest write to it; null if none or deleted). */
@@ -63,6 +70,8 @@ export function memoryTransport(node: MemoryNode, script: FailureScript = {}): L
       node.rollbackFiles.set(name, [...tail])
       return name
     }),
+    planStillCurrent: (primary, term) =>
+      Effect.sync(() => node.leader === null || (node.leader.primary === primary && node.leader.term === term)),
     recoverToLsn: Effect.fn("RollbackTransport.recoverToLsn")(function* (target: number) {
       if (failsNow("recover")) return yield* new RecoverFailed({ message: "scripted failure" })
       node.log = node.log.filter((e) => e.lsn <= target)

@@ -77,6 +77,18 @@ describe("RollbackCoordinator.run, in memory", () => {
     })
   )
 
+  it.effect("re-checks the primary before truncating: a stale plan drops nothing", () =>
+    Effect.gen(function* () {
+      const node = memoryNode(local)
+      // A newer primary took over after the plan (ADR 0001, finding 1).
+      node.leader = { primary: 3, term: 3 }
+      const error = yield* Effect.flip(RollbackCoordinator.run(input).pipe(Effect.provide(memoryTransport(node))))
+      expect(error._tag).toBe("StalePlan")
+      expect(node.log).toEqual(local)
+      expect(node.rollbackFiles.size).toBe(1)
+    })
+  )
+
   it.effect("a refused plan removes nothing", () =>
     Effect.gen(function* () {
       const node = memoryNode(local)
