@@ -62,7 +62,21 @@ export interface ConformCommand {
   readonly json: boolean
 }
 
+export interface ClusterCommand {
+  readonly command: "cluster"
+  readonly protocol: Protocol
+  readonly seed: number
+  readonly nodes: number
+  readonly steps: number
+  readonly faults: readonly ("crash" | "persist" | "partition")[]
+  readonly maxTerm: number
+  readonly maxLogLen: number
+  readonly out: string | undefined
+  readonly json: boolean
+}
+
 export type Command =
+  | ClusterCommand
   | ConformCommand
   | CheckCommand
   | VerdictsCommand
@@ -79,6 +93,8 @@ export const USAGE = `usage:
   replcheck validate <protocol> <trace.ndjson | trace.itf.json> [--internal-steps N] [--window FILE] [--itf FILE] [--json]
   replcheck conform <protocol> --adapter "<command>" [bound flags] [--depth D | --random
                     [--seed S] [--runs N] [--steps K] [--prefer PREFIX]...] [--json]
+  replcheck cluster rollback [--seed N] [--nodes N] [--steps N] [--faults crash,persist,partition]
+                    [--max-term N] [--max-log-len N] [--out FILE] [--json]
   replcheck simulate <protocol> [bound flags] [--steps N] [--seed S] [--observe full|node|none]
                      [--hide ACTION]... [--prefer PREFIX]... [--out FILE]
   replcheck list [--json]
@@ -112,8 +128,8 @@ export function parseArgs(argv: readonly string[]): Either.Either<Command, Usage
     for (const a of rest) if (a !== "--json") return fail(`list: unknown argument ${a}`)
     return Either.right({ command: "list", json: rest.includes("--json") })
   }
-  if (!["check", "verdicts", "validate", "simulate", "conform"].includes(command)) {
-    return fail(`unknown command ${JSON.stringify(command)} (commands: check, verdicts, validate, simulate, conform, list, help)`)
+  if (!["check", "verdicts", "validate", "simulate", "conform", "cluster"].includes(command)) {
+    return fail(`unknown command ${JSON.stringify(command)} (commands: check, verdicts, validate, simulate, conform, cluster, list, help)`)
   }
   const [name, ...flags] = rest
   if (name === undefined || name.startsWith("--")) return fail(`${command} needs a protocol (one of: ${protocols.map((p) => p.name).join(", ")})`)
@@ -123,6 +139,7 @@ export function parseArgs(argv: readonly string[]): Either.Either<Command, Usage
   if (command === "validate") return parseValidate(protocol, flags)
   if (command === "simulate") return parseSimulate(protocol, flags)
   if (command === "conform") return parseConform(protocol, flags)
+  if (command === "cluster") return parseCluster(protocol, flags)
   const bounds = new Map(Object.keys(protocol.config.fields).map((f) => [`--${flagName(f)}`, f]))
   const partial: Record<string, number> = {}
   let variant = BASE_VARIANT
@@ -351,4 +368,43 @@ function parseConform(protocol: Protocol, flags: readonly string[]): Either.Eith
   if (Either.isLeft(config)) return fail(config.left)
   const mode: ConformCommand["mode"] = random ? { kind: "random", seed, runs, steps, prefer } : { kind: "depth", depth: depth ?? 3 }
   return Either.right({ command: "conform", protocol, config: config.right, adapter, mode, json })
+}
+
+function parseCluster(protocol: Protocol, flags: readonly string[]): Either.Either<Command, UsageError> {
+  if (protocol.name !== "rollback") return fail(`the cluster simulator runs the rollback protocol's reference components, not ${protocol.name}`)
+  const numbers: Record<string, { value: number; min: number; max: number }> = {
+    "--seed": { value: 1, min: 0, max: 2 ** 32 - 1 },
+    "--nodes": { value: 3, min: 2, max: 7 },
+    "--steps": { value: 200, min: 1, max: 1_000_000 },
+    "--max-term": { value: 10, min: 1, max: 15 },
+    "--max-log-len": { value: 4, min: 1, max: 15 }
+  }
+  let faults: ClusterCommand["faults"] = ["crash", "persist", "partition"]
+  let out: string | undefined
+  let json = false
+  for (let k = 0; k < flags.length; k++) {
+    const flag = flags[k]!
+    const value = flags[k + 1]
+    const spec = numbers[flag]
+    if (spec) {
+      const n = integer(flag, value, spec.min, spec.max)
+      if (Either.isLeft(n)) return Either.left(n.left)
+      spec.value = n.right
+      k++
+    } else if (flag === "--faults") {
+      if (value === undefined || value.startsWith("--")) return fail("--faults needs a list (crash,persist,partition or none)")
+      const list = value === "none" ? [] : value.split(",")
+      const bad = list.find((f) => !["crash", "persist", "partition"].includes(f))
+      if (bad !== undefined) return fail(`--faults: unknown fault ${JSON.stringify(bad)} (crash, persist, partition)`)
+      faults = list as ClusterCommand["faults"]
+      k++
+    } else if (flag === "--out") {
+      if (value === undefined || value.startsWith("--")) return fail("--out needs a file")
+      out = value
+      k++
+    } else if (flag === "--json") json = true
+    else return fail(`unknown flag ${flag} for cluster (--seed, --nodes, --steps, --faults, --max-term, --max-log-len, --out, --json)`)
+  }
+  const v = (f: string) => numbers[f]!.value
+  return Either.right({ command: "cluster", protocol, seed: v("--seed"), nodes: v("--nodes"), steps: v("--steps"), faults, maxTerm: v("--max-term"), maxLogLen: v("--max-log-len"), out, json })
 }

@@ -11,7 +11,7 @@ import { runCheck } from "./check.js"
 import { Files, type FileError } from "./files.js"
 import { listJson, renderList, renderProgress, renderReport } from "./render.js"
 import { renderVerdicts, runVerdicts } from "./verdicts.js"
-import { runConform, runSimulate, runValidate } from "./trace-commands.js"
+import { runCluster, runConform, runSimulate, runValidate } from "./trace-commands.js"
 
 function main(argv: readonly string[]): Effect.Effect<number> {
   const parsed = parseArgs(argv)
@@ -30,7 +30,9 @@ function main(argv: readonly string[]): Effect.Effect<number> {
     })
   }
   const run: Effect.Effect<number, UsageError | FileError | SearchFailed, WorkerThreads | Files> =
-    cmd.command === "conform"
+    cmd.command === "cluster"
+      ? runCluster(cmd)
+      : cmd.command === "conform"
       ? runConform(cmd)
       : cmd.command === "validate"
       ? runValidate(cmd)

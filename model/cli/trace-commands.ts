@@ -6,7 +6,8 @@ import { toItfTrace } from "../trace/counterexample.js"
 import { renderRejection, TraceInputError, validateItf, validateTrace, type ValidationResult } from "../trace/validate.js"
 import { AdapterFailed, conform, spawnAdapter } from "../trace/conform.js"
 import { renderAction } from "../trace/counterexample.js"
-import { UsageError, type ConformCommand, type SimulateCommand, type ValidateCommand } from "./args.js"
+import { simulateCluster } from "../../impl/cluster/simulator.js"
+import { UsageError, type ClusterCommand, type ConformCommand, type SimulateCommand, type ValidateCommand } from "./args.js"
 import { Files } from "./files.js"
 
 /** Validates a trace; exit 0 accepted, 1 rejected. Bad input is a one-line UsageError (exit 2). */
@@ -108,3 +109,39 @@ export const runConform = (cmd: ConformCommand) =>
       }),
     (link) => Effect.promise(() => link.close())
   )
+
+async function* linesOf(lines: readonly string[]) {
+  yield* lines
+}
+
+/** Runs the cluster simulator, writes its trace and validates it; exit 0 accepted, 1 rejected. */
+export const runCluster = (cmd: ClusterCommand) =>
+  Effect.gen(function* () {
+    const run = simulateCluster({ nodes: cmd.nodes, steps: cmd.steps, seed: cmd.seed, faults: cmd.faults, maxTerm: cmd.maxTerm, maxLogLen: cmd.maxLogLen })
+    const file = cmd.out ?? `traces/out/cluster-${cmd.protocol.name}-seed${cmd.seed}.ndjson`
+    const files = yield* Files
+    yield* files.writeAtomic(file, run.lines.join("\n") + "\n")
+    const result = yield* Effect.promise(() => validateTrace(cmd.protocol, cmd.protocol.traceMapping ?? { internal: [] }, linesOf(run.lines), file, { internalSteps: 0 }))
+    const counts = new Map<string, number>()
+    for (const line of run.lines.slice(1)) {
+      const action = (JSON.parse(line) as { action: string }).action
+      counts.set(action, (counts.get(action) ?? 0) + 1)
+    }
+    const ok = result.accepted && run.broken.length === 0
+    if (cmd.json) {
+      process.stdout.write(JSON.stringify({ seed: cmd.seed, events: run.lines.length - 1, traceFile: file, accepted: result.accepted, broken: run.broken, actions: Object.fromEntries(counts) }) + "\n")
+    } else {
+      const rollbacks = ["RollbackPlan", "RollbackPersist", "RollbackPersistFails", "RollbackRecover", "RollbackRejoin", "Crash"].map((a) => `${a} ${counts.get(a) ?? 0}`).join(", ")
+      process.stdout.write(
+        [
+          `cluster rollback: seed ${cmd.seed}, ${cmd.nodes} nodes, ${run.lines.length - 1} events (of at most ${cmd.steps} steps), faults: ${cmd.faults.join(",") || "none"}`,
+          `rollback steps: ${rollbacks}`,
+          `trace: ${file}`,
+          result.rejection ? renderRejection(file, result.rejection) : `validation: accepted: every event is a step of the rollback model and keeps its invariants`,
+          ...run.broken.map((b) => `implementation invariant broken: ${b}`)
+        ].join("\n") + "\n"
+      )
+    }
+    if (!ok) process.stderr.write(`replay the run with: npx replcheck cluster rollback --seed ${cmd.seed} --nodes ${cmd.nodes} --steps ${cmd.steps} --faults ${cmd.faults.join(",") || "none"}\n`)
+    return ok ? 0 : 1
+  })

@@ -26,7 +26,10 @@ describe("bad usage exits 2 with one line and no stack trace", () => {
     [["check", "raftmongo", "--invariant", "Nope"], /unknown invariant Nope/],
     [["check", "counter", "--symmetry"], /counter declares no symmetry/],
     [["verdicts", "raftmongo"], /raftmongo has no recorded verdicts \(protocols with them: rollback\)/],
-    [["verdicts", "rollback", "--traces"], /--traces needs a directory/]
+    [["verdicts", "rollback", "--traces"], /--traces needs a directory/],
+    [["cluster", "raftmongo"], /the cluster simulator runs the rollback protocol's reference components, not raftmongo/],
+    [["cluster", "rollback", "--faults", "fire"], /--faults: unknown fault "fire"/],
+    [["cluster", "rollback", "--nodes", "9"], /--nodes: expected an integer between 2 and 7, got 9/]
   ])("%j", (args, message) => {
     const r = run(...args)
     expect(r.code).toBe(2)
@@ -83,6 +86,18 @@ describe("check", () => {
   it("flags actions that never fired", () => {
     const r = run("check", "raftmongo", "--servers", "1", "--max-term", "1", "--max-log-len", "1", "--max-client-write-size", "1")
     expect(r.stdout).toMatch(/warning: actions that never fired: .*AppendOplog/)
+  })
+})
+
+describe("cluster", () => {
+  it("runs the seeded simulator, writes its trace and validates it against the rollback model", () => {
+    const out = join(mkdtempSync(join(tmpdir(), "replcheck-")), "run.ndjson")
+    const r = run("cluster", "rollback", "--seed", "81", "--nodes", "3", "--steps", "200", "--faults", "crash,persist,partition", "--out", out)
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^cluster rollback: seed 81, 3 nodes, \d+ events/)
+    expect(r.stdout).toMatch(/RollbackRecover 1, RollbackRejoin 1, Crash \d/)
+    expect(r.stdout).toMatch(/validation: accepted/)
+    expect(readFileSync(out, "utf8").split("\n")[0]).toMatch(/"kind":"header"/)
   })
 })
 
