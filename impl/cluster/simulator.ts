@@ -6,10 +6,12 @@
  * event of the rollback model (the trace format of model/trace/events.ts), observing the acting
  * node's state and the committed entries, so the run can be validated against the model.
  *
- * It imports no checker code: its guards are its own, which is what makes validating its traces
- * against the model worth doing. `bugs` plants the deliberate defects of the mutation check.
+ * It imports no checker code, only the trace format it writes (model/trace/events.ts): its guards
+ * are its own, which is what makes validating its traces against the model worth doing. `bugs`
+ * plants the deliberate defects of the mutation check.
  */
 import { Effect, Either } from "effect"
+import { TRACE_FORMAT, TRACE_VERSION, type TraceEvent, type TraceHeader } from "../../model/trace/events.js"
 import { advance, next, type CoordinatorState } from "../rollback/coordinator.js"
 import { RollbackPlan } from "../rollback/plan.js"
 import { memoryNode, memoryTransport, RollbackTransport, type MemoryNode } from "../rollback/transport.js"
@@ -92,7 +94,14 @@ export function simulateCluster(options: ClusterOptions): ClusterRun {
   let partition: Set<number> | null = null
   const broken: string[] = []
   const exercised = new Set<Bug>()
-  const header = { kind: "header", format: "replcheck-trace", version: 1, protocol: "rollback", config: { servers: n, maxTerm: options.maxTerm, maxLogLen: options.maxLogLen, maxClientWriteSize: 1 }, nodes: ids.map((k) => k + 1) }
+  const header: TraceHeader = {
+    kind: "header",
+    format: TRACE_FORMAT,
+    version: TRACE_VERSION,
+    protocol: "rollback",
+    config: { servers: n, maxTerm: options.maxTerm, maxLogLen: options.maxLogLen, maxClientWriteSize: 1 },
+    nodes: ids.map((k) => k + 1)
+  }
   const lines = [JSON.stringify(header)]
   const pick = <A>(xs: readonly A[]): A => xs[Math.floor(random() * xs.length)]!
 
@@ -158,7 +167,8 @@ export function simulateCluster(options: ClusterOptions): ClusterRun {
   }
   let seq = 0
   const emit = (action: string, i: number, args: Record<string, unknown> = {}) => {
-    lines.push(JSON.stringify({ kind: "event", seq: ++seq, node: i + 1, action, args, observed: observe(i) }))
+    const event: TraceEvent = { kind: "event", seq: ++seq, node: i + 1, action, args, observed: observe(i) }
+    lines.push(JSON.stringify(event))
     for (const k of ids) {
       const expected = valuesFromLog(k)
       const served = nodes[k]!.values
