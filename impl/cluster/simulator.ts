@@ -58,6 +58,7 @@ export interface ClusterRun {
   readonly broken: readonly string[]
 }
 
+/** mulberry32, as in model/trace/simulate.ts (repeated: impl/ imports no checker code). */
 function prng(seed: number): () => number {
   let a = seed >>> 0
   return () => {
