@@ -6,10 +6,11 @@ import type { Protocol } from "../engine/model.js"
 import { counter, mutex } from "./examples/index.js"
 import { raftMongo } from "./raftmongo/index.js"
 import { rollback } from "./rollback/index.js"
+import { sidecar } from "./sidecar/index.js"
 
 export { buildModel } from "./models.js"
 
-export const protocols: readonly Protocol[] = [rollback, raftMongo, counter, mutex]
+export const protocols: readonly Protocol[] = [rollback, sidecar, raftMongo, counter, mutex]
 
 export function findProtocol(name: string): Protocol | undefined {
   return protocols.find((p) => p.name === name)

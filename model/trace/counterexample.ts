@@ -67,8 +67,23 @@ type ItfRecord = { readonly [field: string]: ItfValue }
 const asRecord = (v: ItfValue): ItfRecord | null =>
   typeof v === "object" && v !== null && !Array.isArray(v) && !Object.keys(v).some((k) => k.startsWith("#")) ? (v as ItfRecord) : null
 
-/** "name: old -> new", or for records only the fields that changed ("name.field: old -> new"). */
+const asMap = (v: ItfValue): MapEntries | null =>
+  typeof v === "object" && v !== null && !Array.isArray(v) && "#map" in v ? (v as { "#map": MapEntries })["#map"] : null
+
+/**
+ * "name: old -> new", or only what changed: for records the fields ("name.field: old -> new"),
+ * for functions the entries ("name[key].field: old -> new").
+ */
 function changes(name: string, before: ItfValue, after: ItfValue): string[] {
+  const bm = asMap(before)
+  const am = asMap(after)
+  if (bm && am) {
+    const old = new Map(bm.map(([k, v]) => [JSON.stringify(k), v]))
+    return am.flatMap(([k, v]) => {
+      const was = old.get(JSON.stringify(k))
+      return was !== undefined && JSON.stringify(was) !== JSON.stringify(v) ? changes(`${name}[${renderValue(k)}]`, was, v) : []
+    })
+  }
   const b = asRecord(before)
   const a = asRecord(after)
   if (b && a) {

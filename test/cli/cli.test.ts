@@ -25,7 +25,7 @@ describe("bad usage exits 2 with one line and no stack trace", () => {
     [["check", "raftmongo", "--variant", "nope"], /unknown variant "nope" of raftmongo/],
     [["check", "raftmongo", "--invariant", "Nope"], /unknown invariant Nope/],
     [["check", "counter", "--symmetry"], /counter declares no symmetry/],
-    [["verdicts", "raftmongo"], /raftmongo has no recorded verdicts \(protocols with them: rollback\)/],
+    [["verdicts", "raftmongo"], /raftmongo has no recorded verdicts \(protocols with them: rollback, sidecar\)/],
     [["verdicts", "rollback", "--traces"], /--traces needs a directory/],
     [["cluster", "raftmongo"], /the cluster simulator runs the rollback protocol's reference components, not raftmongo/],
     [["cluster", "rollback", "--faults", "fire"], /--faults: unknown fault "fire"/],
@@ -109,6 +109,6 @@ describe("list", () => {
     expect(r.stdout).toMatch(/NeverRollbackBeforeCommitPoint/)
     expect(r.stdout).toMatch(/commit-by-counting/)
     const json = JSON.parse(run("list", "--json").stdout)
-    expect(json.map((p: { name: string }) => p.name)).toEqual(["rollback", "raftmongo", "counter", "mutex"])
+    expect(json.map((p: { name: string }) => p.name)).toEqual(["rollback", "sidecar", "raftmongo", "counter", "mutex"])
   })
 })

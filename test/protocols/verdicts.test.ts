@@ -1,31 +1,32 @@
 /**
- * The rollback protocol against its manifest: the base model holds every invariant, each
- * variant breaks the one recorded for it with a counterexample of the recorded length, each
- * counterexample is a real run of its variant and the shortest, and the committed trace files
- * are exactly what the checker writes now (regenerate them with `npm run traces`).
+ * Every protocol with a manifest (rollback, sidecar) against it: the base model holds every
+ * invariant, each variant breaks the one recorded for it with a counterexample of the recorded
+ * length, each counterexample is a real run of its variant and the shortest, and the committed
+ * trace files are exactly what the checker writes now (regenerate them with `npm run traces`).
  */
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { explore, localDriver, type ExploreOptions } from "../../../model/engine/explorer.js"
-import { successorsOf } from "../../../model/engine/path.js"
-import { runConfig, traceFileContents } from "../../../model/cli/verdicts.js"
-import { rollback } from "../../../model/protocols/rollback/index.js"
+import { explore, localDriver, type ExploreOptions } from "../../model/engine/explorer.js"
+import type { Protocol } from "../../model/engine/model.js"
+import { successorsOf } from "../../model/engine/path.js"
+import { runConfig, traceFileContents } from "../../model/cli/verdicts.js"
+import { rollback } from "../../model/protocols/rollback/index.js"
+import { sidecar } from "../../model/protocols/sidecar/index.js"
 
-const runs = rollback.manifest!.runs
-const tracesDir = join(import.meta.dirname, "../../../traces/rollback")
-
-describe("rollback verdicts (model/protocols/rollback/manifest.json)", () => {
+describe.each([rollback, sidecar] as Protocol[])("$name verdicts (model/protocols/$name/manifest.json)", (protocol) => {
+  const runs = protocol.manifest!.runs
+  const tracesDir = join(import.meta.dirname, "../../traces", protocol.name)
   it("covers every variant and every invariant", () => {
-    const model = rollback.build(rollback.config.defaults, "base", { symmetry: false })
+    const model = protocol.build(protocol.config.defaults, "base", { symmetry: false })
     const invariants = [...model.stateInvariants, ...model.stepInvariants].map((i) => i.name)
-    expect(new Set(runs.map((r) => r.variant))).toEqual(new Set(rollback.variants.map((v) => v.name)))
+    expect(new Set(runs.map((r) => r.variant))).toEqual(new Set(protocol.variants.map((v) => v.name)))
     expect(new Set(runs.filter((r) => r.result === "violation").map((r) => r.violated))).toEqual(new Set(invariants))
   })
 
   it.each(runs)("$name: $result $violated", async (run) => {
-    const config = runConfig(rollback, run)
-    const model = rollback.build(config, run.variant, { symmetry: false })
+    const config = runConfig(protocol, run)
+    const model = protocol.build(config, run.variant, { symmetry: false })
     const options: ExploreOptions = { workers: 1, symmetry: false, deadlock: false, invariants: run.invariants }
     const r = await explore(model, options, localDriver(model, options))
     if (run.result === "success") {
@@ -55,7 +56,7 @@ describe("rollback verdicts (model/protocols/rollback/manifest.json)", () => {
     expect(shorter.violation).toBeNull()
     // The committed files are what the checker writes now.
     if (run.trace) {
-      const files = traceFileContents(rollback, model, config, r.violation!)
+      const files = traceFileContents(protocol, model, config, r.violation!)
       expect(files.itf).toBe(readFileSync(join(tracesDir, `${run.name}.itf.json`), "utf8"))
       expect(files.text).toBe(readFileSync(join(tracesDir, `${run.name}.txt`), "utf8"))
     }
