@@ -1,0 +1,135 @@
+/**
+ * The sidecar protocol's storage (ADR 0002) as one Effect service: tables with versions (and the
+ * op that wrote each), a manifest with compare-and-swap, sidecar records, and the audit log.
+ * Two layers: in memory, and on files (every file replaced atomically: temporary file, fsync,
+ * rename, directory fsync).
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs"
+import { join } from "node:path"
+import { Context, Effect, Layer } from "effect"
+import { writeDurably } from "../rollback/file-transport.js"
+
+export const TABLES = [0, 1] as const
+
+export interface SidecarRecord {
+  readonly op: number
+  readonly expected: readonly number[]
+  readonly target: readonly number[]
+}
+
+export interface ManifestValue {
+  readonly version: number
+  readonly tables: readonly number[]
+}
+
+export interface StoreState {
+  heads: number[]
+  /** committedBy[t][v]: the op that committed version v of table t (0: none). */
+  committedBy: number[][]
+  manifest: ManifestValue
+  sidecars: Map<number, SidecarRecord>
+  audit: Array<{ op: number; decision: string }>
+}
+
+export interface SidecarStoreService {
+  readonly read: Effect.Effect<StoreState>
+  /** Sets table t to `target` if it is at `expected`; records the op. */
+  readonly commitIf: (t: number, expected: number, target: number, op: number) => Effect.Effect<boolean>
+  /** Puts table t back to `version` (a roll-back). */
+  readonly restore: (t: number, version: number) => Effect.Effect<void>
+  readonly casManifest: (seen: number, tables: readonly number[]) => Effect.Effect<boolean>
+  readonly writeSidecar: (record: SidecarRecord) => Effect.Effect<void>
+  /** Deletes op's sidecar and appends its audit row in one step, if it is still there. */
+  readonly finishSidecar: (op: number, decision: string, auditEvenIfGone: boolean) => Effect.Effect<boolean>
+  /** A writer deletes its own sidecar after publishing (no audit row). */
+  readonly deleteSidecar: (op: number) => Effect.Effect<void>
+}
+
+export class SidecarStore extends Context.Tag("replcheck/SidecarStore")<SidecarStore, SidecarStoreService>() {}
+
+export function emptyState(writers: number): StoreState {
+  return {
+    heads: [0, 0],
+    committedBy: TABLES.map(() => Array.from({ length: writers + 1 }, () => 0)),
+    manifest: { version: 0, tables: [0, 0] },
+    sidecars: new Map(),
+    audit: []
+  }
+}
+
+/** The operations over a state held somewhere: `load` reads it, `save` writes it back atomically. */
+function storeOver(load: () => StoreState, save: (s: StoreState) => void): SidecarStoreService {
+  const update = <A>(f: (s: StoreState) => A) =>
+    Effect.sync(() => {
+      const s = load()
+      const result = f(s)
+      save(s)
+      return result
+    })
+  return {
+    read: Effect.sync(load),
+    commitIf: (t, expected, target, op) =>
+      update((s) => {
+        if (s.heads[t] !== expected || target >= s.committedBy[t]!.length) return false
+        s.heads[t] = target
+        s.committedBy[t]![target] = op
+        return true
+      }),
+    restore: (t, version) =>
+      update((s) => {
+        s.heads[t] = version
+      }),
+    casManifest: (seen, tables) =>
+      update((s) => {
+        if (s.manifest.version !== seen) return false
+        s.manifest = { version: seen + 1, tables: [...tables] }
+        return true
+      }),
+    writeSidecar: (record) =>
+      update((s) => {
+        s.sidecars.set(record.op, record)
+      }),
+    finishSidecar: (op, decision, auditEvenIfGone) =>
+      update((s) => {
+        const present = s.sidecars.delete(op)
+        if (present || auditEvenIfGone) s.audit.push({ op, decision })
+        return present
+      }),
+    deleteSidecar: (op) =>
+      update((s) => {
+        s.sidecars.delete(op)
+      })
+  }
+}
+
+export function memoryStore(state: StoreState): Layer.Layer<SidecarStore> {
+  return Layer.succeed(SidecarStore, storeOver(() => state, () => {}))
+}
+
+/** The file-backed layer: tables.json, manifest.json, sidecars/<op>.json, audit.ndjson under `dir`. */
+export function fileStore(dir: string, writers: number): Layer.Layer<SidecarStore> {
+  mkdirSync(join(dir, "sidecars"), { recursive: true })
+  const load = (): StoreState => {
+    const s = emptyState(writers)
+    const tables = join(dir, "tables.json")
+    if (existsSync(tables)) Object.assign(s, JSON.parse(readFileSync(tables, "utf8")))
+    const manifest = join(dir, "manifest.json")
+    if (existsSync(manifest)) s.manifest = JSON.parse(readFileSync(manifest, "utf8")) as ManifestValue
+    for (const f of readdirSync(join(dir, "sidecars")).filter((f) => f.endsWith(".json"))) {
+      const r = JSON.parse(readFileSync(join(dir, "sidecars", f), "utf8")) as SidecarRecord
+      s.sidecars.set(r.op, r)
+    }
+    const audit = join(dir, "audit.ndjson")
+    if (existsSync(audit)) s.audit = readFileSync(audit, "utf8").split("\n").filter((l) => l !== "").map((l) => JSON.parse(l))
+    return s
+  }
+  const save = (s: StoreState) => {
+    writeDurably(join(dir, "tables.json"), JSON.stringify({ heads: s.heads, committedBy: s.committedBy }))
+    writeDurably(join(dir, "manifest.json"), JSON.stringify(s.manifest))
+    const present = new Set([...s.sidecars.keys()].map((op) => `${op}.json`))
+    for (const f of readdirSync(join(dir, "sidecars")).filter((f) => f.endsWith(".json") && !present.has(f))) rmSync(join(dir, "sidecars", f))
+    for (const r of s.sidecars.values()) writeDurably(join(dir, "sidecars", `${r.op}.json`), JSON.stringify(r))
+    writeDurably(join(dir, "audit.ndjson"), s.audit.map((a) => JSON.stringify(a) + "\n").join(""))
+  }
+  return Layer.succeed(SidecarStore, storeOver(load, save))
+}
