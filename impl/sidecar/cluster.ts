@@ -6,6 +6,7 @@
 import { Effect, Layer } from "effect"
 import { TRACE_FORMAT, TRACE_VERSION, type TraceEvent, type TraceHeader } from "../../model/trace/events.js"
 import { emptyState, memoryStore, SidecarStore, type SidecarRecord, type SidecarStoreService, type StoreState } from "./store.js"
+import { apply, classify } from "./sweep.js"
 
 export type SidecarBug = "cas-mismatch-fails-open" | "unconditional-converge-audit" | "rollback-without-lease"
 
@@ -91,8 +92,6 @@ export function runSidecarCluster(options: SidecarRunOptions): string[] {
     const event: TraceEvent = { kind: "event", seq: ++seq, node: null, action, args: { sweep: sw + 1, ...args }, observed }
     lines.push(JSON.stringify(event))
   }
-  const publishedOrNewer = (s: StoreState, r: SidecarRecord) => r.target.every((v, t) => s.manifest.tables[t]! >= v)
-  const holdsOwn = (s: StoreState, r: SidecarRecord, t: number) => s.heads[t] === r.target[t] && s.committedBy[t]![r.target[t]!] === r.op
 
   /** Every move some actor can make now. */
   const moves = (): Array<() => void> => {
@@ -143,8 +142,7 @@ export function runSidecarCluster(options: SidecarRunOptions): string[] {
           if (!bugs.has("rollback-without-lease") && LIVE.includes(writers[r.op - 1]!.phase)) continue
           out.push(() => {
             const now = run(store.read)
-            const past = [0, 1].filter((t) => holdsOwn(now, r, t)).length
-            sw.decision = publishedOrNewer(now, r) || past === 2 ? "Forward" : past > 0 ? "Back" : "Abort"
+            sw.decision = classify(now, r)
             sw.phase = "Classified"
             sw.op = r.op
             sw.seen = now.manifest.version
@@ -154,18 +152,9 @@ export function runSidecarCluster(options: SidecarRunOptions): string[] {
       }
       if (sw.phase === "Classified") {
         out.push(() => {
-          const now = run(store.read)
-          const r = now.sidecars.get(sw.op) ?? writers[sw.op - 1]!.record!
-          if (sw.decision === "Forward") {
-            if (publishedOrNewer(now, r) && sw.seen === now.manifest.version) sw.phase = "Converged"
-            else if (run(store.casManifest(sw.seen, r.target))) sw.phase = "Converged"
-            else if (bugs.has("cas-mismatch-fails-open")) sw.phase = "Failed"
-            // The CAS lost: re-read; converge on the goal, else defer.
-            else sw.phase = publishedOrNewer(run(store.read), r) ? "Converged" : "Idle"
-          } else if (sw.decision === "Back") {
-            for (const t of [0, 1]) if (holdsOwn(now, r, t)) run(store.restore(t, r.expected[t]!))
-            sw.phase = "Converged"
-          } else sw.phase = "Converged"
+          const r = run(store.read).sidecars.get(sw.op) ?? writers[sw.op - 1]!.record!
+          const outcome = apply(store, r, sw.decision as "Forward" | "Back" | "Abort", sw.seen, bugs.has("cas-mismatch-fails-open"))
+          sw.phase = outcome === "converged" ? "Converged" : outcome === "failed" ? "Failed" : "Idle"
           emitSweep("SweepApply", k)
         })
       }

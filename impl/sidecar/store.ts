@@ -1,10 +1,10 @@
 /**
  * The sidecar protocol's storage (ADR 0002) as one Effect service: tables with versions (and the
  * op that wrote each), a manifest with compare-and-swap, sidecar records, and the audit log.
- * Two layers: in memory, and on files (every file replaced atomically: temporary file, fsync,
- * rename, directory fsync).
+ * Two layers: in memory, and on a file (replaced atomically by every operation: temporary file,
+ * fsync, rename, directory fsync).
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs"
+import { existsSync, mkdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { Context, Effect, Layer } from "effect"
 import { writeDurably } from "../rollback/file-transport.js"
@@ -106,30 +106,19 @@ export function memoryStore(state: StoreState): Layer.Layer<SidecarStore> {
   return Layer.succeed(SidecarStore, storeOver(() => state, () => {}))
 }
 
-/** The file-backed layer: tables.json, manifest.json, sidecars/<op>.json, audit.ndjson under `dir`. */
+/**
+ * The file-backed layer: the whole store in one file (store.json) under `dir`, replaced
+ * atomically by every operation, so a step that touches several parts (delete a sidecar and
+ * append its audit row) is all-or-nothing across a crash.
+ */
 export function fileStore(dir: string, writers: number): Layer.Layer<SidecarStore> {
-  mkdirSync(join(dir, "sidecars"), { recursive: true })
+  mkdirSync(dir, { recursive: true })
+  const path = join(dir, "store.json")
   const load = (): StoreState => {
-    const s = emptyState(writers)
-    const tables = join(dir, "tables.json")
-    if (existsSync(tables)) Object.assign(s, JSON.parse(readFileSync(tables, "utf8")))
-    const manifest = join(dir, "manifest.json")
-    if (existsSync(manifest)) s.manifest = JSON.parse(readFileSync(manifest, "utf8")) as ManifestValue
-    for (const f of readdirSync(join(dir, "sidecars")).filter((f) => f.endsWith(".json"))) {
-      const r = JSON.parse(readFileSync(join(dir, "sidecars", f), "utf8")) as SidecarRecord
-      s.sidecars.set(r.op, r)
-    }
-    const audit = join(dir, "audit.ndjson")
-    if (existsSync(audit)) s.audit = readFileSync(audit, "utf8").split("\n").filter((l) => l !== "").map((l) => JSON.parse(l))
-    return s
+    if (!existsSync(path)) return emptyState(writers)
+    const raw = JSON.parse(readFileSync(path, "utf8")) as Omit<StoreState, "sidecars"> & { sidecars: SidecarRecord[] }
+    return { ...raw, sidecars: new Map(raw.sidecars.map((r) => [r.op, r])) }
   }
-  const save = (s: StoreState) => {
-    writeDurably(join(dir, "tables.json"), JSON.stringify({ heads: s.heads, committedBy: s.committedBy }))
-    writeDurably(join(dir, "manifest.json"), JSON.stringify(s.manifest))
-    const present = new Set([...s.sidecars.keys()].map((op) => `${op}.json`))
-    for (const f of readdirSync(join(dir, "sidecars")).filter((f) => f.endsWith(".json") && !present.has(f))) rmSync(join(dir, "sidecars", f))
-    for (const r of s.sidecars.values()) writeDurably(join(dir, "sidecars", `${r.op}.json`), JSON.stringify(r))
-    writeDurably(join(dir, "audit.ndjson"), s.audit.map((a) => JSON.stringify(a) + "\n").join(""))
-  }
+  const save = (s: StoreState) => writeDurably(path, JSON.stringify({ ...s, sidecars: [...s.sidecars.values()] }) + "\n")
   return Layer.succeed(SidecarStore, storeOver(load, save))
 }
