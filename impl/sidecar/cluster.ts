@@ -8,7 +8,9 @@ import { TRACE_FORMAT, TRACE_VERSION, type TraceEvent, type TraceHeader } from "
 import { emptyState, memoryStore, SidecarStore, type SidecarRecord, type SidecarStoreService, type StoreState } from "./store.js"
 import { apply, classify } from "./sweep.js"
 
-export type SidecarBug = "cas-mismatch-fails-open" | "unconditional-converge-audit" | "rollback-without-lease"
+/** The three known bugs of issue 6, each named as the model variant that states it. */
+export const SIDECAR_BUGS = ["cas-mismatch-fails-open", "unconditional-converge-audit", "rollback-without-lease"] as const
+export type SidecarBug = (typeof SIDECAR_BUGS)[number]
 
 export interface SidecarRunOptions {
   readonly writers: number

@@ -3,6 +3,7 @@ import { Data, Either } from "effect"
 import { decodeConfig, flagName } from "../engine/config.js"
 import { BASE_VARIANT, type Protocol } from "../engine/model.js"
 import { findProtocol, protocols } from "../protocols/index.js"
+import { SIDECAR_BUGS, type SidecarBug } from "../../impl/sidecar/cluster.js"
 
 export class UsageError extends Data.TaggedError("UsageError")<{ readonly message: string }> {}
 
@@ -75,8 +76,23 @@ export interface ClusterCommand {
   readonly json: boolean
 }
 
+export interface SidecarClusterCommand {
+  readonly command: "cluster-sidecar"
+  readonly protocol: Protocol
+  readonly seed: number
+  readonly writers: number
+  readonly sweeps: number
+  readonly steps: number
+  readonly bugs: readonly SidecarBug[]
+  /** A directory for the file-backed store; the in-memory store when absent. */
+  readonly storeDir: string | undefined
+  readonly out: string | undefined
+  readonly json: boolean
+}
+
 export type Command =
   | ClusterCommand
+  | SidecarClusterCommand
   | ConformCommand
   | CheckCommand
   | VerdictsCommand
@@ -95,6 +111,8 @@ export const USAGE = `usage:
                     [--seed S] [--runs N] [--steps K] [--prefer PREFIX]...] [--json]
   replcheck cluster rollback [--seed N] [--nodes N] [--steps N] [--faults crash,persist,partition]
                     [--max-term N] [--max-log-len N] [--out FILE] [--json]
+  replcheck cluster sidecar [--seed N] [--writers N] [--sweeps N] [--steps N] [--bugs NAME,... | none]
+                    [--store-dir DIR] [--out FILE] [--json]
   replcheck simulate <protocol> [bound flags] [--steps N] [--seed S] [--observe full|node|none]
                      [--hide ACTION]... [--prefer PREFIX]... [--out FILE]
   replcheck list [--json]
@@ -370,9 +388,62 @@ function parseConform(protocol: Protocol, flags: readonly string[]): Either.Eith
   return Either.right({ command: "conform", protocol, config: config.right, adapter, mode, json })
 }
 
+type NumberFlags = Record<string, { value: number; min: number; max: number }>
+
+/** Sets the numeric flag `flag` names, if it names one; Right(true) when it did (its value is consumed). */
+function numberFlag(numbers: NumberFlags, flag: string, value: string | undefined): Either.Either<boolean, UsageError> {
+  const spec = numbers[flag]
+  if (!spec) return Either.right(false)
+  return Either.map(integer(flag, value, spec.min, spec.max), (n) => ((spec.value = n), true))
+}
+
+/** A comma-separated list of known names, or "none". */
+function nameList<T extends string>(flag: string, value: string | undefined, known: readonly T[], what: string): Either.Either<T[], UsageError> {
+  if (value === undefined || value.startsWith("--")) return fail(`${flag} needs a list (${known.join(",")} or none)`)
+  const list = value === "none" ? [] : value.split(",")
+  const bad = list.find((b) => !(known as readonly string[]).includes(b))
+  if (bad !== undefined) return fail(`${flag}: unknown ${what} ${JSON.stringify(bad)} (${known.join(", ")})`)
+  return Either.right(list as T[])
+}
+
+function parseSidecarCluster(protocol: Protocol, flags: readonly string[]): Either.Either<Command, UsageError> {
+  const numbers: NumberFlags = {
+    "--seed": { value: 1, min: 0, max: 2 ** 32 - 1 },
+    "--writers": { value: 2, min: 1, max: 2 },
+    "--sweeps": { value: 2, min: 1, max: 2 },
+    "--steps": { value: 60, min: 1, max: 1_000_000 }
+  }
+  let bugs: SidecarBug[] = []
+  let storeDir: string | undefined
+  let out: string | undefined
+  let json = false
+  for (let k = 0; k < flags.length; k++) {
+    const flag = flags[k]!
+    const value = flags[k + 1]
+    const isNumber = numberFlag(numbers, flag, value)
+    if (Either.isLeft(isNumber)) return Either.left(isNumber.left)
+    if (isNumber.right) k++
+    else if (flag === "--bugs") {
+      const list = nameList(flag, value, SIDECAR_BUGS, "bug")
+      if (Either.isLeft(list)) return Either.left(list.left)
+      bugs = list.right
+      k++
+    } else if (flag === "--store-dir" || flag === "--out") {
+      if (value === undefined || value.startsWith("--")) return fail(`${flag} needs a ${flag === "--out" ? "file" : "directory"}`)
+      if (flag === "--out") out = value
+      else storeDir = value
+      k++
+    } else if (flag === "--json") json = true
+    else return fail(`unknown flag ${flag} for cluster sidecar (--seed, --writers, --sweeps, --steps, --bugs, --store-dir, --out, --json)`)
+  }
+  const v = (f: string) => numbers[f]!.value
+  return Either.right({ command: "cluster-sidecar", protocol, seed: v("--seed"), writers: v("--writers"), sweeps: v("--sweeps"), steps: v("--steps"), bugs, storeDir, out, json })
+}
+
 function parseCluster(protocol: Protocol, flags: readonly string[]): Either.Either<Command, UsageError> {
-  if (protocol.name !== "rollback") return fail(`the cluster simulator runs the rollback protocol's reference components, not ${protocol.name}`)
-  const numbers: Record<string, { value: number; min: number; max: number }> = {
+  if (protocol.name === "sidecar") return parseSidecarCluster(protocol, flags)
+  if (protocol.name !== "rollback") return fail(`the cluster simulator runs the reference components of rollback and sidecar, not ${protocol.name}`)
+  const numbers: NumberFlags = {
     "--seed": { value: 1, min: 0, max: 2 ** 32 - 1 },
     "--nodes": { value: 3, min: 2, max: 7 },
     "--steps": { value: 200, min: 1, max: 1_000_000 },
@@ -385,18 +456,13 @@ function parseCluster(protocol: Protocol, flags: readonly string[]): Either.Eith
   for (let k = 0; k < flags.length; k++) {
     const flag = flags[k]!
     const value = flags[k + 1]
-    const spec = numbers[flag]
-    if (spec) {
-      const n = integer(flag, value, spec.min, spec.max)
-      if (Either.isLeft(n)) return Either.left(n.left)
-      spec.value = n.right
-      k++
-    } else if (flag === "--faults") {
-      if (value === undefined || value.startsWith("--")) return fail("--faults needs a list (crash,persist,partition or none)")
-      const list = value === "none" ? [] : value.split(",")
-      const bad = list.find((f) => !["crash", "persist", "partition"].includes(f))
-      if (bad !== undefined) return fail(`--faults: unknown fault ${JSON.stringify(bad)} (crash, persist, partition)`)
-      faults = list as ClusterCommand["faults"]
+    const isNumber = numberFlag(numbers, flag, value)
+    if (Either.isLeft(isNumber)) return Either.left(isNumber.left)
+    if (isNumber.right) k++
+    else if (flag === "--faults") {
+      const list = nameList(flag, value, ["crash", "persist", "partition"] as const, "fault")
+      if (Either.isLeft(list)) return Either.left(list.left)
+      faults = list.right
       k++
     } else if (flag === "--out") {
       if (value === undefined || value.startsWith("--")) return fail("--out needs a file")

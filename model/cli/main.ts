@@ -11,7 +11,7 @@ import { runCheck } from "./check.js"
 import { Files, type FileError } from "./files.js"
 import { listJson, renderList, renderProgress, renderReport } from "./render.js"
 import { renderVerdicts, runVerdicts } from "./verdicts.js"
-import { runCluster, runConform, runSimulate, runValidate } from "./trace-commands.js"
+import { runCluster, runSidecarClusterCommand, runConform, runSimulate, runValidate } from "./trace-commands.js"
 
 function main(argv: readonly string[]): Effect.Effect<number> {
   const parsed = parseArgs(argv)
@@ -32,6 +32,8 @@ function main(argv: readonly string[]): Effect.Effect<number> {
   const run: Effect.Effect<number, UsageError | FileError | SearchFailed, WorkerThreads | Files> =
     cmd.command === "cluster"
       ? runCluster(cmd)
+      : cmd.command === "cluster-sidecar"
+      ? runSidecarClusterCommand(cmd)
       : cmd.command === "conform"
       ? runConform(cmd)
       : cmd.command === "validate"

@@ -7,7 +7,11 @@ import { renderRejection, TraceInputError, validateItf, validateTrace, type Vali
 import { AdapterFailed, conform, spawnAdapter } from "../trace/conform.js"
 import { renderAction } from "../trace/counterexample.js"
 import { simulateCluster } from "../../impl/cluster/simulator.js"
-import { UsageError, type ClusterCommand, type ConformCommand, type SimulateCommand, type ValidateCommand } from "./args.js"
+import { fileStore } from "../../impl/sidecar/store.js"
+import { runSidecarCluster } from "../../impl/sidecar/cluster.js"
+import { existsSync } from "node:fs"
+import { join } from "node:path"
+import { UsageError, type ClusterCommand, type SidecarClusterCommand, type ConformCommand, type SimulateCommand, type ValidateCommand } from "./args.js"
 import { Files } from "./files.js"
 
 /** Validates a trace; exit 0 accepted, 1 rejected. Bad input is a one-line UsageError (exit 2). */
@@ -144,4 +148,48 @@ export const runCluster = (cmd: ClusterCommand) =>
     }
     if (!ok) process.stderr.write(`replay the run with: npx replcheck cluster rollback --seed ${cmd.seed} --nodes ${cmd.nodes} --steps ${cmd.steps} --faults ${cmd.faults.join(",") || "none"}\n`)
     return ok ? 0 : 1
+  })
+
+/** Runs the sidecar writers and sweeps, writes their trace and validates it; exit 0 accepted, 1 rejected. */
+export const runSidecarClusterCommand = (cmd: SidecarClusterCommand) =>
+  Effect.gen(function* () {
+    // A store left by an earlier run would not match this run's fresh writers.
+    if (cmd.storeDir !== undefined && existsSync(join(cmd.storeDir, "store.json"))) {
+      return yield* Effect.fail(new UsageError({ message: `--store-dir: ${cmd.storeDir} already holds a store.json; give a new or empty directory` }))
+    }
+    const lines = runSidecarCluster({
+      writers: cmd.writers,
+      sweeps: cmd.sweeps,
+      seed: cmd.seed,
+      steps: cmd.steps,
+      bugs: cmd.bugs,
+      ...(cmd.storeDir === undefined ? {} : { store: fileStore(cmd.storeDir, cmd.writers) })
+    })
+    const file = cmd.out ?? `traces/out/cluster-sidecar-seed${cmd.seed}.ndjson`
+    const files = yield* Files
+    yield* files.writeAtomic(file, lines.join("\n") + "\n")
+    const result = yield* Effect.promise(() => validateTrace(cmd.protocol, cmd.protocol.traceMapping ?? { internal: [] }, linesOf(lines), file, { internalSteps: 0 }))
+    const counts = new Map<string, number>()
+    for (const line of lines.slice(1)) {
+      const action = (JSON.parse(line) as { action: string }).action
+      counts.set(action, (counts.get(action) ?? 0) + 1)
+    }
+    const bugs = cmd.bugs.join(",") || "none"
+    if (cmd.json) {
+      process.stdout.write(JSON.stringify({ seed: cmd.seed, events: lines.length - 1, traceFile: file, accepted: result.accepted, actions: Object.fromEntries(counts) }) + "\n")
+    } else {
+      const actions = ["WriteSidecar", "CommitTable", "PublishManifest", "DeleteSidecar", "CrashWriter", "SweepClassify", "SweepApply", "SweepFinish"]
+      process.stdout.write(
+        [
+          `cluster sidecar: seed ${cmd.seed}, ${cmd.writers} writers, ${cmd.sweeps} sweeps, ${lines.length - 1} events (of at most ${cmd.steps} steps), store: ${cmd.storeDir ?? "memory"}, bugs: ${bugs}`,
+          `steps: ${actions.map((a) => `${a} ${counts.get(a) ?? 0}`).join(", ")}`,
+          `trace: ${file}`,
+          result.rejection ? renderRejection(file, result.rejection) : `validation: accepted: every event is a step of the sidecar model and keeps its invariants`
+        ].join("\n") + "\n"
+      )
+    }
+    if (!result.accepted) {
+      process.stderr.write(`replay the run with: npx replcheck cluster sidecar --seed ${cmd.seed} --writers ${cmd.writers} --sweeps ${cmd.sweeps} --steps ${cmd.steps} --bugs ${bugs}\n`)
+    }
+    return result.accepted ? 0 : 1
   })

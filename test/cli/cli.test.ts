@@ -27,7 +27,10 @@ describe("bad usage exits 2 with one line and no stack trace", () => {
     [["check", "counter", "--symmetry"], /counter declares no symmetry/],
     [["verdicts", "raftmongo"], /raftmongo has no recorded verdicts \(protocols with them: rollback, sidecar\)/],
     [["verdicts", "rollback", "--traces"], /--traces needs a directory/],
-    [["cluster", "raftmongo"], /the cluster simulator runs the rollback protocol's reference components, not raftmongo/],
+    [["cluster", "raftmongo"], /the cluster simulator runs the reference components of rollback and sidecar, not raftmongo/],
+    [["cluster", "sidecar", "--bugs", "fire"], /--bugs: unknown bug "fire" \(cas-mismatch-fails-open, /],
+    [["cluster", "sidecar", "--writers", "3"], /--writers: expected an integer between 1 and 2, got 3/],
+    [["cluster", "sidecar", "--nodes", "3"], /unknown flag --nodes for cluster sidecar/],
     [["cluster", "rollback", "--faults", "fire"], /--faults: unknown fault "fire"/],
     [["cluster", "rollback", "--nodes", "9"], /--nodes: expected an integer between 2 and 7, got 9/]
   ])("%j", (args, message) => {
@@ -98,6 +101,30 @@ describe("cluster", () => {
     expect(r.stdout).toMatch(/RollbackRecover 1, RollbackRejoin 1, Crash \d/)
     expect(r.stdout).toMatch(/validation: accepted/)
     expect(readFileSync(out, "utf8").split("\n")[0]).toMatch(/"kind":"header"/)
+  })
+})
+
+describe("cluster sidecar", () => {
+  it("runs writers and sweeps on the file store and validates the run against the sidecar model", () => {
+    const dir = mkdtempSync(join(tmpdir(), "replcheck-"))
+    const args = ["cluster", "sidecar", "--seed", "3", "--store-dir", join(dir, "store"), "--out", join(dir, "run.ndjson")]
+    const r = run(...args)
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^cluster sidecar: seed 3, 2 writers, 2 sweeps, \d+ events \(of at most 60 steps\), store: .*store, bugs: none/)
+    expect(r.stdout).toMatch(/validation: accepted/)
+    expect(readFileSync(join(dir, "store", "store.json"), "utf8")).toMatch(/"manifest"/)
+    // The store is left for inspection, and a second run refuses to start from it.
+    const again = run(...args)
+    expect(again.code).toBe(2)
+    expect(again.stderr).toMatch(/already holds a store.json/)
+  })
+
+  it("rejects a run with a planted bug and prints how to replay it", () => {
+    const out = join(mkdtempSync(join(tmpdir(), "replcheck-")), "run.ndjson")
+    const r = run("cluster", "sidecar", "--seed", "7", "--bugs", "rollback-without-lease", "--out", out)
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/rejected: .*run\.ndjson:\d+: event \d+ \(SweepClassify\) is not a step of the model/)
+    expect(r.stderr).toMatch(/replay the run with: npx replcheck cluster sidecar --seed 7 .*--bugs rollback-without-lease/)
   })
 })
 
