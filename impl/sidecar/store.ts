@@ -24,7 +24,7 @@ export interface ManifestValue {
 
 export interface StoreState {
   heads: number[]
-  /** committedBy[t][v]: the op that committed version v of table t (0: none). */
+  /** committedBy[t][v]: the op that committed version v of table t (0: none); grows as versions do. */
   committedBy: number[][]
   manifest: ManifestValue
   sidecars: Map<number, SidecarRecord>
@@ -67,12 +67,15 @@ function storeOver(load: () => StoreState, save: (s: StoreState) => void): Sidec
       return result
     })
   return {
-    read: Effect.sync(load),
+    // A copy, so a caller that holds a state it read sees the same thing on either layer.
+    read: Effect.sync(() => structuredClone(load())),
     commitIf: (t, expected, target, op) =>
       update((s) => {
-        if (s.heads[t] !== expected || target >= s.committedBy[t]!.length) return false
+        if (s.heads[t] !== expected) return false
+        const by = s.committedBy[t]!
+        while (by.length <= target) by.push(0)
         s.heads[t] = target
-        s.committedBy[t]![target] = op
+        by[target] = op
         return true
       }),
     restore: (t, version) =>

@@ -429,7 +429,7 @@ function parseSidecarCluster(protocol: Protocol, flags: readonly string[]): Eith
       bugs = list.right
       k++
     } else if (flag === "--store-dir" || flag === "--out") {
-      if (value === undefined || value.startsWith("--")) return fail(`${flag} needs a ${flag === "--out" ? "file" : "directory"}`)
+      if (value === undefined || value === "" || value.startsWith("--")) return fail(`${flag} needs a ${flag === "--out" ? "file" : "directory"}`)
       if (flag === "--out") out = value
       else storeDir = value
       k++

@@ -9,8 +9,8 @@ import { renderAction } from "../trace/counterexample.js"
 import { simulateCluster } from "../../impl/cluster/simulator.js"
 import { fileStore } from "../../impl/sidecar/store.js"
 import { runSidecarCluster } from "../../impl/sidecar/cluster.js"
-import { existsSync } from "node:fs"
-import { join } from "node:path"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs"
+import { dirname, join, resolve } from "node:path"
 import { UsageError, type ClusterCommand, type SidecarClusterCommand, type ConformCommand, type SimulateCommand, type ValidateCommand } from "./args.js"
 import { Files } from "./files.js"
 
@@ -153,30 +153,33 @@ export const runCluster = (cmd: ClusterCommand) =>
 /** Runs the sidecar writers and sweeps, writes their trace and validates it; exit 0 accepted, 1 rejected. */
 export const runSidecarClusterCommand = (cmd: SidecarClusterCommand) =>
   Effect.gen(function* () {
-    // A store left by an earlier run would not match this run's fresh writers.
-    if (cmd.storeDir !== undefined && existsSync(join(cmd.storeDir, "store.json"))) {
-      return yield* Effect.fail(new UsageError({ message: `--store-dir: ${cmd.storeDir} already holds a store.json; give a new or empty directory` }))
-    }
+    const staging = cmd.storeDir === undefined ? undefined : yield* stageStoreDir(cmd.storeDir)
     const lines = runSidecarCluster({
       writers: cmd.writers,
       sweeps: cmd.sweeps,
       seed: cmd.seed,
       steps: cmd.steps,
       bugs: cmd.bugs,
-      ...(cmd.storeDir === undefined ? {} : { store: fileStore(cmd.storeDir, cmd.writers) })
+      ...(staging === undefined ? {} : { store: fileStore(staging, cmd.writers) })
     })
-    const file = cmd.out ?? `traces/out/cluster-sidecar-seed${cmd.seed}.ndjson`
+    const bugs = cmd.bugs.join(",") || "none"
+    const file = cmd.out ?? `traces/out/cluster-sidecar-seed${cmd.seed}-w${cmd.writers}-s${cmd.sweeps}${cmd.bugs.length ? `-${cmd.bugs.join("+")}` : ""}.ndjson`
     const files = yield* Files
-    yield* files.writeAtomic(file, lines.join("\n") + "\n")
+    yield* files.writeAtomic(file, lines.join("\n") + "\n").pipe(Effect.tapError(() => Effect.sync(() => staging && rmSync(staging, { recursive: true, force: true }))))
+    // The store appears under --store-dir only once the run and its trace are complete.
+    if (staging !== undefined) {
+      if (existsSync(cmd.storeDir!)) rmdirSync(cmd.storeDir!) // empty, as stageStoreDir checked
+      renameSync(staging, cmd.storeDir!)
+    }
     const result = yield* Effect.promise(() => validateTrace(cmd.protocol, cmd.protocol.traceMapping ?? { internal: [] }, linesOf(lines), file, { internalSteps: 0 }))
     const counts = new Map<string, number>()
     for (const line of lines.slice(1)) {
       const action = (JSON.parse(line) as { action: string }).action
       counts.set(action, (counts.get(action) ?? 0) + 1)
     }
-    const bugs = cmd.bugs.join(",") || "none"
     if (cmd.json) {
-      process.stdout.write(JSON.stringify({ seed: cmd.seed, events: lines.length - 1, traceFile: file, accepted: result.accepted, actions: Object.fromEntries(counts) }) + "\n")
+      const summary = { seed: cmd.seed, writers: cmd.writers, sweeps: cmd.sweeps, bugs: cmd.bugs, store: cmd.storeDir ?? "memory", events: lines.length - 1 }
+      process.stdout.write(JSON.stringify({ ...summary, traceFile: file, accepted: result.accepted, rejection: result.rejection, actions: Object.fromEntries(counts) }) + "\n")
     } else {
       const actions = ["WriteSidecar", "CommitTable", "PublishManifest", "DeleteSidecar", "CrashWriter", "SweepClassify", "SweepApply", "SweepFinish"]
       process.stdout.write(
@@ -189,7 +192,26 @@ export const runSidecarClusterCommand = (cmd: SidecarClusterCommand) =>
       )
     }
     if (!result.accepted) {
+      // Either store gives the same run for a seed, so the replay needs no --store-dir.
       process.stderr.write(`replay the run with: npx replcheck cluster sidecar --seed ${cmd.seed} --writers ${cmd.writers} --sweeps ${cmd.sweeps} --steps ${cmd.steps} --bugs ${bugs}\n`)
     }
     return result.accepted ? 0 : 1
+  })
+
+/**
+ * Checks that `dir` is new or an empty directory, and makes a staging directory beside it for the
+ * run's store (a store left by an earlier run would not match this run's fresh writers).
+ */
+const stageStoreDir = (dir: string) =>
+  Effect.try({
+    try: () => {
+      if (existsSync(dir)) {
+        if (!statSync(dir).isDirectory()) throw new Error(`${dir} is not a directory`)
+        if (readdirSync(dir).length > 0) throw new Error(`${dir} is not empty; give a new or empty directory`)
+      }
+      const parent = dirname(resolve(dir))
+      mkdirSync(parent, { recursive: true })
+      return mkdtempSync(join(parent, ".replcheck-store-"))
+    },
+    catch: (e) => new UsageError({ message: `--store-dir: ${e instanceof Error ? e.message.replace(/^[A-Z]+: /, "") : String(e)}` })
   })

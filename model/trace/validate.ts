@@ -8,7 +8,7 @@
  */
 import { Either, ParseResult, Schema } from "effect"
 import { decodeConfig } from "../engine/config.js"
-import type { Model, Protocol, TraceMapping } from "../engine/model.js"
+import { BASE_VARIANT, type Model, type Protocol, type TraceMapping } from "../engine/model.js"
 import { successorsOf, type TraceStep } from "../engine/path.js"
 import { TraceHeader, TraceLine, type TraceEvent } from "./events.js"
 import { renderValue, toItfValue } from "./itf.js"
@@ -77,6 +77,8 @@ export interface ValidateOptions {
   readonly internalSteps: number
   /** Keep the matched run, to export an accepted trace as ITF (memory then grows with the trace). */
   readonly keepPath?: boolean
+  /** The variant to validate against (default: base); a planted bug's run is checked against its own variant. */
+  readonly variant?: string
 }
 
 /** A matched run, newest step first. */
@@ -149,7 +151,7 @@ function argsMatch(params: readonly string[], described: Record<string, unknown>
 }
 
 /** Checks the header against the protocol; returns the model to validate against. */
-export function modelForHeader(protocol: Protocol, header: TraceHeader, file: string): Model {
+export function modelForHeader(protocol: Protocol, header: TraceHeader, file: string, variant: string = BASE_VARIANT): Model {
   if (header.protocol !== protocol.name) {
     throw new TraceInputError(file, 1, "protocol", `the trace is for ${header.protocol}, not ${protocol.name}`)
   }
@@ -164,7 +166,7 @@ export function modelForHeader(protocol: Protocol, header: TraceHeader, file: st
   if (servers !== undefined && JSON.stringify(header.nodes) !== JSON.stringify(Array.from({ length: servers }, (_, k) => k + 1))) {
     throw new TraceInputError(file, 1, "nodes", `expected the node ids 1..${servers} for ${servers} servers, got ${JSON.stringify(header.nodes)}`)
   }
-  return protocol.build(config.right, "base", { symmetry: false })
+  return protocol.build(config.right, variant, { symmetry: false })
 }
 
 /** Decodes one line of a trace, or throws a TraceInputError naming the field. */
@@ -231,7 +233,7 @@ export async function validateTrace(
     const decoded = decodeLine(text, file, lineNo)
     if (model === undefined) {
       if (decoded.kind !== "header") throw new TraceInputError(file, lineNo, "kind", "the first line must be the header")
-      model = modelForHeader(protocol, decoded, file)
+      model = modelForHeader(protocol, decoded, file, options.variant)
       config = Object.fromEntries(Object.entries(decodeConfig(protocol.config, decoded.config).pipe(Either.getOrThrow)))
       families = new Map(model.families.map((f, k) => [f.name, k]))
       const familyOf = (name: string) => {

@@ -31,6 +31,7 @@ describe("bad usage exits 2 with one line and no stack trace", () => {
     [["cluster", "sidecar", "--bugs", "fire"], /--bugs: unknown bug "fire" \(cas-mismatch-fails-open, /],
     [["cluster", "sidecar", "--writers", "3"], /--writers: expected an integer between 1 and 2, got 3/],
     [["cluster", "sidecar", "--nodes", "3"], /unknown flag --nodes for cluster sidecar/],
+    [["cluster", "sidecar", "--store-dir", ""], /--store-dir needs a directory/],
     [["cluster", "rollback", "--faults", "fire"], /--faults: unknown fault "fire"/],
     [["cluster", "rollback", "--nodes", "9"], /--nodes: expected an integer between 2 and 7, got 9/]
   ])("%j", (args, message) => {
@@ -116,7 +117,7 @@ describe("cluster sidecar", () => {
     // The store is left for inspection, and a second run refuses to start from it.
     const again = run(...args)
     expect(again.code).toBe(2)
-    expect(again.stderr).toMatch(/already holds a store.json/)
+    expect(again.stderr).toMatch(/--store-dir: .*store is not empty/)
   })
 
   it("rejects a run with a planted bug and prints how to replay it", () => {
