@@ -1,16 +1,24 @@
 /**
  * A process that runs one writer's operation on the file store and kills itself with SIGKILL
- * after a phase, for the real crash test (test/impl/sidecar/crash.test.ts). Usage:
+ * after a phase, or runs the on-open recovery and kills itself after applying a decision and
+ * before finishing the sidecar, for the real crash test (test/impl/sidecar/crash.test.ts). Usage:
  *   node dist/impl/sidecar/crash-child.js <data dir> <after-sidecar|after-commit-1|after-commit-2|after-publish|after-delete>
+ *   node dist/impl/sidecar/crash-child.js <data dir> recover-after-apply
  */
 import { Effect } from "effect"
 import { fileStore, SidecarStore } from "./store.js"
+import { recoverAll } from "./sweep.js"
 
 const [dir, failpoint] = process.argv.slice(2) as [string, string]
 const store = Effect.runSync(SidecarStore.pipe(Effect.provide(fileStore(dir, 1))))
 const run = <A>(e: Effect.Effect<A>) => Effect.runSync(e)
 const crashAfter = (phase: string) => {
   if (failpoint === `after-${phase}`) process.kill(process.pid, "SIGKILL")
+}
+
+if (failpoint === "recover-after-apply") {
+  recoverAll(store, () => process.kill(process.pid, "SIGKILL"))
+  process.exit(0)
 }
 
 const manifest = run(store.read).manifest

@@ -42,7 +42,7 @@ export function apply(
  * concurrent writer a CAS cannot lose, so one pass should do; the second pass is a guard, and
  * anything still pending after it is a bug worth a loud failure rather than a silent leftover.
  */
-export function recoverAll(store: SidecarStoreService): void {
+export function recoverAll(store: SidecarStoreService, afterApply: (decision: Decision) => void = () => {}): void {
   const run = <A>(e: Effect.Effect<A>) => Effect.runSync(e)
   for (let pass = 0; pass < 2; pass++) {
     const pending = [...run(store.read).sidecars.values()]
@@ -50,7 +50,9 @@ export function recoverAll(store: SidecarStoreService): void {
     for (const r of pending) {
       const s = run(store.read)
       const decision = classify(s, r)
-      if (apply(store, r, decision, s.manifest.version) === "converged") run(store.finishSidecar(r.op, decision, false))
+      if (apply(store, r, decision, s.manifest.version) !== "converged") continue
+      afterApply(decision)
+      run(store.finishSidecar(r.op, decision, false))
     }
   }
   const left = [...run(store.read).sidecars.keys()]

@@ -41,4 +41,30 @@ describe("SIGKILL after every phase of a sidecar writer", () => {
     expect(after.audit.length).toBe(pendingAtCrash)
     expect(after.audit.length).toBeLessThanOrEqual(1)
   })
+
+  it.each([
+    // Rolled back already, the rerun finds nothing of the op visible and finishes it as an abort.
+    ["after-commit-1", [0, 0], "Abort"],
+    ["after-commit-2", [1, 1], "Forward"],
+    ["after-publish", [1, 1], "Forward"]
+  ] as const)("a recovery killed after applying its decision, for a writer killed %s, is finished by the next one", (failpoint, tables, decision) => {
+    const dir = mkdtempSync(join(tmpdir(), "replcheck-sidecar-crash-"))
+    const child = (mode: string) => spawnSync(process.execPath, [join(root, "dist/impl/sidecar/crash-child.js"), dir, mode], { encoding: "utf8" })
+    expect(child(failpoint).signal).toBe("SIGKILL")
+    expect(child("recover-after-apply").signal).toBe("SIGKILL")
+    const store = Effect.runSync(SidecarStore.pipe(Effect.provide(fileStore(dir, 1))))
+    const atCrash = Effect.runSync(store.read)
+    // The decision was applied (tables and manifest already where it leads) but the sidecar is
+    // still pending and no audit row is written.
+    expect(atCrash.heads).toEqual(tables)
+    expect(atCrash.manifest.tables).toEqual(tables)
+    expect(atCrash.sidecars.size).toBe(1)
+    expect(atCrash.audit).toEqual([])
+    recoverAll(store)
+    const after = Effect.runSync(store.read)
+    expect(after.sidecars.size).toBe(0)
+    expect(after.heads).toEqual(tables)
+    expect(after.manifest.tables).toEqual(tables)
+    expect(after.audit).toEqual([{ op: 1, decision }])
+  })
 })
