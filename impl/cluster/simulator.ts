@@ -12,6 +12,7 @@
  */
 import { Effect, Either } from "effect"
 import { TRACE_FORMAT, TRACE_VERSION, type TraceEvent, type TraceHeader } from "../../model/trace/events.js"
+import { prng } from "../../model/trace/prng.js"
 import { advance, next, type CoordinatorState } from "../rollback/coordinator.js"
 import { RollbackPlan } from "../rollback/plan.js"
 import { memoryNode, memoryTransport, RollbackTransport, type MemoryNode } from "../rollback/transport.js"
@@ -56,17 +57,6 @@ export interface ClusterRun {
   readonly exercised: ReadonlySet<Bug>
   /** Implementation invariants broken during the run (e.g. served values that disagree with the log). */
   readonly broken: readonly string[]
-}
-
-/** mulberry32, as in model/trace/simulate.ts (repeated: impl/ imports no checker code). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 const PHASE: Record<CoordinatorState["phase"], string> = {

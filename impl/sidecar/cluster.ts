@@ -5,6 +5,7 @@
  */
 import { Effect, Layer } from "effect"
 import { TRACE_FORMAT, TRACE_VERSION, type TraceEvent, type TraceHeader } from "../../model/trace/events.js"
+import { prng } from "../../model/trace/prng.js"
 import { emptyState, memoryStore, SidecarStore, type SidecarRecord, type SidecarStoreService, type StoreState } from "./store.js"
 import { apply, classify } from "./sweep.js"
 
@@ -36,16 +37,6 @@ interface Sweep {
   op: number
   decision: "None" | "Forward" | "Back" | "Abort"
   seen: number
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 export function runSidecarCluster(options: SidecarRunOptions): string[] {

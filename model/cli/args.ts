@@ -406,6 +406,31 @@ function nameList<T extends string>(flag: string, value: string | undefined, kno
   return Either.right(list as T[])
 }
 
+/**
+ * Walks a command's flags: numeric flags set `numbers`; any other goes to `other`, which says how
+ * many following arguments it took (0 for a switch, 1 for a value), or fails.
+ */
+function walkFlags(
+  flags: readonly string[],
+  numbers: NumberFlags,
+  other: (flag: string, value: string | undefined) => Either.Either<0 | 1, UsageError>
+): Either.Either<void, UsageError> {
+  for (let k = 0; k < flags.length; k++) {
+    const flag = flags[k]!
+    const value = flags[k + 1]
+    const isNumber = numberFlag(numbers, flag, value)
+    if (Either.isLeft(isNumber)) return Either.left(isNumber.left)
+    const taken = isNumber.right ? Either.right(1 as const) : other(flag, value)
+    if (Either.isLeft(taken)) return Either.left(taken.left)
+    k += taken.right
+  }
+  return Either.right(undefined)
+}
+
+/** A flag's value that must be a non-empty path. */
+const pathValue = (flag: string, value: string | undefined, what: "file" | "directory") =>
+  value === undefined || value === "" || value.startsWith("--") ? fail(`${flag} needs a ${what}`) : Either.right(value)
+
 function parseSidecarCluster(protocol: Protocol, flags: readonly string[]): Either.Either<Command, UsageError> {
   const numbers: NumberFlags = {
     "--seed": { value: 1, min: 0, max: 2 ** 32 - 1 },
@@ -417,25 +442,14 @@ function parseSidecarCluster(protocol: Protocol, flags: readonly string[]): Eith
   let storeDir: string | undefined
   let out: string | undefined
   let json = false
-  for (let k = 0; k < flags.length; k++) {
-    const flag = flags[k]!
-    const value = flags[k + 1]
-    const isNumber = numberFlag(numbers, flag, value)
-    if (Either.isLeft(isNumber)) return Either.left(isNumber.left)
-    if (isNumber.right) k++
-    else if (flag === "--bugs") {
-      const list = nameList(flag, value, SIDECAR_BUGS, "bug")
-      if (Either.isLeft(list)) return Either.left(list.left)
-      bugs = list.right
-      k++
-    } else if (flag === "--store-dir" || flag === "--out") {
-      if (value === undefined || value === "" || value.startsWith("--")) return fail(`${flag} needs a ${flag === "--out" ? "file" : "directory"}`)
-      if (flag === "--out") out = value
-      else storeDir = value
-      k++
-    } else if (flag === "--json") json = true
-    else return fail(`unknown flag ${flag} for cluster sidecar (--seed, --writers, --sweeps, --steps, --bugs, --store-dir, --out, --json)`)
-  }
+  const walked = walkFlags(flags, numbers, (flag, value) => {
+    if (flag === "--bugs") return Either.map(nameList(flag, value, SIDECAR_BUGS, "bug"), (list) => ((bugs = list), 1 as const))
+    if (flag === "--store-dir") return Either.map(pathValue(flag, value, "directory"), (dir) => ((storeDir = dir), 1 as const))
+    if (flag === "--out") return Either.map(pathValue(flag, value, "file"), (file) => ((out = file), 1 as const))
+    if (flag === "--json") return (json = true), Either.right(0 as const)
+    return fail(`unknown flag ${flag} for cluster sidecar (--seed, --writers, --sweeps, --steps, --bugs, --store-dir, --out, --json)`)
+  })
+  if (Either.isLeft(walked)) return Either.left(walked.left)
   const v = (f: string) => numbers[f]!.value
   return Either.right({ command: "cluster-sidecar", protocol, seed: v("--seed"), writers: v("--writers"), sweeps: v("--sweeps"), steps: v("--steps"), bugs, storeDir, out, json })
 }
@@ -453,24 +467,13 @@ function parseCluster(protocol: Protocol, flags: readonly string[]): Either.Eith
   let faults: ClusterCommand["faults"] = ["crash", "persist", "partition"]
   let out: string | undefined
   let json = false
-  for (let k = 0; k < flags.length; k++) {
-    const flag = flags[k]!
-    const value = flags[k + 1]
-    const isNumber = numberFlag(numbers, flag, value)
-    if (Either.isLeft(isNumber)) return Either.left(isNumber.left)
-    if (isNumber.right) k++
-    else if (flag === "--faults") {
-      const list = nameList(flag, value, ["crash", "persist", "partition"] as const, "fault")
-      if (Either.isLeft(list)) return Either.left(list.left)
-      faults = list.right
-      k++
-    } else if (flag === "--out") {
-      if (value === undefined || value.startsWith("--")) return fail("--out needs a file")
-      out = value
-      k++
-    } else if (flag === "--json") json = true
-    else return fail(`unknown flag ${flag} for cluster (--seed, --nodes, --steps, --faults, --max-term, --max-log-len, --out, --json)`)
-  }
+  const walked = walkFlags(flags, numbers, (flag, value) => {
+    if (flag === "--faults") return Either.map(nameList(flag, value, ["crash", "persist", "partition"] as const, "fault"), (list) => ((faults = list), 1 as const))
+    if (flag === "--out") return Either.map(pathValue(flag, value, "file"), (file) => ((out = file), 1 as const))
+    if (flag === "--json") return (json = true), Either.right(0 as const)
+    return fail(`unknown flag ${flag} for cluster (--seed, --nodes, --steps, --faults, --max-term, --max-log-len, --out, --json)`)
+  })
+  if (Either.isLeft(walked)) return Either.left(walked.left)
   const v = (f: string) => numbers[f]!.value
   return Either.right({ command: "cluster", protocol, seed: v("--seed"), nodes: v("--nodes"), steps: v("--steps"), faults, maxTerm: v("--max-term"), maxLogLen: v("--max-log-len"), out, json })
 }

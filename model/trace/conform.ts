@@ -10,7 +10,8 @@ import { Either, Schema } from "effect"
 import type { Model } from "../engine/model.js"
 import { successorsOf, type TraceStep } from "../engine/path.js"
 import { ADAPTER_VERSION, AdapterReply, type AdapterRequest } from "./adapter-protocol.js"
-import { pickStep, prng } from "./simulate.js"
+import { prng } from "./prng.js"
+import { pickStep } from "./simulate.js"
 
 /** The adapter broke the protocol, crashed or timed out. */
 export class AdapterFailed extends Error {

@@ -6,6 +6,7 @@
 import type { Model } from "../engine/model.js"
 import { successorsOf, type TraceStep } from "../engine/path.js"
 import { TRACE_FORMAT, TRACE_VERSION, type TraceEvent, type TraceHeader } from "./events.js"
+import { prng } from "./prng.js"
 
 export interface SimulateOptions {
   readonly steps: number
@@ -16,17 +17,6 @@ export interface SimulateOptions {
   readonly hidden: readonly string[]
   /** Actions whose name starts with one of these are taken 4 times out of 5 when enabled. */
   readonly prefer?: readonly string[]
-}
-
-/** mulberry32: a small, well-mixed 32-bit PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 const plain = (v: unknown): unknown =>
