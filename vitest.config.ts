@@ -5,6 +5,9 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // The same V8 inlining budget as the CLI and its workers (model/engine/tuning.ts), so that the
+    // searches the tests run are as fast as the checker's.
+    execArgv: ["--max-inlined-bytecode-size-cumulative=6000"],
     // The JSON report is what .ci/run reads to print its "N passed, M failed" line.
     reporters: ["default", ["json", { outputFile: "test-results/vitest.json" }]]
   }

@@ -9,7 +9,7 @@
  *   npm run bench:validate [-- --events N]
  */
 import { spawnSync } from "node:child_process"
-import { rollback } from "../model/protocols/rollback/index.js"
+import rollback from "../model/protocols/rollback/index.js"
 import { simulateTrace } from "../model/trace/simulate.js"
 import { validateTrace } from "../model/trace/validate.js"
 import { mkdirSync } from "node:fs"

@@ -1,9 +1,9 @@
 /** Parses `replcheck` command lines into commands; every mistake is a one-line UsageError. */
 import { Data, Either } from "effect"
 import { decodeConfig, flagName } from "../engine/config.js"
-import { BASE_VARIANT, type Protocol } from "../engine/model.js"
-import { findProtocol, protocols } from "../protocols/index.js"
-import { SIDECAR_BUGS, type SidecarBug } from "../../impl/sidecar/cluster.js"
+import { BASE_VARIANT, type Protocol } from "../kit/index.js"
+import { builtInProtocols } from "../protocols/index.js"
+import { referenceImplementations, type FlagValues, type ReferenceImplementation } from "../../impl/index.js"
 
 export class UsageError extends Data.TaggedError("UsageError")<{ readonly message: string }> {}
 
@@ -24,9 +24,11 @@ export interface CheckCommand {
 
 export interface VerdictsCommand {
   readonly command: "verdicts"
-  readonly protocol: Protocol
+  /** The protocols whose manifests to run: the one named, or every built-in one that has a manifest. */
+  readonly protocols: readonly Protocol[]
   readonly workers: number
   readonly json: boolean
+  /** Counterexamples go to <traces>/<protocol>/<run>.itf.json and .txt. */
   readonly traces: string
 }
 
@@ -66,33 +68,14 @@ export interface ConformCommand {
 export interface ClusterCommand {
   readonly command: "cluster"
   readonly protocol: Protocol
-  readonly seed: number
-  readonly nodes: number
-  readonly steps: number
-  readonly faults: readonly ("crash" | "persist" | "partition")[]
-  readonly maxTerm: number
-  readonly maxLogLen: number
-  readonly out: string | undefined
-  readonly json: boolean
-}
-
-export interface SidecarClusterCommand {
-  readonly command: "cluster-sidecar"
-  readonly protocol: Protocol
-  readonly seed: number
-  readonly writers: number
-  readonly sweeps: number
-  readonly steps: number
-  readonly bugs: readonly SidecarBug[]
-  /** A directory for the file-backed store; the in-memory store when absent. */
-  readonly storeDir: string | undefined
+  readonly implementation: ReferenceImplementation
+  readonly flags: FlagValues
   readonly out: string | undefined
   readonly json: boolean
 }
 
 export type Command =
   | ClusterCommand
-  | SidecarClusterCommand
   | ConformCommand
   | CheckCommand
   | VerdictsCommand
@@ -105,22 +88,23 @@ export const USAGE = `usage:
   replcheck check <protocol> [bound flags] [--variant NAME] [--invariant NAME]...
                   [--workers N] [--symmetry] [--deadlock] [--max-depth N] [--max-states N]
                   [--json] [--out DIR]
-  replcheck verdicts <protocol> [--workers N] [--json] [--traces DIR]
+  replcheck verdicts [<protocol>] [--workers N] [--json] [--traces DIR]
   replcheck validate <protocol> <trace.ndjson | trace.itf.json> [--internal-steps N] [--window FILE] [--itf FILE] [--json]
   replcheck conform <protocol> --adapter "<command>" [bound flags] [--depth D | --random
                     [--seed S] [--runs N] [--steps K] [--prefer PREFIX]...] [--json]
-  replcheck cluster rollback [--seed N] [--nodes N] [--steps N] [--faults crash,persist,partition]
-                    [--max-term N] [--max-log-len N] [--out FILE] [--json]
-  replcheck cluster sidecar [--seed N] [--writers N] [--sweeps N] [--steps N] [--bugs NAME,... | none]
-                    [--store-dir DIR] [--out FILE] [--json]
+  replcheck cluster <protocol> [its flags] [--out FILE] [--json]
   replcheck simulate <protocol> [bound flags] [--steps N] [--seed S] [--observe full|node|none]
                      [--hide ACTION]... [--prefer PREFIX]... [--out FILE]
   replcheck list [--json]
   replcheck help
 
+<protocol> is a built-in protocol's name (replcheck list) or the path of a model module (.ts or
+.js, whose default export is a defineProtocol result).
 Bound flags are the kebab-case names of the protocol's bounds (see replcheck list).
-verdicts runs the protocol's recorded runs (base model and variants), prints a table and writes
-their counterexamples to --traces DIR (default traces/out/<protocol>).
+verdicts runs the recorded runs of the protocol's manifest (of every built-in protocol when none
+is named), prints a table each and writes the counterexamples to DIR/<protocol>/ (--traces DIR,
+default traces/out). cluster runs a protocol's reference implementation (replcheck list says
+which have one, and their flags) and validates its trace against the model.
 validate checks that an implementation trace (NDJSON, see traces/schema/) is a run of the model;
 simulate writes a random run of the model as such a trace; conform drives an implementation through
 an adapter process (NDJSON over stdin/stdout, see traces/schema/adapter-*.schema.json) with steps
@@ -139,26 +123,39 @@ function integer(flag: string, raw: string | undefined, min: number, max = Numbe
   return Either.right(n)
 }
 
-export function parseArgs(argv: readonly string[]): Either.Either<Command, UsageError> {
+/** The commands that take a protocol (a built-in name or a module path) as their first argument. */
+const WITH_PROTOCOL = ["check", "verdicts", "validate", "simulate", "conform", "cluster"]
+
+/**
+ * The protocol argument of a command line, for `main` to resolve (loading a module is
+ * asynchronous) before the rest is parsed; undefined when the command takes none or it is absent.
+ */
+export function protocolArgument(argv: readonly string[]): string | undefined {
+  const [command, target] = argv
+  return command !== undefined && WITH_PROTOCOL.includes(command) && target !== undefined && !target.startsWith("--") ? target : undefined
+}
+
+const known = () => `${builtInProtocols.map((p) => p.name).join(", ")}; or the path of a model module`
+
+/** Parses a command line; `protocol` is what `protocolArgument` named, already resolved. */
+export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.Either<Command, UsageError> {
   const [command, ...rest] = argv
   if (command === undefined || command === "help" || command === "--help" || command === "-h") return Either.right({ command: "help" })
   if (command === "list") {
     for (const a of rest) if (a !== "--json") return fail(`list: unknown argument ${a}`)
     return Either.right({ command: "list", json: rest.includes("--json") })
   }
-  if (!["check", "verdicts", "validate", "simulate", "conform", "cluster"].includes(command)) {
+  if (!WITH_PROTOCOL.includes(command)) {
     return fail(`unknown command ${JSON.stringify(command)} (commands: check, verdicts, validate, simulate, conform, cluster, list, help)`)
   }
-  const [name, ...flags] = rest
-  if (name === undefined || name.startsWith("--")) return fail(`${command} needs a protocol (one of: ${protocols.map((p) => p.name).join(", ")})`)
-  const protocol = findProtocol(name)
-  if (!protocol) return fail(`unknown protocol ${JSON.stringify(name)} (known: ${protocols.map((p) => p.name).join(", ")})`)
-  if (command === "verdicts") return parseVerdicts(protocol, flags)
+  const [, ...flags] = rest
+  if (command === "verdicts") return parseVerdicts(protocol, protocol === undefined ? rest : flags)
+  if (protocol === undefined) return fail(`${command} needs a protocol (one of: ${known()})`)
   if (command === "validate") return parseValidate(protocol, flags)
   if (command === "simulate") return parseSimulate(protocol, flags)
   if (command === "conform") return parseConform(protocol, flags)
   if (command === "cluster") return parseCluster(protocol, flags)
-  const bounds = new Map(Object.keys(protocol.config.fields).map((f) => [`--${flagName(f)}`, f]))
+  const bounds = new Map(Object.keys(protocol.bounds).map((f) => [`--${flagName(f)}`, f]))
   const partial: Record<string, number> = {}
   let variant = BASE_VARIANT
   let workers = 1
@@ -230,7 +227,7 @@ export function parseArgs(argv: readonly string[]): Either.Either<Command, Usage
       throw e
     }
   }
-  const config = decodeConfig(protocol.config, partial)
+  const config = decodeConfig(protocol.bounds, partial)
   if (Either.isLeft(config)) return fail(config.left)
   return Either.right({
     command: "check",
@@ -248,10 +245,10 @@ export function parseArgs(argv: readonly string[]): Either.Either<Command, Usage
   })
 }
 
-function parseVerdicts(protocol: Protocol, flags: readonly string[]): Either.Either<Command, UsageError> {
+function parseVerdicts(protocol: Protocol | undefined, flags: readonly string[]): Either.Either<Command, UsageError> {
   let workers = 1
   let json = false
-  let traces = `traces/out/${protocol.name}`
+  let traces = "traces/out"
   for (let k = 0; k < flags.length; k++) {
     const flag = flags[k]!
     const value = flags[k + 1]
@@ -267,8 +264,11 @@ function parseVerdicts(protocol: Protocol, flags: readonly string[]): Either.Eit
       k++
     } else return fail(`unknown flag ${flag} for verdicts (flags: --workers, --json, --traces)`)
   }
-  if (!protocol.manifest) return fail(`${protocol.name} has no recorded verdicts (protocols with them: ${protocols.filter((p) => p.manifest).map((p) => p.name).join(", ")})`)
-  return Either.right({ command: "verdicts", protocol, workers, json, traces })
+  const withManifest = builtInProtocols.filter((p) => p.manifest !== undefined)
+  if (protocol !== undefined && protocol.manifest === undefined) {
+    return fail(`${protocol.name} has no recorded verdicts (a manifest; built-in protocols with one: ${withManifest.map((p) => p.name).join(", ")})`)
+  }
+  return Either.right({ command: "verdicts", protocols: protocol ? [protocol] : withManifest, workers, json, traces })
 }
 
 function parseValidate(protocol: Protocol, flags: readonly string[]): Either.Either<Command, UsageError> {
@@ -299,7 +299,7 @@ function parseValidate(protocol: Protocol, flags: readonly string[]): Either.Eit
 }
 
 function parseSimulate(protocol: Protocol, flags: readonly string[]): Either.Either<Command, UsageError> {
-  const bounds = new Map(Object.keys(protocol.config.fields).map((f) => [`--${flagName(f)}`, f]))
+  const bounds = new Map(Object.keys(protocol.bounds).map((f) => [`--${flagName(f)}`, f]))
   const partial: Record<string, number> = {}
   let steps = 100
   let seed = 1
@@ -335,9 +335,9 @@ function parseSimulate(protocol: Protocol, flags: readonly string[]): Either.Eit
     else seed = n.right
     k++
   }
-  const config = decodeConfig(protocol.config, partial)
+  const config = decodeConfig(protocol.bounds, partial)
   if (Either.isLeft(config)) return fail(config.left)
-  const model = protocol.build(config.right, BASE_VARIANT, { symmetry: false })
+  const model = protocol.build(config.right, BASE_VARIANT)
   for (const name of hidden) {
     if (!model.families.some((f) => f.name === name)) return fail(`--hide: unknown action ${name} of ${protocol.name}`)
   }
@@ -345,7 +345,7 @@ function parseSimulate(protocol: Protocol, flags: readonly string[]): Either.Eit
 }
 
 function parseConform(protocol: Protocol, flags: readonly string[]): Either.Either<Command, UsageError> {
-  const bounds = new Map(Object.keys(protocol.config.fields).map((f) => [`--${flagName(f)}`, f]))
+  const bounds = new Map(Object.keys(protocol.bounds).map((f) => [`--${flagName(f)}`, f]))
   const partial: Record<string, number> = {}
   let adapter: string | undefined
   let depth: number | undefined
@@ -382,7 +382,7 @@ function parseConform(protocol: Protocol, flags: readonly string[]): Either.Eith
   }
   if (adapter === undefined) return fail('conform needs --adapter "<command>"')
   if (random && depth !== undefined) return fail("--depth and --random exclude each other")
-  const config = decodeConfig(protocol.config, partial)
+  const config = decodeConfig(protocol.bounds, partial)
   if (Either.isLeft(config)) return fail(config.left)
   const mode: ConformCommand["mode"] = random ? { kind: "random", seed, runs, steps, prefer } : { kind: "depth", depth: depth ?? 3 }
   return Either.right({ command: "conform", protocol, config: config.right, adapter, mode, json })
@@ -431,49 +431,29 @@ function walkFlags(
 const pathValue = (flag: string, value: string | undefined, what: "file" | "directory") =>
   value === undefined || value === "" || value.startsWith("--") ? fail(`${flag} needs a ${what}`) : Either.right(value)
 
-function parseSidecarCluster(protocol: Protocol, flags: readonly string[]): Either.Either<Command, UsageError> {
-  const numbers: NumberFlags = {
-    "--seed": { value: 1, min: 0, max: 2 ** 32 - 1 },
-    "--writers": { value: 2, min: 1, max: 2 },
-    "--sweeps": { value: 2, min: 1, max: 2 },
-    "--steps": { value: 60, min: 1, max: 1_000_000 }
-  }
-  let bugs: SidecarBug[] = []
-  let storeDir: string | undefined
-  let out: string | undefined
-  let json = false
-  const walked = walkFlags(flags, numbers, (flag, value) => {
-    if (flag === "--bugs") return Either.map(nameList(flag, value, SIDECAR_BUGS, "bug"), (list) => ((bugs = list), 1 as const))
-    if (flag === "--store-dir") return Either.map(pathValue(flag, value, "directory"), (dir) => ((storeDir = dir), 1 as const))
-    if (flag === "--out") return Either.map(pathValue(flag, value, "file"), (file) => ((out = file), 1 as const))
-    if (flag === "--json") return (json = true), Either.right(0 as const)
-    return fail(`unknown flag ${flag} for cluster sidecar (--seed, --writers, --sweeps, --steps, --bugs, --store-dir, --out, --json)`)
-  })
-  if (Either.isLeft(walked)) return Either.left(walked.left)
-  const v = (f: string) => numbers[f]!.value
-  return Either.right({ command: "cluster-sidecar", protocol, seed: v("--seed"), writers: v("--writers"), sweeps: v("--sweeps"), steps: v("--steps"), bugs, storeDir, out, json })
-}
-
 function parseCluster(protocol: Protocol, flags: readonly string[]): Either.Either<Command, UsageError> {
-  if (protocol.name === "sidecar") return parseSidecarCluster(protocol, flags)
-  if (protocol.name !== "rollback") return fail(`the cluster simulator runs the reference components of rollback and sidecar, not ${protocol.name}`)
-  const numbers: NumberFlags = {
-    "--seed": { value: 1, min: 0, max: 2 ** 32 - 1 },
-    "--nodes": { value: 3, min: 2, max: 7 },
-    "--steps": { value: 200, min: 1, max: 1_000_000 },
-    "--max-term": { value: 10, min: 1, max: 15 },
-    "--max-log-len": { value: 4, min: 1, max: 15 }
+  const implementation = referenceImplementations.find((r) => r.protocol === protocol.name)
+  if (!implementation) {
+    return fail(`${protocol.name} has no reference implementation to run (protocols with one: ${referenceImplementations.map((r) => r.protocol).join(", ")})`)
   }
-  let faults: ClusterCommand["faults"] = ["crash", "persist", "partition"]
+  const numbers: NumberFlags = {}
+  const values: Record<string, number | readonly string[] | string | undefined> = {}
+  for (const [name, spec] of Object.entries(implementation.flags)) {
+    if (spec.kind === "int") numbers[`--${name}`] = { value: spec.default, min: spec.min, max: spec.max }
+    else if (spec.kind === "list") values[name] = spec.default
+  }
   let out: string | undefined
   let json = false
+  const names = [...Object.keys(implementation.flags).map((f) => `--${f}`), "--out", "--json"].join(", ")
   const walked = walkFlags(flags, numbers, (flag, value) => {
-    if (flag === "--faults") return Either.map(nameList(flag, value, ["crash", "persist", "partition"] as const, "fault"), (list) => ((faults = list), 1 as const))
+    const spec = implementation.flags[flag.replace(/^--/, "")]
+    if (spec?.kind === "list") return Either.map(nameList(flag, value, spec.values, flag.replace(/^--/, "").replace(/s$/, "")), (list) => ((values[flag.slice(2)] = list), 1 as const))
+    if (spec?.kind === "dir") return Either.map(pathValue(flag, value, "directory"), (dir) => ((values[flag.slice(2)] = dir), 1 as const))
     if (flag === "--out") return Either.map(pathValue(flag, value, "file"), (file) => ((out = file), 1 as const))
     if (flag === "--json") return (json = true), Either.right(0 as const)
-    return fail(`unknown flag ${flag} for cluster (--seed, --nodes, --steps, --faults, --max-term, --max-log-len, --out, --json)`)
+    return fail(`unknown flag ${flag} for cluster ${protocol.name} (${names})`)
   })
   if (Either.isLeft(walked)) return Either.left(walked.left)
-  const v = (f: string) => numbers[f]!.value
-  return Either.right({ command: "cluster", protocol, seed: v("--seed"), nodes: v("--nodes"), steps: v("--steps"), faults, maxTerm: v("--max-term"), maxLogLen: v("--max-log-len"), out, json })
+  for (const [flag, spec] of Object.entries(numbers)) values[flag.slice(2)] = spec.value
+  return Either.right({ command: "cluster", protocol, implementation, flags: values, out, json })
 }

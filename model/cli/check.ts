@@ -3,7 +3,7 @@ import { join } from "node:path"
 import { Effect } from "effect"
 import { selectInvariants, type ExploreOptions, type Progress } from "../engine/explorer.js"
 import { runSearch } from "../engine/run.js"
-import { workerScript } from "../protocols/index.js"
+import { workerScript } from "../protocols/load.js"
 import { renderTrace, toItfTrace } from "../trace/counterexample.js"
 import type { CheckCommand } from "./args.js"
 import { UsageError } from "./args.js"
@@ -48,7 +48,7 @@ export function collisionProbability(distinct: number, generated: number): numbe
 
 export const runCheck = (cmd: CheckCommand, onProgress?: (p: Progress) => void) =>
   Effect.gen(function* () {
-    const ref = { protocol: cmd.protocol.name, variant: cmd.variant, config: cmd.config, symmetry: cmd.symmetry }
+    const ref = { protocol: cmd.protocol.name, ...(cmd.protocol.source ? { source: cmd.protocol.source } : {}), variant: cmd.variant, config: cmd.config, symmetry: cmd.symmetry }
     const model = yield* Effect.try({
       try: () => cmd.protocol.build(cmd.config, cmd.variant, { symmetry: cmd.symmetry }),
       catch: (e) => new UsageError({ message: (e as Error).message })
@@ -73,9 +73,8 @@ export const runCheck = (cmd: CheckCommand, onProgress?: (p: Progress) => void) 
       const ctx = { protocol: ref.protocol, variant: ref.variant, config: ref.config, invariant: v.invariant, kind: v.kind }
       const base = join(cmd.out, `${ref.protocol}-${ref.variant}-${v.invariant}`)
       const files = yield* Files
-      const schema = cmd.protocol.stateSchema
-      yield* files.writeAtomic(`${base}.itf.json`, JSON.stringify(toItfTrace(model, schema, v.trace, ctx), null, 2) + "\n")
-      yield* files.writeAtomic(`${base}.txt`, renderTrace(model, schema, v.trace, ctx))
+      yield* files.writeAtomic(`${base}.itf.json`, JSON.stringify(toItfTrace(model, v.trace, ctx), null, 2) + "\n")
+      yield* files.writeAtomic(`${base}.txt`, renderTrace(model, v.trace, ctx))
       violation = { invariant: v.invariant, kind: v.kind, length: v.trace.length, traceFile: `${base}.itf.json`, textFile: `${base}.txt` }
     }
     const coverage = Object.fromEntries(result.coverage.map((c) => [c.action, c.count]))

@@ -5,16 +5,36 @@
 import { Effect, Either } from "effect"
 import { WorkerThreads } from "../engine/parallel.js"
 import type { SearchFailed } from "../engine/run.js"
-import { protocols } from "../protocols/index.js"
-import { parseArgs, USAGE, type UsageError } from "./args.js"
+import { tuneV8 } from "../engine/tuning.js"
+import type { Protocol } from "../kit/index.js"
+import { builtInProtocols } from "../protocols/index.js"
+import { loadProtocol, ProtocolLoadError } from "../protocols/load.js"
+import { parseArgs, protocolArgument, USAGE, UsageError } from "./args.js"
 import { runCheck } from "./check.js"
 import { Files, type FileError } from "./files.js"
 import { listJson, renderList, renderProgress, renderReport } from "./render.js"
-import { renderVerdicts, runVerdicts } from "./verdicts.js"
-import { runCluster, runSidecarClusterCommand, runConform, runSimulate, runValidate } from "./trace-commands.js"
+import { renderVerdicts, runVerdicts, type VerdictRow } from "./verdicts.js"
+import { runCluster, runConform, runSimulate, runValidate } from "./trace-commands.js"
+
+/** The command's protocol: a built-in name, or a model module loaded (and compiled) by path. */
+const resolveProtocol = (argv: readonly string[]): Effect.Effect<Protocol | undefined, UsageError> => {
+  const target = protocolArgument(argv)
+  if (target === undefined) return Effect.succeed(undefined)
+  return Effect.tryPromise({
+    try: () => loadProtocol(target),
+    catch: (e) => new UsageError({ message: e instanceof ProtocolLoadError ? e.message : `${target}: ${(e as Error).message}` })
+  })
+}
 
 function main(argv: readonly string[]): Effect.Effect<number> {
-  const parsed = parseArgs(argv)
+  return resolveProtocol(argv).pipe(
+    Effect.flatMap((protocol) => command(argv, protocol)),
+    Effect.catchTag("UsageError", (e) => Effect.sync(() => (process.stderr.write(`replcheck: ${e.message}\n`), 2)))
+  )
+}
+
+function command(argv: readonly string[], protocol: Protocol | undefined): Effect.Effect<number> {
+  const parsed = parseArgs(argv, protocol)
   if (Either.isLeft(parsed)) {
     return Effect.sync(() => {
       process.stderr.write(`replcheck: ${parsed.left.message}\n`)
@@ -25,34 +45,39 @@ function main(argv: readonly string[]): Effect.Effect<number> {
   if (cmd.command === "help") return Effect.sync(() => (process.stdout.write(USAGE + "\n"), 0))
   if (cmd.command === "list") {
     return Effect.sync(() => {
-      process.stdout.write(cmd.json ? JSON.stringify(listJson(protocols), null, 2) + "\n" : renderList(protocols))
+      process.stdout.write(cmd.json ? JSON.stringify(listJson(builtInProtocols), null, 2) + "\n" : renderList(builtInProtocols))
       return 0
     })
   }
   const run: Effect.Effect<number, UsageError | FileError | SearchFailed, WorkerThreads | Files> =
     cmd.command === "cluster"
       ? runCluster(cmd)
-      : cmd.command === "cluster-sidecar"
-      ? runSidecarClusterCommand(cmd)
       : cmd.command === "conform"
-      ? runConform(cmd)
-      : cmd.command === "validate"
-      ? runValidate(cmd)
-      : cmd.command === "simulate"
-        ? runSimulate(cmd)
-        : cmd.command === "verdicts"
-      ? runVerdicts(cmd.protocol, { workers: cmd.workers, traces: cmd.traces }).pipe(
-          Effect.map((rows) => {
-            process.stdout.write(cmd.json ? JSON.stringify(rows) + "\n" : renderVerdicts(cmd.protocol, rows) + "\n")
-            return rows.every((r) => r.asRecorded) ? 0 : 1
-          })
-        )
-      : runCheck(cmd, (p) => process.stderr.write(renderProgress(p) + "\n")).pipe(
-          Effect.map((report) => {
-            process.stdout.write(cmd.json ? JSON.stringify(report) + "\n" : renderReport(report) + "\n")
-            return report.violation ? 1 : 0
-          })
-        )
+        ? runConform(cmd)
+        : cmd.command === "validate"
+          ? runValidate(cmd)
+          : cmd.command === "simulate"
+            ? runSimulate(cmd)
+            : cmd.command === "verdicts"
+              ? Effect.forEach(cmd.protocols, (p, k) => {
+                  // Tables stream row by row (the JSON form prints all rows at the end).
+                  if (!cmd.json) process.stdout.write(`${k > 0 ? "\n" : ""}`)
+                  return runVerdicts(p, { workers: cmd.workers, traces: cmd.traces }).pipe(
+                    Effect.tap((rows) => Effect.sync(() => cmd.json || process.stdout.write(renderVerdicts(p, rows) + "\n")))
+                  )
+                }).pipe(
+                  Effect.map((tables) => {
+                    const rows: VerdictRow[] = tables.flat()
+                    if (cmd.json) process.stdout.write(JSON.stringify(rows) + "\n")
+                    return rows.every((r) => r.asRecorded) ? 0 : 1
+                  })
+                )
+              : runCheck(cmd, (p) => process.stderr.write(renderProgress(p) + "\n")).pipe(
+                  Effect.map((report) => {
+                    process.stdout.write(cmd.json ? JSON.stringify(report) + "\n" : renderReport(report) + "\n")
+                    return report.violation ? 1 : 0
+                  })
+                )
   return run.pipe(
     Effect.catchTags({
       UsageError: (e) => Effect.sync(() => (process.stderr.write(`replcheck: ${e.message}\n`), 2)),
@@ -69,6 +94,7 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
   throw e
 })
 
+tuneV8()
 Effect.runPromise(main(process.argv.slice(2))).then(
   (code) => {
     process.exitCode = code

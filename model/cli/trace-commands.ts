@@ -6,12 +6,7 @@ import { toItfTrace } from "../trace/counterexample.js"
 import { renderRejection, TraceInputError, validateItf, validateTrace, type ValidationResult } from "../trace/validate.js"
 import { AdapterFailed, conform, spawnAdapter } from "../trace/conform.js"
 import { renderAction } from "../trace/counterexample.js"
-import { simulateCluster } from "../../impl/cluster/simulator.js"
-import { fileStore } from "../../impl/sidecar/store.js"
-import { runSidecarCluster } from "../../impl/sidecar/cluster.js"
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs"
-import { dirname, join, resolve } from "node:path"
-import { UsageError, type ClusterCommand, type SidecarClusterCommand, type ConformCommand, type SimulateCommand, type ValidateCommand } from "./args.js"
+import { UsageError, type ClusterCommand, type ConformCommand, type SimulateCommand, type ValidateCommand } from "./args.js"
 import { Files } from "./files.js"
 
 /** Validates a trace; exit 0 accepted, 1 rejected. Bad input is a one-line UsageError (exit 2). */
@@ -36,15 +31,15 @@ export const runValidate = (cmd: ValidateCommand) =>
     if (result.rejection && cmd.window !== undefined) {
       const w = result.rejection.window
       // The window's states are packed for the bounds the trace was validated at.
-      const model = cmd.protocol.build(result.config, "base", { symmetry: false })
+      const model = cmd.protocol.build(result.config)
       const steps = w.step ? [{ state: w.from }, w.step] : [{ state: w.from }]
       const ctx = { protocol: cmd.protocol.name, variant: "base", config: result.config, invariant: result.rejection.invariant ?? "(trace rejected)", kind: "state" as const }
-      yield* files.writeAtomic(cmd.window, JSON.stringify(toItfTrace(model, cmd.protocol.stateSchema, steps, ctx), null, 2) + "\n")
+      yield* files.writeAtomic(cmd.window, JSON.stringify(toItfTrace(model, steps, ctx), null, 2) + "\n")
     }
     if (result.path && cmd.itf !== undefined) {
-      const model = cmd.protocol.build(result.config, "base", { symmetry: false })
+      const model = cmd.protocol.build(result.config)
       const ctx = { protocol: cmd.protocol.name, variant: "base", config: result.config, invariant: "(accepted trace)", kind: "state" as const }
-      const doc = toItfTrace(model, cmd.protocol.stateSchema, result.path, ctx)
+      const doc = toItfTrace(model, result.path, ctx)
       yield* files.writeAtomic(cmd.itf, JSON.stringify({ ...doc, "#meta": { ...doc["#meta"], description: `the run of the model that ${cmd.file} is` } }, null, 2) + "\n")
     }
     if (cmd.json) {
@@ -67,7 +62,7 @@ export const runValidate = (cmd: ValidateCommand) =>
 /** Writes a random run of the model as a trace, to --out or stdout. */
 export const runSimulate = (cmd: SimulateCommand) =>
   Effect.gen(function* () {
-    const model = cmd.protocol.build(cmd.config, "base", { symmetry: false })
+    const model = cmd.protocol.build(cmd.config)
     const lines = simulateTrace(cmd.protocol.name, cmd.config, model, { steps: cmd.steps, seed: cmd.seed, observe: cmd.observe, hidden: cmd.hidden, prefer: cmd.prefer })
     const text = lines.join("\n") + "\n"
     if (cmd.out === undefined) process.stdout.write(text)
@@ -88,9 +83,8 @@ export const runConform = (cmd: ConformCommand) =>
     (link) =>
       Effect.tryPromise({
         try: async () => {
-          const model = cmd.protocol.build(cmd.config, "base", { symmetry: false })
-          const nodes = (cmd.config as Record<string, number>)["servers"] ?? (cmd.config as Record<string, number>)["processes"] ?? 0
-          const hello = { type: "hello" as const, version: 1 as const, protocol: cmd.protocol.name, config: cmd.config, nodes: Array.from({ length: nodes }, (_, k) => k + 1) }
+          const model = cmd.protocol.build(cmd.config)
+          const hello = { type: "hello" as const, version: 1 as const, protocol: cmd.protocol.name, config: cmd.config, nodes: Array.from({ length: model.layout.nodes }, (_, k) => k + 1) }
           const result = await conform(model, hello, link, cmd.mode)
           const how = cmd.mode.kind === "depth" ? `every step within depth ${cmd.mode.depth}` : `${cmd.mode.runs} random runs of up to ${cmd.mode.steps} steps, seed ${cmd.mode.seed}`
           if (cmd.json) process.stdout.write(JSON.stringify({ ...result, divergence: result.divergence && { ...result.divergence, run: result.divergence.run.map((s) => s.action ?? "reset") } }) + "\n")
@@ -118,13 +112,14 @@ async function* linesOf(lines: readonly string[]) {
   yield* lines
 }
 
-/** Runs the cluster simulator, writes its trace and validates it; exit 0 accepted, 1 rejected. */
+/** Runs a reference implementation, writes its trace and validates it; exit 0 accepted, 1 rejected or broken. */
 export const runCluster = (cmd: ClusterCommand) =>
   Effect.gen(function* () {
-    const run = simulateCluster({ nodes: cmd.nodes, steps: cmd.steps, seed: cmd.seed, faults: cmd.faults, maxTerm: cmd.maxTerm, maxLogLen: cmd.maxLogLen })
-    const file = cmd.out ?? `traces/out/cluster-${cmd.protocol.name}-seed${cmd.seed}.ndjson`
+    const run = yield* Effect.try({ try: () => cmd.implementation.run(cmd.flags), catch: (e) => new UsageError({ message: (e as Error).message }) })
+    const file = cmd.out ?? cmd.implementation.defaultOut(cmd.flags)
     const files = yield* Files
-    yield* files.writeAtomic(file, run.lines.join("\n") + "\n")
+    yield* files.writeAtomic(file, run.lines.join("\n") + "\n").pipe(Effect.tapError(() => Effect.sync(() => run.abort?.())))
+    run.commit?.()
     const result = yield* Effect.promise(() => validateTrace(cmd.protocol, cmd.protocol.traceMapping ?? { internal: [] }, linesOf(run.lines), file, { internalSteps: 0 }))
     const counts = new Map<string, number>()
     for (const line of run.lines.slice(1)) {
@@ -133,85 +128,27 @@ export const runCluster = (cmd: ClusterCommand) =>
     }
     const ok = result.accepted && run.broken.length === 0
     if (cmd.json) {
-      process.stdout.write(JSON.stringify({ seed: cmd.seed, events: run.lines.length - 1, traceFile: file, accepted: result.accepted, broken: run.broken, actions: Object.fromEntries(counts) }) + "\n")
+      const flags = Object.fromEntries(Object.entries(cmd.flags).filter(([, v]) => v !== undefined))
+      process.stdout.write(JSON.stringify({ protocol: cmd.protocol.name, ...flags, events: run.lines.length - 1, traceFile: file, accepted: result.accepted, rejection: result.rejection, broken: run.broken, actions: Object.fromEntries(counts) }) + "\n")
     } else {
-      const rollbacks = ["RollbackPlan", "RollbackPersist", "RollbackPersistFails", "RollbackRecover", "RollbackRejoin", "Crash"].map((a) => `${a} ${counts.get(a) ?? 0}`).join(", ")
       process.stdout.write(
         [
-          `cluster rollback: seed ${cmd.seed}, ${cmd.nodes} nodes, ${run.lines.length - 1} events (of at most ${cmd.steps} steps), faults: ${cmd.faults.join(",") || "none"}`,
-          `rollback steps: ${rollbacks}`,
+          ...run.summary,
           `trace: ${file}`,
-          result.rejection ? renderRejection(file, result.rejection) : `validation: accepted: every event is a step of the rollback model and keeps its invariants`,
+          result.rejection ? renderRejection(file, result.rejection) : `validation: accepted: every event is a step of the ${cmd.protocol.name} model and keeps its invariants`,
           ...run.broken.map((b) => `implementation invariant broken: ${b}`)
         ].join("\n") + "\n"
       )
     }
-    if (!ok) process.stderr.write(`replay the run with: npx replcheck cluster rollback --seed ${cmd.seed} --nodes ${cmd.nodes} --steps ${cmd.steps} --faults ${cmd.faults.join(",") || "none"}\n`)
+    if (!ok) {
+      // The same flags give the same run (a file store's directory is not needed to replay it).
+      const flags = Object.entries(cmd.implementation.flags)
+        .filter(([name, spec]) => cmd.flags[name] !== undefined && spec.kind !== "dir")
+        .map(([name]) => {
+          const v = cmd.flags[name]
+          return `--${name} ${Array.isArray(v) ? v.join(",") || "none" : v}`
+        })
+      process.stderr.write(`replay the run with: npx replcheck cluster ${cmd.protocol.name} ${flags.join(" ")}\n`)
+    }
     return ok ? 0 : 1
-  })
-
-/** Runs the sidecar writers and sweeps, writes their trace and validates it; exit 0 accepted, 1 rejected. */
-export const runSidecarClusterCommand = (cmd: SidecarClusterCommand) =>
-  Effect.gen(function* () {
-    const staging = cmd.storeDir === undefined ? undefined : yield* stageStoreDir(cmd.storeDir)
-    const lines = runSidecarCluster({
-      writers: cmd.writers,
-      sweeps: cmd.sweeps,
-      seed: cmd.seed,
-      steps: cmd.steps,
-      bugs: cmd.bugs,
-      ...(staging === undefined ? {} : { store: fileStore(staging, cmd.writers) })
-    })
-    const bugs = cmd.bugs.join(",") || "none"
-    const file = cmd.out ?? `traces/out/cluster-sidecar-seed${cmd.seed}-w${cmd.writers}-s${cmd.sweeps}${cmd.bugs.length ? `-${cmd.bugs.join("+")}` : ""}.ndjson`
-    const files = yield* Files
-    yield* files.writeAtomic(file, lines.join("\n") + "\n").pipe(Effect.tapError(() => Effect.sync(() => staging && rmSync(staging, { recursive: true, force: true }))))
-    // The store appears under --store-dir only once the run and its trace are complete.
-    if (staging !== undefined) {
-      if (existsSync(cmd.storeDir!)) rmdirSync(cmd.storeDir!) // empty, as stageStoreDir checked
-      renameSync(staging, cmd.storeDir!)
-    }
-    const result = yield* Effect.promise(() => validateTrace(cmd.protocol, cmd.protocol.traceMapping ?? { internal: [] }, linesOf(lines), file, { internalSteps: 0 }))
-    const counts = new Map<string, number>()
-    for (const line of lines.slice(1)) {
-      const action = (JSON.parse(line) as { action: string }).action
-      counts.set(action, (counts.get(action) ?? 0) + 1)
-    }
-    if (cmd.json) {
-      const summary = { seed: cmd.seed, writers: cmd.writers, sweeps: cmd.sweeps, bugs: cmd.bugs, store: cmd.storeDir ?? "memory", events: lines.length - 1 }
-      process.stdout.write(JSON.stringify({ ...summary, traceFile: file, accepted: result.accepted, rejection: result.rejection, actions: Object.fromEntries(counts) }) + "\n")
-    } else {
-      const actions = ["WriteSidecar", "CommitTable", "PublishManifest", "DeleteSidecar", "CrashWriter", "SweepClassify", "SweepApply", "SweepFinish"]
-      process.stdout.write(
-        [
-          `cluster sidecar: seed ${cmd.seed}, ${cmd.writers} writers, ${cmd.sweeps} sweeps, ${lines.length - 1} events (of at most ${cmd.steps} steps), store: ${cmd.storeDir ?? "memory"}, bugs: ${bugs}`,
-          `steps: ${actions.map((a) => `${a} ${counts.get(a) ?? 0}`).join(", ")}`,
-          `trace: ${file}`,
-          result.rejection ? renderRejection(file, result.rejection) : `validation: accepted: every event is a step of the sidecar model and keeps its invariants`
-        ].join("\n") + "\n"
-      )
-    }
-    if (!result.accepted) {
-      // Either store gives the same run for a seed, so the replay needs no --store-dir.
-      process.stderr.write(`replay the run with: npx replcheck cluster sidecar --seed ${cmd.seed} --writers ${cmd.writers} --sweeps ${cmd.sweeps} --steps ${cmd.steps} --bugs ${bugs}\n`)
-    }
-    return result.accepted ? 0 : 1
-  })
-
-/**
- * Checks that `dir` is new or an empty directory, and makes a staging directory beside it for the
- * run's store (a store left by an earlier run would not match this run's fresh writers).
- */
-const stageStoreDir = (dir: string) =>
-  Effect.try({
-    try: () => {
-      if (existsSync(dir)) {
-        if (!statSync(dir).isDirectory()) throw new Error(`${dir} is not a directory`)
-        if (readdirSync(dir).length > 0) throw new Error(`${dir} is not empty; give a new or empty directory`)
-      }
-      const parent = dirname(resolve(dir))
-      mkdirSync(parent, { recursive: true })
-      return mkdtempSync(join(parent, ".replcheck-store-"))
-    },
-    catch: (e) => new UsageError({ message: `--store-dir: ${e instanceof Error ? e.message.replace(/^[A-Z]+: /, "") : String(e)}` })
   })

@@ -1,22 +1,23 @@
 /**
- * `replcheck verdicts <protocol>`: runs every entry of the protocol's manifest (the base model
- * and each variant, at its recorded bounds), prints one table, and says whether each result is
- * the recorded one. Each recorded counterexample is written to `traces` (by default
- * traces/out/<protocol>/; `npm run traces` points it at the committed traces/<protocol>/).
+ * `replcheck verdicts [<protocol>]`: runs every run of a protocol's manifest (the base model and
+ * each variant, at its recorded bounds), prints one table per protocol, and says whether each
+ * result is the recorded one. Each recorded counterexample is written to `<traces>/<protocol>/`
+ * (by default traces/out/; `npm run traces` points it at the committed traces/).
  */
 import { join } from "node:path"
 import { Effect, Either } from "effect"
 import { decodeConfig, flagName } from "../engine/config.js"
-import type { ManifestRun } from "../engine/manifest.js"
-import type { Model, Protocol } from "../engine/model.js"
+import { decodeManifest, type Manifest, type ManifestRun } from "../engine/manifest.js"
 import { runSearch } from "../engine/run.js"
 import type { TraceStep } from "../engine/path.js"
+import type { KitModel, Protocol } from "../kit/index.js"
 import { renderTrace, toItfTrace } from "../trace/counterexample.js"
-import { workerScript } from "../protocols/index.js"
+import { workerScript } from "../protocols/load.js"
 import { UsageError } from "./args.js"
 import { Files } from "./files.js"
 
 export interface VerdictRow {
+  readonly protocol: string
   readonly name: string
   readonly variant: string
   readonly bounds: string
@@ -30,23 +31,30 @@ export interface VerdictRow {
   readonly mismatch: string | null
 }
 
+/** A protocol's manifest, decoded (bad input: a UsageError naming the field). */
+export function manifestOf(protocol: Protocol): Manifest {
+  const decoded = decodeManifest(protocol.manifest, protocol.source ?? protocol.name)
+  if (Either.isLeft(decoded)) throw new RangeError(decoded.left)
+  return decoded.right
+}
+
 /** The committed files of a counterexample: ITF JSON and text. */
 export function traceFileContents(
   protocol: Protocol,
-  model: Model,
+  model: KitModel,
   config: Record<string, number>,
   violation: { invariant: string; kind: "state" | "step" | "deadlock"; trace: readonly TraceStep[] }
 ): { itf: string; text: string } {
   const ctx = { protocol: protocol.name, variant: model.variant, config, invariant: violation.invariant, kind: violation.kind }
   return {
-    itf: JSON.stringify(toItfTrace(model, protocol.stateSchema, violation.trace, ctx), null, 2) + "\n",
-    text: renderTrace(model, protocol.stateSchema, violation.trace, ctx)
+    itf: JSON.stringify(toItfTrace(model, violation.trace, ctx), null, 2) + "\n",
+    text: renderTrace(model, violation.trace, ctx)
   }
 }
 
 /** Full bounds of a manifest run (defaults overridden by the run's config). */
-export function runConfig<C extends Record<string, number>>(protocol: Protocol<C>, run: ManifestRun): C {
-  const config = decodeConfig(protocol.config, run.config as Partial<C>)
+export function runConfig(protocol: Protocol, run: ManifestRun): Record<string, number> {
+  const config = decodeConfig(protocol.bounds, run.config)
   if (Either.isLeft(config)) throw new RangeError(`manifest run ${run.name}: ${config.left}`)
   return config.right
 }
@@ -61,36 +69,34 @@ function compare(run: ManifestRun, got: { violated: string | null; length: numbe
   return null
 }
 
-export const runVerdicts = (protocol: Protocol, options: { workers: number; traces: string }) =>
+/** Runs one protocol's manifest; `onRow` sees each row as it completes. */
+export const runVerdicts = (protocol: Protocol, options: { workers: number; traces: string; onRow?: (row: VerdictRow) => void }) =>
   Effect.gen(function* () {
-    const manifest = protocol.manifest
-    if (!manifest) return yield* Effect.fail(new UsageError({ message: `${protocol.name} has no manifest of expected verdicts` }))
+    const manifest = yield* Effect.try({ try: () => manifestOf(protocol), catch: (e) => new UsageError({ message: (e as Error).message }) })
     const rows: VerdictRow[] = []
     for (const run of manifest.runs) {
       const config = yield* Effect.try({ try: () => runConfig(protocol, run), catch: (e) => new UsageError({ message: (e as Error).message }) })
-      const model = protocol.build(config, run.variant, { symmetry: false })
-      const ref = { protocol: protocol.name, variant: run.variant, config, symmetry: false }
-      const result = yield* runSearch(workerScript, ref, model, { workers: options.workers, symmetry: false, deadlock: false, invariants: run.invariants })
+      const model = yield* Effect.try({
+        try: () => protocol.build(config, run.variant, { symmetry: run.symmetry }),
+        catch: (e) => new UsageError({ message: `manifest run ${run.name}: ${(e as Error).message}` })
+      })
+      const ref = { protocol: protocol.name, ...(protocol.source ? { source: protocol.source } : {}), variant: run.variant, config, symmetry: run.symmetry }
+      const result = yield* runSearch(workerScript, ref, model, { workers: options.workers, symmetry: run.symmetry, deadlock: false, invariants: run.invariants })
       const v = result.violation
       let traceFile: string | null = null
       if (v && run.trace) {
         const files = yield* Files
         const contents = traceFileContents(protocol, model, config, v)
-        traceFile = join(options.traces, `${run.name}.itf.json`)
+        traceFile = join(options.traces, protocol.name, `${run.name}.itf.json`)
         yield* files.writeAtomic(traceFile, contents.itf)
-        yield* files.writeAtomic(join(options.traces, `${run.name}.txt`), contents.text)
+        yield* files.writeAtomic(join(options.traces, protocol.name, `${run.name}.txt`), contents.text)
       }
-      const mismatch = compare(run, {
-        violated: v?.invariant ?? null,
-        length: v?.trace.length ?? null,
-        distinct: result.distinct,
-        generated: result.generated,
-        depth: result.depth
-      })
-      rows.push({
+      const mismatch = compare(run, { violated: v?.invariant ?? null, length: v?.trace.length ?? null, distinct: result.distinct, generated: result.generated, depth: result.depth })
+      const row: VerdictRow = {
+        protocol: protocol.name,
         name: run.name,
         variant: run.variant,
-        bounds: Object.entries(run.config).map(([k, n]) => `--${flagName(k)} ${n}`).join(" ") || "defaults",
+        bounds: [...Object.entries(run.config).map(([k, n]) => `--${flagName(k)} ${n}`), ...(run.symmetry ? ["--symmetry"] : [])].join(" ") || "defaults",
         invariant: v?.invariant ?? (run.invariants ? run.invariants.join(", ") : "all"),
         verdict: v ? `VIOLATED (${v.trace.length} states)` : "holds",
         distinct: result.distinct,
@@ -99,31 +105,40 @@ export const runVerdicts = (protocol: Protocol, options: { workers: number; trac
         traceFile,
         asRecorded: mismatch === null,
         mismatch
-      })
+      }
+      rows.push(row)
+      options.onRow?.(row)
     }
     return rows
   })
 
+const COLUMNS = ["run", "variant", "bounds", "invariant", "verdict", "distinct", "seconds", "trace", "as recorded"]
+const cells = (r: VerdictRow) => [
+  r.name,
+  r.variant,
+  r.bounds,
+  r.invariant,
+  r.verdict,
+  r.distinct.toLocaleString("en-US"),
+  r.seconds.toFixed(2),
+  r.traceFile ?? "-",
+  r.asRecorded ? "yes" : `NO: ${r.mismatch}`
+]
+
+/** The table's title line. */
+export function verdictsTitle(protocol: Protocol): string {
+  const defaults = Object.entries(protocol.defaults).map(([k, v]) => `--${flagName(k)} ${v}`).join(" ")
+  return `replcheck verdicts ${protocol.name} (defaults: ${defaults})`
+}
+
 export function renderVerdicts(protocol: Protocol, rows: readonly VerdictRow[]): string {
-  const header = ["run", "variant", "bounds", "invariant", "verdict", "distinct", "seconds", "trace", "as recorded"]
-  const body = rows.map((r) => [
-    r.name,
-    r.variant,
-    r.bounds,
-    r.invariant,
-    r.verdict,
-    r.distinct.toLocaleString("en-US"),
-    r.seconds.toFixed(2),
-    r.traceFile ?? "-",
-    r.asRecorded ? "yes" : `NO: ${r.mismatch}`
-  ])
-  const widths = header.map((h, k) => Math.max(h.length, ...body.map((b) => b[k]!.length)))
-  const line = (cells: string[]) => cells.map((c, k) => c.padEnd(widths[k]!)).join(" | ").trimEnd()
-  const defaults = Object.entries(protocol.config.defaults).map(([k, v]) => `--${flagName(k)} ${v}`).join(" ")
+  const body = rows.map(cells)
+  const widths = COLUMNS.map((h, k) => Math.max(h.length, ...body.map((b) => b[k]!.length)))
+  const line = (cs: string[]) => cs.map((c, k) => c.padEnd(widths[k]!)).join(" | ").trimEnd()
   const bad = rows.filter((r) => !r.asRecorded).length
   return [
-    `replcheck verdicts ${protocol.name} (defaults: ${defaults})`,
-    line(header),
+    verdictsTitle(protocol),
+    line(COLUMNS),
     widths.map((w) => "-".repeat(w)).join("-|-"),
     ...body.map(line),
     bad === 0 ? `all ${rows.length} runs gave their recorded verdicts` : `${bad} of ${rows.length} runs did NOT give their recorded verdicts`

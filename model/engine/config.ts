@@ -1,6 +1,8 @@
 /**
- * Bounds of a protocol: integer fields with a default, a range and a description, decoded
- * through one Effect Schema so the CLI, `replcheck list`, ITF metadata and tests agree.
+ * Bounds of a protocol: integer fields with a default, a range and a description. The
+ * declaration is plain data (worker threads read it without loading Effect); decoding a partial
+ * configuration goes through one Effect Schema so the CLI, `replcheck list`, ITF metadata and
+ * tests agree on the rules and the messages.
  */
 import { Either, ParseResult, Schema } from "effect"
 
@@ -11,31 +13,22 @@ export interface BoundSpec {
   readonly description: string
 }
 
-export interface ConfigSpec<C extends Record<string, number>> {
-  readonly fields: { readonly [K in keyof C]: BoundSpec }
-  readonly schema: Schema.Schema<C, Partial<C>>
-  readonly defaults: C
-}
+export type Bounds = Readonly<Record<string, BoundSpec>>
 
-/** Builds a config spec from its fields; missing fields take their defaults. */
-export function defineConfig<F extends Record<string, BoundSpec>>(
-  fields: F
-): ConfigSpec<{ [K in keyof F]: number }> {
-  const schemaFields: Record<string, Schema.PropertySignature.All> = {}
-  const defaults: Record<string, number> = {}
-  for (const [name, spec] of Object.entries(fields)) {
-    schemaFields[name] = Schema.optionalWith(
+const schemas = new WeakMap<Bounds, Schema.Schema<Record<string, number>, Partial<Record<string, number>>>>()
+
+function schemaOf(bounds: Bounds) {
+  let schema = schemas.get(bounds)
+  if (schema === undefined) {
+    const fields: Record<string, Schema.PropertySignature.All> = {}
+    for (const [name, spec] of Object.entries(bounds)) {
       // The description stays out of the schema so parse errors read "Expected a number between ...".
-      Schema.Int.pipe(Schema.between(spec.min, spec.max)),
-      { default: () => spec.default }
-    )
-    defaults[name] = spec.default
+      fields[name] = Schema.optionalWith(Schema.Int.pipe(Schema.between(spec.min, spec.max)), { default: () => spec.default })
+    }
+    schema = Schema.Struct(fields) as unknown as Schema.Schema<Record<string, number>, Partial<Record<string, number>>>
+    schemas.set(bounds, schema)
   }
-  return {
-    fields,
-    schema: Schema.Struct(schemaFields) as unknown as Schema.Schema<{ [K in keyof F]: number }, Partial<{ [K in keyof F]: number }>>,
-    defaults: defaults as { [K in keyof F]: number }
-  }
+  return schema
 }
 
 /** camelCase field name to its kebab-case flag, e.g. maxLogLen -> max-log-len. */
@@ -43,12 +36,12 @@ export function flagName(field: string): string {
   return field.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())
 }
 
-/** Decodes a partial config; on failure returns one line naming the flag and the rule. */
-export function decodeConfig<C extends Record<string, number>>(
-  spec: ConfigSpec<C>,
-  input: Partial<C>
-): Either.Either<C, string> {
-  return Schema.decodeUnknownEither(spec.schema)(input).pipe(
+/** Decodes a partial config (missing bounds take their defaults); on failure one line naming the flag and the rule. */
+export function decodeConfig(bounds: Bounds, input: Readonly<Record<string, unknown>>): Either.Either<Record<string, number>, string> {
+  for (const name of Object.keys(input)) {
+    if (!(name in bounds)) return Either.left(`config.${name}: not a bound (bounds: ${Object.keys(bounds).join(", ")})`)
+  }
+  return Schema.decodeUnknownEither(schemaOf(bounds))(input).pipe(
     Either.mapLeft((error) => {
       const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
       const field = issue?.path[0]

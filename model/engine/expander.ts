@@ -14,6 +14,17 @@ import { lesserViolation, type SearchOptions, type ViolationKind, type Violation
 import { allocInt32 } from "./seen-set.js"
 import { META } from "./state-store.js"
 
+/**
+ * One function that says whether every predicate holds. Why generated: a loop over the
+ * invariants calls each through one megamorphic site, so none is inlined; here every call site
+ * has one target, which V8 inlines (measured: rollback's six step invariants ran twice as fast).
+ */
+function conjunction(predicates: ReadonlyArray<{ holds: (...args: Uint8Array[]) => boolean }>, arity: 1 | 2): (...args: Uint8Array[]) => boolean {
+  const params = arity === 1 ? "s" : "a, b"
+  const body = predicates.map((_, k) => `if (!p${k}(${params})) return false`).join("\n")
+  return new Function(...predicates.map((_, k) => `p${k}`), `return function allHold(${params}) {\n${body}\nreturn true\n}`)(...predicates.map((p) => p.holds))
+}
+
 export abstract class Expander implements Successors {
   generated = 0
   readonly coverage: Float64Array
@@ -34,6 +45,9 @@ export abstract class Expander implements Successors {
   private readonly canonBytes: Uint8Array
   private readonly canonWords: Int32Array
   private readonly canonicalize: ((src: Uint8Array, dst: Uint8Array) => void) | undefined
+  private readonly stepCount: number
+  private readonly allStepsHold: (before: Uint8Array, after: Uint8Array) => boolean
+  private readonly allStatesHold: (state: Uint8Array) => boolean
 
   // The edge being expanded.
   protected family = 0
@@ -55,13 +69,17 @@ export abstract class Expander implements Successors {
     this.familyStart = new Int32Array(model.families.length)
     this.records = allocInt32(1024 * META, sharedRecords)
     const buf = () => new Int32Array(this.widthWords)
-    this.srcWords = buf()
-    this.srcBytes = new Uint8Array(this.srcWords.buffer)
-    this.scratchWords = buf()
-    this.scratchBytes = new Uint8Array(this.scratchWords.buffer)
+    const words = (b: Uint8Array) => new Int32Array(b.buffer, b.byteOffset, this.widthWords)
+    this.srcBytes = model.buffers?.src ?? new Uint8Array(buf().buffer)
+    this.srcWords = words(this.srcBytes)
+    this.scratchBytes = model.buffers?.next ?? new Uint8Array(buf().buffer)
+    this.scratchWords = words(this.scratchBytes)
     this.canonWords = buf()
     this.canonBytes = new Uint8Array(this.canonWords.buffer)
     if (options.symmetry && !model.canonicalize) throw new Error(`${model.protocol} has no symmetry`)
+    this.stepCount = options.stepInvariants.length
+    this.allStepsHold = conjunction(options.stepInvariants, 2) as (a: Uint8Array, b: Uint8Array) => boolean
+    this.allStatesHold = conjunction(options.stateInvariants, 1) as (a: Uint8Array) => boolean
     this.canonicalize = options.symmetry ? model.canonicalize : undefined
   }
 
@@ -113,10 +131,15 @@ export abstract class Expander implements Successors {
   emit(): void {
     this.generated++
     this.coverage[this.family]!++
-    const steps = this.options.stepInvariants
-    for (let k = 0; k < steps.length; k++) {
-      if (!steps[k]!.holds(this.srcBytes, this.scratchBytes)) {
-        this.report("step", k + this.options.stateInvariants.length, steps[k]!.name, this.parentHi, this.parentLo, this.ordinal)
+    if (this.stepCount > 0) {
+      const steps = this.options.stepInvariants
+      // All of them hold in almost every step: one monomorphic call, then find which failed.
+      if (!this.allStepsHold(this.srcBytes, this.scratchBytes)) {
+        for (let k = 0; k < steps.length; k++) {
+          if (!steps[k]!.holds(this.srcBytes, this.scratchBytes)) {
+            this.report("step", k + this.options.stateInvariants.length, steps[k]!.name, this.parentHi, this.parentLo, this.ordinal)
+          }
+        }
       }
     }
     this.accept()
@@ -126,9 +149,11 @@ export abstract class Expander implements Successors {
   /** The scratch state: checked if outside the constraint, else fingerprinted and admitted. */
   private accept(): void {
     if (!this.model.constraint(this.scratchBytes)) {
-      const inv = this.options.stateInvariants
-      for (let k = 0; k < inv.length; k++) {
-        if (!inv[k]!.holds(this.scratchBytes)) this.report("state", k, inv[k]!.name, this.parentHi, this.parentLo, this.ordinal)
+      if (!this.allStatesHold(this.scratchBytes)) {
+        const inv = this.options.stateInvariants
+        for (let k = 0; k < inv.length; k++) {
+          if (!inv[k]!.holds(this.scratchBytes)) this.report("state", k, inv[k]!.name, this.parentHi, this.parentLo, this.ordinal)
+        }
       }
       return
     }
@@ -155,6 +180,7 @@ export abstract class Expander implements Successors {
     if (inv.length === 0) return
     const scratch = this.scratchWords
     for (let i = 0; i < this.widthWords; i++) scratch[i] = words[offset + i]!
+    if (this.allStatesHold(this.scratchBytes)) return
     for (let k = 0; k < inv.length; k++) {
       if (!inv[k]!.holds(this.scratchBytes)) this.report("state", k, inv[k]!.name, meta[b]!, meta[b + 1]!, -1)
     }

@@ -10,6 +10,11 @@ import { compareViolations, type RoundStats, type SearchOptions, type ViolationR
 
 export interface ExploreOptions {
   readonly workers: number
+  /**
+   * Run a one-worker search in a worker thread too (the compiled code, in a fresh isolate),
+   * rather than on the calling thread. Results are the same either way.
+   */
+  readonly isolate?: boolean
   readonly symmetry: boolean
   readonly deadlock: boolean
   /** Names of the invariants to check; all of the model's when absent. */

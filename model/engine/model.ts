@@ -3,13 +3,10 @@
  *
  * A state is a fixed-width byte vector (see `Model.widthBytes`) so successor generation,
  * fingerprinting and the seen set never allocate per state; each protocol also gives a codec
- * between those bytes and a readable value described by an Effect Schema (the ITF form).
+ * between those bytes and a readable value (the form ITF traces and implementation traces carry).
  * Everything here must be deterministic: the same state always yields the same successors in
  * the same order, which is what lets a counterexample be replayed from its action ordinals.
  */
-import type { Schema } from "effect"
-import type { ConfigSpec } from "./config.js"
-import type { Manifest } from "./manifest.js"
 
 /** Receives the successors of one state while an action family enumerates its instances. */
 export interface Successors {
@@ -27,15 +24,17 @@ export interface ActionFamily {
   readonly name: string
   /** Parameter names, in the order `emit` receives their values. */
   readonly params: readonly string[]
+  /** What each parameter is, when the model says: a node id, a set of node ids (a bitmask), or an integer. */
+  readonly paramKinds?: ReadonlyArray<"node" | "nodeSet" | "int">
   expand(state: Uint8Array, out: Successors): void
   /** Renders emitted arguments for traces, e.g. a subset bitmask as a set of node ids. */
   describe(args: readonly number[]): Record<string, unknown>
   /**
    * Optional, for diagnostics: why no instance with these arguments (by parameter name, node ids
-   * 1-based; absent ones are free) is enabled in `state`, naming the first guard that fails, or
-   * null when one is.
+   * 1-based, node sets as arrays; absent ones are free) is enabled in `state`, naming the guard
+   * that fails (a stable code and a message), or null when one is.
    */
-  explain?(state: Uint8Array, args: Readonly<Record<string, unknown>>): string | null
+  explain?(state: Uint8Array, args: Readonly<Record<string, unknown>>): { readonly code: string; readonly message: string } | null
 }
 
 /** A predicate every reachable state must satisfy. */
@@ -53,8 +52,8 @@ export interface StepInvariant {
 }
 
 /**
- * Converts between packed states and their readable form (the value `Protocol.stateSchema`
- * writes to ITF). Plain code, so worker threads can build models without loading Effect.
+ * Converts between packed states and their readable form (what ITF traces write). Plain code, so
+ * worker threads can build models without loading Effect.
  */
 export interface StateCodec<S> {
   /** The variables that are functions of a node id, for traces grouped by node. */
@@ -84,51 +83,19 @@ export interface Model<S = any> {
    */
   readonly canonicalize?: (src: Uint8Array, dst: Uint8Array) => void
   readonly codec: StateCodec<S>
-}
-
-/** A named design change of a protocol. */
-export interface VariantInfo {
-  readonly name: string
-  readonly summary: string
-}
-
-/** A protocol module: its bounds, its variants and how to build a model from them. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- protocols differ in their config type
-export interface Protocol<C extends Record<string, number> = any> {
-  readonly name: string
-  readonly summary: string
-  readonly config: ConfigSpec<C>
-  /** The readable state (what `StateCodec.decode` returns) to and from the JSON of one ITF state. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the ITF JSON shape is the schema's to check
-  readonly stateSchema: Schema.Schema<any, any>
-  /** The base model first ("base"), then every named variant. */
-  readonly variants: readonly VariantInfo[]
-  /** Whether `--symmetry` is available (the model provides `canonicalize`). */
-  readonly symmetric: boolean
-  /** Recorded expectations: the runs `replcheck verdicts` makes and checks. */
-  readonly manifest?: Manifest
-  /** How implementation traces relate to the model's actions (default: every action is logged). */
-  readonly traceMapping?: TraceMapping
-  build(config: C, variant: string, options: { symmetry: boolean }): Model
-}
-
-export const BASE_VARIANT = "base"
-
-/**
- * How an implementation's trace events relate to the model. By default an event names a model
- * action (whose first parameter is the event's node). `events` maps other event names to the
- * sequence of model actions they stand for: several (one event for several steps) or none (an
- * event that only observes, so that several events can stand for one step). `internal` lists the
- * actions an implementation may take without logging them; the validator searches for them.
- */
-export interface TraceMapping {
-  readonly internal: readonly string[]
-  readonly events?: Readonly<Record<string, readonly string[]>>
+  /**
+   * Buffers the search should expand states in (`src`) and build successors in (`next`),
+   * widthBytes long and 4-byte aligned: a model whose accessors read fixed buffers runs
+   * fastest when the search uses exactly those. Absent: the search uses its own.
+   */
+  readonly buffers?: { readonly src: Uint8Array; readonly next: Uint8Array }
 }
 
 /** What a worker thread needs to build the same model as the coordinator. */
 export interface ModelRef {
   readonly protocol: string
+  /** The compiled module that defines the protocol, when it is not one of the registry's. */
+  readonly source?: string
   readonly variant: string
   readonly config: Record<string, number>
   readonly symmetry: boolean

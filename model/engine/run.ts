@@ -16,7 +16,7 @@ export const runSearch = (
   Effect.scoped(
     Effect.gen(function* () {
       const driver: RoundDriver =
-        options.workers <= 1
+        options.workers <= 1 && options.isolate !== true
           ? localDriver(model, options)
           : yield* spawnParallelDriver(workerScript, ref, model, options).pipe(Effect.mapError((e) => new SearchFailed({ message: e.message })))
       return yield* Effect.tryPromise({

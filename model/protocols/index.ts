@@ -1,38 +1,18 @@
-/** Every protocol replcheck knows, by name. */
-import { existsSync, readdirSync, statSync } from "node:fs"
-import { join } from "node:path"
-import { fileURLToPath } from "node:url"
-import type { Protocol } from "../engine/model.js"
-import { counter, mutex } from "./examples/index.js"
-import { raftMongo } from "./raftmongo/index.js"
-import { rollback } from "./rollback/index.js"
-import { sidecar } from "./sidecar/index.js"
-
-export { buildModel } from "./models.js"
-
-export const protocols: readonly Protocol[] = [rollback, sidecar, raftMongo, counter, mutex]
-
-export function findProtocol(name: string): Protocol | undefined {
-  return protocols.find((p) => p.name === name)
-}
-
 /**
- * The compiled worker entry (worker threads cannot load .ts; from sources it is the dist/ copy,
- * which must not be older than the sources, or workers would run another model than ours).
+ * The registry: the protocols built into replcheck, each registered by its one `defineProtocol`
+ * call and listed here once. The CLI, the worker threads, `verdicts`, `npm start`,
+ * `npm run traces` and the generic tests all discover protocols from this list; models outside
+ * the repository are loaded by path (load.ts).
  */
-export function workerScript(): string {
-  const fromSources = fileURLToPath(import.meta.url).endsWith(".ts")
-  const script = fileURLToPath(new URL(fromSources ? "../../dist/model/protocols/worker.js" : "./worker.js", import.meta.url))
-  if (!existsSync(script)) throw new Error(`worker script ${script} is missing: run npm run build`)
-  if (fromSources) {
-    const built = statSync(script).mtimeMs
-    const sources = fileURLToPath(new URL("..", import.meta.url))
-    const newest = (dir: string): number =>
-      readdirSync(dir, { withFileTypes: true }).reduce(
-        (m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : e.name.endsWith(".ts") ? statSync(join(dir, e.name)).mtimeMs : 0),
-        0
-      )
-    if (newest(sources) > built) throw new Error(`worker script ${script} is older than the sources in ${sources}: run npm run build`)
-  }
-  return script
+import type { Protocol } from "../kit/index.js"
+import counter from "./examples/counter.js"
+import mutex from "./examples/mutex.js"
+import raftmongo from "./raftmongo/index.js"
+import rollback from "./rollback/index.js"
+import sidecar from "./sidecar/index.js"
+
+export const builtInProtocols: readonly Protocol[] = [rollback, sidecar, raftmongo, counter, mutex]
+
+export function builtInProtocol(name: string): Protocol | undefined {
+  return builtInProtocols.find((p) => p.name === name)
 }

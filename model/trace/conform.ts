@@ -137,7 +137,7 @@ function stepRequest(model: Model, step: TraceStep): AdapterRequest {
   const action = step.action!
   const family = model.families.find((f) => f.name === action.name)!
   const first = family.params[0]
-  const node = first !== undefined && typeof action.args[first] === "number" ? (action.args[first] as number) : null
+  const node = first !== undefined && family.paramKinds?.[0] === "node" ? (action.args[first] as number) : null
   const args = Object.fromEntries(Object.entries(action.args).filter(([k]) => node === null || k !== first).map(([k, v]) => [k, plain(v)]))
   return { type: "step", action: action.name, node, args }
 }

@@ -5,8 +5,9 @@
  */
 import { Schema } from "effect"
 import type { TraceStep } from "../engine/path.js"
-import type { Model } from "../engine/model.js"
+import type { KitModel } from "../kit/index.js"
 import { renderValue, toItfValue, type ItfState, type ItfTrace, type ItfValue } from "./itf.js"
+import { stateSchema } from "./state-schema.js"
 
 export interface TraceContext {
   readonly protocol: string
@@ -17,16 +18,13 @@ export interface TraceContext {
 }
 
 /** The readable (ITF JSON) form of every state of a trace. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any protocol's state schema
-type StateSchema = Schema.Schema<any, any>
-
-export function itfStates(model: Model, schema: StateSchema, steps: readonly TraceStep[]): ItfState[] {
-  const encode = Schema.encodeSync(schema)
+export function itfStates(model: KitModel, steps: readonly TraceStep[]): ItfState[] {
+  const encode = Schema.encodeSync(stateSchema(model))
   return steps.map((s) => encode(model.codec.decode(s.state)) as ItfState)
 }
 
-export function toItfTrace(model: Model, schema: StateSchema, steps: readonly TraceStep[], ctx: TraceContext): ItfTrace {
-  const states = itfStates(model, schema, steps)
+export function toItfTrace(model: KitModel, steps: readonly TraceStep[], ctx: TraceContext): ItfTrace {
+  const states = itfStates(model, steps)
   return {
     "#meta": {
       format: "ITF",
@@ -99,8 +97,8 @@ function nodeEntries(v: ItfValue): MapEntries {
 }
 
 /** The text rendering of a trace. */
-export function renderTrace(model: Model, schema: StateSchema, steps: readonly TraceStep[], ctx: TraceContext): string {
-  const states = itfStates(model, schema, steps)
+export function renderTrace(model: KitModel, steps: readonly TraceStep[], ctx: TraceContext): string {
+  const states = itfStates(model, steps)
   const nodeVars = new Set(model.codec.nodeVariables)
   const lines: string[] = []
   const bounds = Object.entries(ctx.config).map(([k, v]) => `${k}=${v}`).join(" ")

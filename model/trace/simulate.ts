@@ -3,7 +3,7 @@
  * validator, and the shape an implementation's own traces should have. Seeded, so a walk is
  * reproducible; successors outside the state constraint are never taken.
  */
-import type { Model } from "../engine/model.js"
+import type { KitModel } from "../kit/index.js"
 import { successorsOf, type TraceStep } from "../engine/path.js"
 import { TRACE_FORMAT, TRACE_VERSION, type TraceEvent, type TraceHeader } from "./events.js"
 import { prng } from "./prng.js"
@@ -34,9 +34,9 @@ export function pickStep(enabled: readonly TraceStep[], random: () => number): T
 }
 
 /** The trace's lines (header first), and the number of events written. */
-export function simulateTrace(protocol: string, config: Record<string, number>, model: Model, options: SimulateOptions): string[] {
+export function simulateTrace(protocol: string, config: Record<string, number>, model: KitModel, options: SimulateOptions): string[] {
   const random = prng(options.seed)
-  const nodes = model.codec.nodeVariables.length > 0 ? (model.codec.decode(model.initialStates()[0]!) as Record<string, unknown[]>)[model.codec.nodeVariables[0]!]!.length : 0
+  const nodes = model.layout.nodes
   const header: TraceHeader = { kind: "header", format: TRACE_FORMAT, version: TRACE_VERSION, protocol, config, nodes: Array.from({ length: nodes }, (_, k) => k + 1) }
   const lines = [JSON.stringify(header)]
   const hidden = new Set(options.hidden)
@@ -53,7 +53,8 @@ export function simulateTrace(protocol: string, config: Record<string, number>, 
     if (hidden.has(action.name)) continue
     const family = model.families.find((f) => f.name === action.name)!
     const first = family.params[0]
-    const node = first !== undefined && typeof action.args[first] === "number" && nodes > 0 ? (action.args[first] as number) : null
+    // The event's node is the action's first parameter when that is a node id; the rest are args.
+    const node = first !== undefined && family.paramKinds?.[0] === "node" ? (action.args[first] as number) : null
     const args = Object.fromEntries(Object.entries(action.args).filter(([k]) => node === null || k !== first).map(([k, v]) => [k, plain(v)]))
     const readable = model.codec.decode(state) as Record<string, unknown>
     const observed: Record<string, unknown> = {}

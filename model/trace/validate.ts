@@ -8,10 +8,12 @@
  */
 import { Either, ParseResult, Schema } from "effect"
 import { decodeConfig } from "../engine/config.js"
-import { BASE_VARIANT, type Model, type Protocol, type TraceMapping } from "../engine/model.js"
+import type { Model } from "../engine/model.js"
+import { BASE_VARIANT, type KitModel, type Protocol, type TraceMapping } from "../kit/index.js"
 import { successorsOf, type TraceStep } from "../engine/path.js"
 import { TraceHeader, TraceLine, type TraceEvent } from "./events.js"
 import { renderValue, toItfValue } from "./itf.js"
+import { stateSchema } from "./state-schema.js"
 
 /** A line of the trace file that cannot be read: file, line, field and why. */
 export class TraceInputError extends Error {
@@ -47,8 +49,10 @@ export interface Rejection {
   readonly invariant?: string
   /** How many successors had the event's action and arguments. */
   readonly candidates: number
-  /** When the action was not enabled: the first failing guard in the first consistent state, if the model says. */
+  /** When the action was not enabled: the failing guard's message in the first consistent state, if the model says. */
   readonly guard?: string
+  /** ... and its stable code. */
+  readonly guardCode?: string
   /** The successor with the fewest disagreeing observed fields, and those fields. */
   readonly closest?: { readonly args: Record<string, unknown>; readonly diff: readonly FieldDiff[] }
   /**
@@ -151,22 +155,28 @@ function argsMatch(params: readonly string[], described: Record<string, unknown>
 }
 
 /** Checks the header against the protocol; returns the model to validate against. */
-export function modelForHeader(protocol: Protocol, header: TraceHeader, file: string, variant: string = BASE_VARIANT): Model {
+export function modelForHeader(protocol: Protocol, header: TraceHeader, file: string, variant: string = BASE_VARIANT): KitModel {
   if (header.protocol !== protocol.name) {
     throw new TraceInputError(file, 1, "protocol", `the trace is for ${header.protocol}, not ${protocol.name}`)
   }
   for (const field of Object.keys(header.config)) {
-    if (!(field in protocol.config.fields)) {
-      throw new TraceInputError(file, 1, `config.${field}`, `not a bound of ${protocol.name} (bounds: ${Object.keys(protocol.config.fields).join(", ")})`)
+    if (!(field in protocol.bounds)) {
+      throw new TraceInputError(file, 1, `config.${field}`, `not a bound of ${protocol.name} (bounds: ${Object.keys(protocol.bounds).join(", ")})`)
     }
   }
-  const config = decodeConfig(protocol.config, header.config)
+  const config = decodeConfig(protocol.bounds, header.config)
   if (Either.isLeft(config)) throw new TraceInputError(file, 1, "config", config.left)
-  const servers = (config.right as Record<string, number>)["servers"]
-  if (servers !== undefined && JSON.stringify(header.nodes) !== JSON.stringify(Array.from({ length: servers }, (_, k) => k + 1))) {
-    throw new TraceInputError(file, 1, "nodes", `expected the node ids 1..${servers} for ${servers} servers, got ${JSON.stringify(header.nodes)}`)
+  let model: KitModel
+  try {
+    model = protocol.build(config.right, variant, { symmetry: false })
+  } catch (e) {
+    throw new TraceInputError(file, 1, "config", (e as Error).message)
   }
-  return protocol.build(config.right, variant, { symmetry: false })
+  const n = model.layout.nodes
+  if (JSON.stringify(header.nodes) !== JSON.stringify(Array.from({ length: n }, (_, k) => k + 1))) {
+    throw new TraceInputError(file, 1, "nodes", `expected the node ids 1..${n} for these bounds, got ${JSON.stringify(header.nodes)}`)
+  }
+  return model
 }
 
 /** Decodes one line of a trace, or throws a TraceInputError naming the field. */
@@ -199,7 +209,7 @@ export async function validateTrace(
   options: ValidateOptions
 ): Promise<ValidationResult> {
   const started = performance.now()
-  let model: Model | undefined
+  let model: KitModel | undefined
   let frontier = new Map<string, Entry>()
   const keep = options.keepPath === true
   let lineNo = 0
@@ -234,7 +244,7 @@ export async function validateTrace(
     if (model === undefined) {
       if (decoded.kind !== "header") throw new TraceInputError(file, lineNo, "kind", "the first line must be the header")
       model = modelForHeader(protocol, decoded, file, options.variant)
-      config = Object.fromEntries(Object.entries(decodeConfig(protocol.config, decoded.config).pipe(Either.getOrThrow)))
+      config = Object.fromEntries(Object.entries(decodeConfig(protocol.bounds, decoded.config).pipe(Either.getOrThrow)))
       families = new Map(model.families.map((f, k) => [f.name, k]))
       const familyOf = (name: string) => {
         const k = families.get(name)
@@ -257,7 +267,9 @@ export async function validateTrace(
       const known = [...families.keys(), ...Object.keys(mapping.events ?? {})]
       throw new TraceInputError(file, lineNo, "action", `unknown action ${JSON.stringify(event.action)} (actions of ${protocol.name}: ${known.join(", ")})`)
     }
-    if (event.node !== null && event.node > nodeCount) throw new TraceInputError(file, lineNo, "node", `no node ${event.node} (nodes 1..${nodeCount})`)
+    // The node is the first parameter of the event's (first) action; only node ids are checked here.
+    const firstKind = sequence.length > 0 ? model.families[sequence[0]!]!.paramKinds?.[0] : undefined
+    if (event.node !== null && firstKind === "node" && event.node > nodeCount) throw new TraceInputError(file, lineNo, "node", `no node ${event.node} (nodes 1..${nodeCount})`)
     for (const field of Object.keys(event.observed)) {
       if (!variables.has(field)) {
         throw new TraceInputError(file, lineNo, `observed.${field}`, `not a variable of ${protocol.name} (variables: ${[...variables].join(", ")})`)
@@ -305,11 +317,16 @@ export async function validateTrace(
     }
     if (next.size === 0) {
       let guard: string | undefined
+      let guardCode: string | undefined
       if (candidates === 0 && sequence.length === 1) {
         const family = model.families[sequence[0]!]!
         const first = family.params[0]
         const args = { ...(first !== undefined && event.node !== null ? { [first]: event.node } : {}), ...event.args }
-        guard = family.explain?.(closure.values().next().value!.state, args) ?? undefined
+        const why = family.explain?.(closure.values().next().value!.state, args) ?? null
+        if (why !== null) {
+          guard = why.message
+          guardCode = why.code
+        }
       }
       return finish({
         at: "event",
@@ -322,7 +339,7 @@ export async function validateTrace(
         reason: invariantBroken !== undefined ? "invariant" : candidates === 0 ? "not-enabled" : "observation",
         ...(invariantBroken !== undefined ? { invariant: invariantBroken } : {}),
         candidates,
-        ...(guard !== undefined ? { guard } : {}),
+        ...(guard !== undefined ? { guard, guardCode } : {}),
         ...(closest ? { closest } : {}),
         window: window ?? { from: frontier.values().next().value!.state }
       })
@@ -418,10 +435,10 @@ export function validateItf(protocol: Protocol, doc: unknown, file: string): Val
   const started = performance.now()
   const d = doc as { "#meta"?: { config?: unknown }; states?: unknown }
   if (d === null || typeof d !== "object" || !Array.isArray(d.states)) throw new TraceInputError(file, 1, "states", "an ITF trace needs a states array")
-  const config = decodeConfig(protocol.config, (d["#meta"]?.config ?? {}) as Record<string, number>)
+  const config = decodeConfig(protocol.bounds, (d["#meta"]?.config ?? {}) as Record<string, number>)
   if (Either.isLeft(config)) throw new TraceInputError(file, 1, "#meta.config", config.left)
   const model = protocol.build(config.right, "base", { symmetry: false })
-  const decode = Schema.decodeUnknownEither(protocol.stateSchema)
+  const decode = Schema.decodeUnknownEither(stateSchema(model))
   const states = d.states.map((raw: unknown, k: number) => {
     const { ["#meta"]: _meta, ...vars } = (raw ?? {}) as Record<string, unknown>
     const readable = decode(vars)

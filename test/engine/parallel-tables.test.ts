@@ -1,7 +1,7 @@
 /** The parallel search's shared tables: growth pauses and redone states must not change any result. */
 import { describe, expect, it } from "vitest"
 import { explore, localDriver, type ExploreOptions } from "../../model/engine/explorer.js"
-import { buildRaftMongo } from "../../model/protocols/raftmongo/model.js"
+import raftmongo from "../../model/protocols/raftmongo/index.js"
 import { exploreInProcess } from "../support/in-process.js"
 
 const config = { servers: 3, maxTerm: 2, maxLogLen: 2, maxClientWriteSize: 2 }
@@ -13,7 +13,7 @@ describe("parallel search tables", () => {
     ["default tables", { initialCapacity: 4096, fanoutFloor: 64 }]
   ])("%s: same counts, coverage and counterexample as the sequential search", async (_, tuning) => {
     for (const variant of ["base", "commit-by-counting"]) {
-      const model = buildRaftMongo(config, variant)
+      const model = raftmongo.build(config, variant)
       const options: ExploreOptions = { workers: 3, symmetry: false, deadlock: false }
       const sequential = await explore(model, options, localDriver(model, options))
       const { result } = await exploreInProcess(model, options, tuning)
@@ -24,7 +24,7 @@ describe("parallel search tables", () => {
   })
 
   it("redoes a state whose expansion found a full table, counting it once", async () => {
-    const model = buildRaftMongo(config, "base")
+    const model = raftmongo.build(config, "base")
     const options: ExploreOptions = { workers: 2, symmetry: false, deadlock: false }
     const sequential = await explore(model, options, localDriver(model, options))
     // With no assumed fan-out, the first state with many new successors overflows its table.

@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest"
 import { explore, localDriver, type ExploreOptions } from "../../model/engine/explorer.js"
 import type { Model } from "../../model/engine/model.js"
 import { successorsOf } from "../../model/engine/path.js"
-import { buildCounter } from "../../model/protocols/examples/counter.js"
-import { buildRaftMongo } from "../../model/protocols/raftmongo/model.js"
+import counter from "../../model/protocols/examples/counter.js"
+import raftmongo from "../../model/protocols/raftmongo/index.js"
 
 const options: ExploreOptions = { workers: 1, symmetry: false, deadlock: false }
 
@@ -23,7 +23,7 @@ describe("counterexample replay", () => {
     ],
     { numRuns: 20 }
   )("every counterexample is a run of the model that ends in a violating state", async (config, variant, symmetry) => {
-    const model = buildRaftMongo(config, variant)
+    const model = raftmongo.build(config, variant)
     const r = await explore(model, { ...options, symmetry }, localDriver(model, { ...options, symmetry }))
     if (r.violation === null) return
     const trace = r.violation.trace
@@ -41,7 +41,7 @@ describe("counterexample replay", () => {
 
   it("fails with a clear message when the model is not deterministic", async () => {
     // A counter whose Add2 action reads a global that changes between the search and the replay.
-    const base = buildCounter({ limit: 3 }, "base")
+    const base = counter.build({ limit: 3 }, "base")
     let bump = 2
     const flaky: Model = {
       ...base,

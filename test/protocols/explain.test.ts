@@ -6,8 +6,8 @@ import { fc, test } from "@fast-check/vitest"
 import { describe, expect } from "vitest"
 import type { Model } from "../../model/engine/model.js"
 import { successorsOf } from "../../model/engine/path.js"
-import { buildRaftMongo } from "../../model/protocols/raftmongo/model.js"
-import { buildRollback } from "../../model/protocols/rollback/model.js"
+import raftmongo from "../../model/protocols/raftmongo/index.js"
+import rollback from "../../model/protocols/rollback/index.js"
 
 const config = { servers: 3, maxTerm: 3, maxLogLen: 3, maxClientWriteSize: 1 }
 
@@ -24,8 +24,8 @@ function statesOf(model: Model, seed: number): Uint8Array[] {
 }
 
 describe.each([
-  ["raftmongo", buildRaftMongo(config, "base")],
-  ["rollback", buildRollback(config, "base")]
+  ["raftmongo", raftmongo.build(config, "base")],
+  ["rollback", rollback.build(config, "base")]
 ] as const)("%s", (_, model) => {
   test.prop([fc.integer()], { numRuns: 30 })("explain(state, {node}) is null exactly when an instance at that node is enabled", (seed) => {
     for (const state of statesOf(model, seed)) {

@@ -5,10 +5,9 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fc, test } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
-import type { Protocol } from "../../model/engine/model.js"
-import { mutex } from "../../model/protocols/examples/index.js"
-import { buildMutex } from "../../model/protocols/examples/mutex.js"
-import { rollback } from "../../model/protocols/rollback/index.js"
+import type { Protocol } from "../../model/kit/index.js"
+import mutex from "../../model/protocols/examples/mutex.js"
+import rollback from "../../model/protocols/rollback/index.js"
 import { simulateTrace } from "../../model/trace/simulate.js"
 import { validateTrace } from "../../model/trace/validate.js"
 
@@ -92,7 +91,7 @@ describe("simulated runs", () => {
 
   it("checks invariants on the matched steps", async () => {
     // Validate a run of the lock-free mutex against that variant: the steps match, the invariant does not hold.
-    const noLock: Protocol = { ...mutex, build: (c) => buildMutex(c as { processes: number }, "no-lock") }
+    const noLock: Protocol = { ...mutex, build: (c) => mutex.build(c as { processes: number }, "no-lock") }
     const header = { kind: "header", format: "replcheck-trace", version: 1, protocol: "mutex", config: { processes: 2 }, nodes: [1, 2] }
     const ev = (seq: number, node: number, action: string) => JSON.stringify({ kind: "event", seq, node, action, args: {}, observed: {} })
     const lines = [JSON.stringify(header), ev(1, 1, "Request"), ev(2, 2, "Request"), ev(3, 1, "Enter"), ev(4, 2, "Enter")]

@@ -4,88 +4,77 @@
  * `no-lock` (Enter ignores the lock) breaks MutualExclusion; `exit-keeps-lock` (Exit leaves the
  * lock held) breaks the step invariant ExitReleasesLock and deadlocks.
  */
-import { BASE_VARIANT, type Model, type Successors } from "../../engine/model.js"
+import { bool, defineProtocol, defineState, global, nodes, oneOf, perNode } from "../../kit/index.js"
 
-const IDLE = 0
-const WAITING = 1
-const CRITICAL = 2
-export const PC = ["idle", "waiting", "critical"] as const
+const Pc = oneOf("idle", "waiting", "critical")
 
-export interface MutexState {
-  readonly pc: ReadonlyArray<(typeof PC)[number]>
-  readonly lock: boolean
+const State = defineState(() => ({
+  pc: perNode(Pc),
+  lock: global(bool)
+}))
+
+interface Rules {
+  /** Enter ignores the lock. */
+  readonly ignoreLock: boolean
+  /** Exit leaves the lock held. */
+  readonly keepLock: boolean
 }
 
-export const mutexVariants = [
-  { name: BASE_VARIANT, summary: "Enter needs the lock; Exit releases it" },
-  { name: "no-lock", summary: "Enter ignores the lock" },
-  { name: "exit-keeps-lock", summary: "Exit leaves the lock held" }
+const actions = (_b: unknown, r: Rules) => [
+  State.action("Request")
+    .exists("i", nodes)
+    .require((s, a) => s.pc(a.i) === Pc.idle, "not-idle", "process {i} is not idle")
+    .then((t, a) => t.setPc(a.i, Pc.waiting)),
+  State.action("Enter")
+    .exists("i", nodes)
+    .require((s, a) => s.pc(a.i) === Pc.waiting, "not-waiting", "process {i} is not waiting")
+    .require((s) => r.ignoreLock || !s.lock, "lock-held", "the lock is held")
+    .then((t, a) => {
+      t.setPc(a.i, Pc.critical)
+      t.lock = true
+    }),
+  State.action("Exit")
+    .exists("i", nodes)
+    .require((s, a) => s.pc(a.i) === Pc.critical, "not-critical", "process {i} is not critical")
+    .then((t, a) => {
+      t.setPc(a.i, Pc.idle)
+      t.lock = r.keepLock
+    })
 ]
 
-export function buildMutex(cfg: { processes: number }, variant: string): Model<MutexState> {
-  if (!mutexVariants.some((v) => v.name === variant)) throw new RangeError(`mutex has no variant ${variant}`)
-  const n = cfg.processes
-  const lock = n
-  const ignoreLock = variant === "no-lock"
-  const keepLock = variant === "exit-keeps-lock"
-  const step = (name: string, from: number, to: number, guard: (s: Uint8Array) => boolean, lockAfter: number | null) => ({
-    name,
-    params: ["i"],
-    expand(s: Uint8Array, out: Successors) {
-      for (let i = 0; i < n; i++) {
-        if (s[i] !== from || !guard(s)) continue
-        const t = out.next()
-        t[i] = to
-        if (lockAfter !== null) t[lock] = lockAfter
-        out.emit(i + 1)
-      }
-    },
-    describe: (a: readonly number[]) => ({ i: a[0] })
-  })
-  return {
+export default defineProtocol({
+  name: "mutex",
+  summary: "a lock-based mutual exclusion of N processes (a small example with hand-derived counts)",
+  bounds: { processes: { default: 2, min: 1, max: 6, description: "number of processes" } },
+  nodes: (b) => b.processes,
+  state: State,
+  rules: { ignoreLock: false, keepLock: false } as Rules,
+  actions,
+  invariants: (b) => [
+    State.invariant("MutualExclusion", "at most one process is critical", (s) => {
+      let critical = 0
+      for (let i = 1; i <= b.processes; i++) if (s.pc(i) === Pc.critical) critical++
+      return critical <= 1
+    }),
+    State.stepInvariant("ExitReleasesLock", "a step in which a process leaves its critical section releases the lock", (before, after) => {
+      for (let i = 1; i <= b.processes; i++) if (before.pc(i) === Pc.critical && after.pc(i) === Pc.idle && after.lock) return false
+      return true
+    })
+  ],
+  base: "Enter needs the lock; Exit releases it",
+  variants: [
+    { name: "no-lock", summary: "Enter ignores the lock", rules: (r) => ({ ...r, ignoreLock: true }) },
+    { name: "exit-keeps-lock", summary: "Exit leaves the lock held", rules: (r) => ({ ...r, keepLock: true }) }
+  ],
+  symmetry: true,
+  // The counts are derived by hand (test/engine/counts.test.ts says how).
+  manifest: {
     protocol: "mutex",
-    variant,
-    widthBytes: Math.ceil((n + 1) / 4) * 4,
-    families: [
-      step("Request", IDLE, WAITING, () => true, null),
-      step("Enter", WAITING, CRITICAL, (s) => ignoreLock || s[lock] === 0, 1),
-      step("Exit", CRITICAL, IDLE, () => true, keepLock ? 1 : 0)
-    ],
-    stateInvariants: [
-      {
-        name: "MutualExclusion",
-        description: "at most one process is critical",
-        holds: (s) => {
-          let c = 0
-          for (let i = 0; i < n; i++) if (s[i] === CRITICAL) c++
-          return c <= 1
-        }
-      }
-    ],
-    stepInvariants: [
-      {
-        name: "ExitReleasesLock",
-        description: "a step in which a process leaves its critical section releases the lock",
-        holds: (before, after) => {
-          for (let i = 0; i < n; i++) if (before[i] === CRITICAL && after[i] === IDLE && after[lock] !== 0) return false
-          return true
-        }
-      }
-    ],
-    initialStates: () => [new Uint8Array(Math.ceil((n + 1) / 4) * 4)],
-    constraint: () => true,
-    canonicalize: (src, dst) => {
-      dst.set(src)
-      dst.subarray(0, n).sort()
-    },
-    codec: {
-      nodeVariables: ["pc"],
-      decode: (s) => ({ pc: Array.from(s.subarray(0, n), (v) => PC[v]!), lock: s[lock] !== 0 }),
-      encode: (state, into) => {
-        if (state.pc.length !== n) throw new RangeError(`pc has ${state.pc.length} processes, expected ${n}`)
-        state.pc.forEach((p, i) => (into[i] = PC.indexOf(p)))
-        into[lock] = state.lock ? 1 : 0
-      }
-    }
+    runs: [
+      { name: "base", result: "success", generated: 15, distinct: 8, depth: 4 },
+      { name: "base-symmetric", symmetry: true, result: "success", generated: 10, distinct: 5, depth: 4 },
+      { name: "no-lock", variant: "no-lock", result: "violation", violated: "MutualExclusion", traceLength: 5 },
+      { name: "exit-keeps-lock", variant: "exit-keeps-lock", result: "violation", violated: "ExitReleasesLock", traceLength: 4 }
+    ]
   }
-}
+})

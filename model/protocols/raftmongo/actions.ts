@@ -1,281 +1,185 @@
 /**
- * The actions of RaftMongo.tla, one family per action operator, in the order of its `Next`.
- * Every existential choice of the TLA+ action (`\E lastAppended`, `\E ayeVoters`, `\E numEntries`,
- * `\E acknowledgers`, `\E committedIndex`) is a separate emitted successor, as TLC counts them.
- *
- * The guards a design change is likely to touch are `Rules`, so a variant is a one-line diff.
+ * The actions of RaftMongo.tla, in the order of its `Next`. Every existential choice of the TLA+
+ * action (`\E lastAppended`, `\E ayeVoters`, `\E numEntries`, `\E acknowledgers`,
+ * `\E committedIndex`) is a choice of the chain, so each witness is its own successor, as TLC
+ * counts them. The guards a design change is likely to touch are `Rules`, so a variant is a
+ * one-line diff.
  */
-import type { ActionFamily, Successors } from "../../engine/model.js"
-import { FOLLOWER, idsOf, LEADER, type RaftLayout } from "./layout.js"
+import { action, between, hasNode, nodeIds, nodes, nodeSets, type Action, type NextView } from "../../kit/index.js"
+import {
+  agree,
+  canRollbackOplog,
+  canSyncFrom,
+  commitPointLessThan,
+  isLeader,
+  isMajority,
+  lastTerm,
+  len,
+  logsEqual,
+  logTerm,
+  notBehind,
+  Role,
+  type RaftBounds,
+  type RaftView,
+  type raftMongoVariables
+} from "./state.js"
+
+type RaftNext = NextView<ReturnType<typeof raftMongoVariables>>
 
 /** Guards that variants (and protocols built on RaftMongo) may replace. */
-export interface Rules {
+export interface Rules<V extends RaftView = RaftView> {
   /** BecomePrimaryByMagic: may this set of voters (bitmask) elect a primary? (IsMajority) */
-  readonly electionQuorum: (L: RaftLayout, voters: number) => boolean
+  readonly electionQuorum: (s: V, voters: number) => boolean
   /** BecomePrimaryByMagic: may `voter` vote for `candidate`? (NotBehind and no higher term) */
-  readonly voterAccepts: (L: RaftLayout, s: Uint8Array, candidate: number, voter: number) => boolean
+  readonly voterAccepts: (s: V, candidate: number, voter: number) => boolean
   /** Extra guard on the candidate of BecomePrimaryByMagic and the recipient of AppendOplog. */
-  readonly mayChangeLog: (L: RaftLayout, s: Uint8Array, i: number) => boolean
+  readonly mayChangeLog: (s: V, i: number) => boolean
   /**
    * LearnCommitPointFromSyncSourceNeverBeyondLastApplied: is it enabled only when the commit
    * point it would set is higher than the learner's? (RaftMongo: no, so it can lower it)
    */
   readonly learnOnlyHigher: boolean
   /** AdvanceCommitPoint: may the leader commit at this index? (LogTerm = currentTerm[leader]) */
-  readonly commitEligible: (L: RaftLayout, s: Uint8Array, leader: number, index: number) => boolean
+  readonly commitEligible: (s: V, leader: number, index: number) => boolean
   /** LearnCommitPointWithTermCheck: the term check (LastTerm(log[i]) = commitPoint[j].term). */
-  readonly learnTermCheck: (L: RaftLayout, s: Uint8Array, i: number, j: number) => boolean
+  readonly learnTermCheck: (s: V, i: number, j: number) => boolean
 }
 
 export const baseRules: Rules = {
-  electionQuorum: (L, voters) => L.isMajority(voters),
-  voterAccepts: (L, s, candidate, voter) => L.notBehind(s, candidate, voter) && L.term(s, voter) <= L.term(s, candidate),
+  electionQuorum: (s, voters) => isMajority(s, voters),
+  voterAccepts: (s, candidate, voter) => notBehind(s, candidate, voter) && s.currentTerm(voter) <= s.currentTerm(candidate),
   mayChangeLog: () => true,
   learnOnlyHigher: false,
-  commitEligible: (L, s, leader, index) => L.logTerm(s, leader, index) === L.term(s, leader),
-  learnTermCheck: (L, s, i, j) => L.lastTerm(s, i) === L.cpTerm(s, j)
+  commitEligible: (s, leader, index) => logTerm(s, leader, index) === s.currentTerm(leader),
+  learnTermCheck: (s, i, j) => lastTerm(s, i) === s.commitPoint.term(j)
 }
 
-const ij = (args: readonly number[]) => ({ i: args[0], j: args[1] })
+const term = (s: RaftView, i: number) => s.currentTerm(i)
 
-export function raftMongoActions(L: RaftLayout, rules: Rules): ActionFamily[] {
-  const n = L.n
-  const all = L.allServers
-  /** Server positions for an argument: the one named (1-based id), or every server. */
-  const servers = (id: unknown) => (typeof id === "number" ? [id - 1] : Array.from({ length: n }, (_, k) => k))
-  /** The first server's reason, or null if some server has none (diagnostics only). */
-  const firstReason = (ids: number[], why: (i: number) => string | null) => {
-    const reasons = ids.map(why)
-    return reasons.some((r) => r === null) ? null : (reasons[0] ?? null)
-  }
-  const leaderOnly = (s: Uint8Array, args: Readonly<Record<string, unknown>>) =>
-    firstReason(servers(args["i"]), (i) => (L.isLeader(s, i) ? null : `server ${i + 1} is not a leader`))
+export function raftMongoActions<V extends RaftView>(b: RaftBounds, rules: Rules<V>): Array<Action<V, RaftNext>> {
+  const act = (name: string) => action<V, RaftNext>(name)
   return [
-    {
-      name: "AppendOplog",
-      params: ["i", "j", "lastAppended"],
-      expand(s: Uint8Array, out: Successors) {
-        for (let i = 0; i < n; i++) {
-          if (L.isLeader(s, i) || !rules.mayChangeLog(L, s, i)) continue
-          const li = L.len(s, i)
-          for (let j = 0; j < n; j++) {
-            if (!L.canSyncFrom(s, i, j)) continue
-            const lj = L.len(s, j)
-            for (let last = li + 1; last <= lj; last++) {
-              const t = out.next()
-              for (let k = li + 1; k <= last; k++) L.append(t, i, L.logTerm(s, j, k))
-              out.emit(i + 1, j + 1, last)
-            }
-          }
+    act("AppendOplog")
+      .exists("i", nodes)
+      .require((s, a) => !isLeader(s, a.i), "leader", "server {i} is a leader")
+      .require((s, a) => rules.mayChangeLog(s, a.i), "busy", "server {i} may not change its log now")
+      .exists("j", nodes)
+      .require((s, a) => canSyncFrom(s, a.i, a.j), "cannot-sync", "server {i} cannot sync from server {j} (its log does not extend server {i}'s)")
+      .exists("lastAppended", between<V, { i: number; j: number }>((s, a) => len(s, a.i) + 1, (s, a) => len(s, a.j)))
+      .then((t, a, s) => {
+        for (let k = len(s, a.i) + 1; k <= a.lastAppended; k++) t.log.push(a.i, { term: logTerm(s, a.j, k) })
+      }),
+    act("RollbackOplog")
+      .exists("i", nodes)
+      .exists("j", nodes)
+      .require((s, a) => canRollbackOplog(s, a.i, a.j), "not-diverged", "server {i}'s log has not diverged from server {j}'s")
+      .then((t, a) => t.log.pop(a.i)),
+    act("BecomePrimaryByMagic")
+      .exists("i", nodes)
+      .require((s, a) => rules.mayChangeLog(s, a.i), "busy", "server {i} may not campaign now")
+      .let("eligible", (s, a) => {
+        let mask = 0
+        for (let j = 1; j <= s.nodeCount; j++) if (rules.voterAccepts(s, a.i, j)) mask |= 1 << (j - 1)
+        return mask
+      })
+      .exists("ayeVoters", nodeSets)
+      .require(
+        (_s, a) => (a.ayeVoters & ~a.eligible) === 0,
+        "vote-refused",
+        (_s, a) => `server ${nodeIds(a.ayeVoters & ~a.eligible)[0]} does not vote for server ${a.i} (its log is ahead or its term is higher)`
+      )
+      .require((s, a) => rules.electionQuorum(s, a.ayeVoters), "no-quorum", (_s, a, given) =>
+        given.has("ayeVoters") ? `servers {${nodeIds(a.ayeVoters).join(", ")}} are not a quorum` : `no quorum would vote for server ${a.i} (logs ahead or terms higher)`
+      )
+      .then((t, a, s) => {
+        const next = term(s, a.i) + 1
+        for (let k = 1; k <= s.nodeCount; k++) {
+          const voter = hasNode(a.ayeVoters, k)
+          if (voter) t.setState(k, k === a.i ? Role.Leader : Role.Follower)
+          if (voter || k === a.i) t.setCurrentTerm(k, next)
         }
-      },
-      describe: (a) => ({ ...ij(a), lastAppended: a[2] }),
-      explain: (s, args) =>
-        firstReason(servers(args["i"]), (i) => {
-          if (L.isLeader(s, i)) return `server ${i + 1} is a leader`
-          if (!rules.mayChangeLog(L, s, i)) return `server ${i + 1} may not change its log now`
-          return firstReason(servers(args["j"]), (j) => (L.canSyncFrom(s, i, j) ? null : `server ${i + 1} cannot sync from server ${j + 1} (its log does not extend server ${i + 1}'s)`))
-        })
-    },
-    {
-      name: "RollbackOplog",
-      params: ["i", "j"],
-      expand(s, out) {
-        for (let i = 0; i < n; i++) {
-          for (let j = 0; j < n; j++) {
-            if (!L.canRollbackOplog(s, i, j)) continue
-            L.dropLast(out.next(), i)
-            out.emit(i + 1, j + 1)
-          }
-        }
-      },
-      describe: ij,
-      explain: (s, args) =>
-        firstReason(servers(args["i"]), (i) =>
-          firstReason(servers(args["j"]), (j) => (L.canRollbackOplog(s, i, j) ? null : `server ${i + 1}'s log has not diverged from server ${j + 1}'s`))
-        )
-    },
-    {
-      name: "BecomePrimaryByMagic",
-      params: ["i", "ayeVoters"],
-      expand(s, out) {
-        for (let i = 0; i < n; i++) {
-          if (!rules.mayChangeLog(L, s, i)) continue
-          const ti = L.term(s, i)
-          let eligible = 0
-          for (let j = 0; j < n; j++) if (rules.voterAccepts(L, s, i, j)) eligible |= 1 << j
-          for (let voters = 0; voters <= all; voters++) {
-            if ((voters & ~eligible) !== 0 || !rules.electionQuorum(L, voters)) continue
-            const t = out.next()
-            for (let k = 0; k < n; k++) {
-              const bit = 1 << k
-              if (voters & bit) L.setRole(t, k, k === i ? LEADER : FOLLOWER)
-              if (voters & bit || k === i) L.setTerm(t, k, ti + 1)
-            }
-            out.emit(i + 1, voters)
-          }
-        }
-      },
-      describe: (a) => ({ i: a[0], ayeVoters: idsOf(a[1]!) }),
-      explain: (s, args) =>
-        firstReason(servers(args["i"]), (i) => {
-          if (!rules.mayChangeLog(L, s, i)) return `server ${i + 1} may not campaign now`
-          let eligible = 0
-          for (let j = 0; j < n; j++) if (rules.voterAccepts(L, s, i, j)) eligible |= 1 << j
-          const voters = args["ayeVoters"]
-          if (Array.isArray(voters)) {
-            const mask = voters.reduce((m: number, id: unknown) => (typeof id === "number" ? m | (1 << (id - 1)) : m), 0)
-            const refusing = voters.find((id) => typeof id === "number" && (eligible & (1 << (id - 1))) === 0)
-            if (refusing !== undefined) return `server ${refusing} does not vote for server ${i + 1} (its log is ahead or its term is higher)`
-            return rules.electionQuorum(L, mask) ? null : `servers ${JSON.stringify(voters)} are not a quorum`
-          }
-          for (let voters = 0; voters <= all; voters++) if ((voters & ~eligible) === 0 && rules.electionQuorum(L, voters)) return null
-          return `no quorum would vote for server ${i + 1} (logs ahead or terms higher)`
-        })
-    },
-    {
-      name: "Stepdown",
-      params: ["i"],
-      expand(s, out) {
-        for (let i = 0; i < n; i++) {
-          if (!L.isLeader(s, i)) continue
-          L.setRole(out.next(), i, FOLLOWER)
-          out.emit(i + 1)
-        }
-      },
-      describe: (a) => ({ i: a[0] }),
-      explain: leaderOnly
-    },
-    {
-      name: "ClientWrite",
-      params: ["i", "numEntries"],
-      expand(s, out) {
-        for (let i = 0; i < n; i++) {
-          if (!L.isLeader(s, i)) continue
-          const term = L.term(s, i)
-          for (let k = 1; k <= L.config.maxClientWriteSize; k++) {
-            const t = out.next()
-            for (let e = 0; e < k; e++) L.append(t, i, term)
-            out.emit(i + 1, k)
-          }
-        }
-      },
-      describe: (a) => ({ i: a[0], numEntries: a[1] }),
-      explain: leaderOnly
-    },
-    {
-      name: "UpdateTermThroughHeartbeat",
-      params: ["i", "j"],
-      expand(s, out) {
-        for (let i = 0; i < n; i++) {
-          for (let j = 0; j < n; j++) {
-            if (L.term(s, j) <= L.term(s, i)) continue
-            const t = out.next()
-            L.setTerm(t, i, L.term(s, j))
-            L.setRole(t, i, FOLLOWER)
-            out.emit(i + 1, j + 1)
-          }
-        }
-      },
-      describe: ij,
-      explain: (s, args) =>
-        firstReason(servers(args["i"]), (i) =>
-          firstReason(servers(args["j"]), (j) => (L.term(s, j) > L.term(s, i) ? null : `server ${j + 1}'s term ${L.term(s, j)} is not higher than server ${i + 1}'s ${L.term(s, i)}`))
-        )
-    },
-    {
-      name: "AdvanceCommitPoint",
-      params: ["leader", "acknowledgers", "committedIndex"],
-      expand(s, out) {
-        for (let leader = 0; leader < n; leader++) {
-          if (!L.isLeader(s, leader)) continue
-          const term = L.term(s, leader)
-          let lowTerm = 0
-          for (let j = 0; j < n; j++) if (L.term(s, j) <= term) lowTerm |= 1 << j
-          const from = L.cpIndex(s, leader)
-          for (let index = from + 1; index <= L.len(s, leader); index++) {
-            if (!rules.commitEligible(L, s, leader, index)) continue
-            const allowed = L.agree(s, leader, index) & lowTerm
-            for (let acks = 0; acks <= all; acks++) {
-              if ((acks & ~allowed) !== 0 || !L.isMajority(acks)) continue
-              const t = out.next()
-              L.setCommitPoint(t, leader, L.logTerm(s, leader, index), index)
-              for (let k = from + 1; k <= index; k++) L.addCommitted(t, L.logTerm(s, leader, k), k)
-              out.emit(leader + 1, acks, index)
-            }
-          }
-        }
-      },
-      describe: (a) => ({ leader: a[0], acknowledgers: idsOf(a[1]!), committedIndex: a[2] }),
-      explain: (s, args) =>
-        firstReason(servers(args["leader"]), (leader) => {
-          if (!L.isLeader(s, leader)) return `server ${leader + 1} is not a leader`
-          const wanted = args["committedIndex"]
-          let lowTerm = 0
-          for (let j = 0; j < n; j++) if (L.term(s, j) <= L.term(s, leader)) lowTerm |= 1 << j
-          let reason = `server ${leader + 1} has no entry above its commit point ${L.cpIndex(s, leader)}`
-          for (let index = L.cpIndex(s, leader) + 1; index <= L.len(s, leader); index++) {
-            if (typeof wanted === "number" && index !== wanted) continue
-            if (!rules.commitEligible(L, s, leader, index)) {
-              reason = `entry ${index} is not of server ${leader + 1}'s term ${L.term(s, leader)}`
-              continue
-            }
-            if (L.isMajority(L.agree(s, leader, index) & lowTerm)) return null
-            reason = `no majority holds entry ${index} of server ${leader + 1}'s log`
-          }
-          return reason
-        })
-    },
-    {
-      name: "LearnCommitPointWithTermCheck",
-      params: ["i", "j"],
-      expand(s, out) {
-        for (let i = 0; i < n; i++) {
-          for (let j = 0; j < n; j++) {
-            if (!rules.learnTermCheck(L, s, i, j) || !L.commitPointLessThan(s, i, j)) continue
-            L.setCommitPoint(out.next(), i, L.cpTerm(s, j), L.cpIndex(s, j))
-            out.emit(i + 1, j + 1)
-          }
-        }
-      },
-      describe: ij,
-      explain: (s, args) =>
-        firstReason(servers(args["i"]), (i) =>
-          firstReason(servers(args["j"]), (j) => {
-            if (!rules.learnTermCheck(L, s, i, j)) return `server ${i + 1}'s last term ${L.lastTerm(s, i)} is not server ${j + 1}'s commit point term ${L.cpTerm(s, j)}`
-            return L.commitPointLessThan(s, i, j) ? null : `server ${j + 1}'s commit point is not ahead of server ${i + 1}'s`
-          })
-        )
-    },
-    {
-      name: "LearnCommitPointFromSyncSourceNeverBeyondLastApplied",
-      params: ["i", "j"],
-      expand(s, out) {
-        for (let i = 0; i < n; i++) {
-          for (let j = 0; j < n; j++) {
-            if (!(L.canSyncFrom(s, i, j) || L.logsEqual(s, i, j)) || !L.commitPointLessThan(s, i, j)) continue
-            const capped = L.cpTerm(s, j) > L.lastTerm(s, i)
-            const term = capped ? L.lastTerm(s, i) : L.cpTerm(s, j)
-            const index = capped ? L.len(s, i) : L.cpIndex(s, j)
-            if (rules.learnOnlyHigher && (term < L.cpTerm(s, i) || (term === L.cpTerm(s, i) && index <= L.cpIndex(s, i)))) continue
-            L.setCommitPoint(out.next(), i, term, index)
-            out.emit(i + 1, j + 1)
-          }
-        }
-      },
-      describe: ij,
-      explain: (s, args) =>
-        firstReason(servers(args["i"]), (i) =>
-          firstReason(servers(args["j"]), (j) => {
-            if (!(L.canSyncFrom(s, i, j) || L.logsEqual(s, i, j))) return `server ${j + 1} is not a sync source of server ${i + 1}`
-            if (!L.commitPointLessThan(s, i, j)) return `server ${j + 1}'s commit point is not ahead of server ${i + 1}'s`
-            const capped = L.cpTerm(s, j) > L.lastTerm(s, i)
-            const term = capped ? L.lastTerm(s, i) : L.cpTerm(s, j)
-            const index = capped ? L.len(s, i) : L.cpIndex(s, j)
-            const higher = term > L.cpTerm(s, i) || (term === L.cpTerm(s, i) && index > L.cpIndex(s, i))
-            return !rules.learnOnlyHigher || higher ? null : `the commit point server ${i + 1} would learn from server ${j + 1} is not higher than its own`
-          })
-        )
-    }
+      }),
+    act("Stepdown")
+      .exists("i", nodes)
+      .require((s, a) => isLeader(s, a.i), "not-leader", "server {i} is not a leader")
+      .then((t, a) => t.setState(a.i, Role.Follower)),
+    act("ClientWrite")
+      .exists("i", nodes)
+      .require((s, a) => isLeader(s, a.i), "not-leader", "server {i} is not a leader")
+      .exists("numEntries", between(1, b.maxClientWriteSize))
+      .then((t, a, s) => {
+        for (let e = 0; e < a.numEntries; e++) t.log.push(a.i, { term: term(s, a.i) })
+      }),
+    act("UpdateTermThroughHeartbeat")
+      .exists("i", nodes)
+      .exists("j", nodes)
+      .require((s, a) => term(s, a.j) > term(s, a.i), "term-not-higher", (s, a) => `server ${a.j}'s term ${term(s, a.j)} is not higher than server ${a.i}'s ${term(s, a.i)}`)
+      .then((t, a, s) => {
+        t.setCurrentTerm(a.i, term(s, a.j))
+        t.setState(a.i, Role.Follower)
+      }),
+    act("AdvanceCommitPoint")
+      .exists("leader", nodes)
+      .require((s, a) => isLeader(s, a.leader), "not-leader", "server {leader} is not a leader")
+      .exists("committedIndex", between<V, { leader: number }>((s, a) => s.commitPoint.index(a.leader) + 1, (s, a) => len(s, a.leader)), [
+        "nothing-to-commit",
+        (s, a) => `server ${a.leader} has no entry above its commit point ${s.commitPoint.index(a.leader)}`
+      ])
+      .require(
+        (s, a) => rules.commitEligible(s, a.leader, a.committedIndex),
+        "old-term",
+        (s, a) => `entry ${a.committedIndex} is not of server ${a.leader}'s term ${term(s, a.leader)}`
+      )
+      .let("allowed", (s, a) => {
+        // Agree(leader, index), less the servers of a higher term.
+        let lowTerm = 0
+        for (let j = 1; j <= s.nodeCount; j++) if (term(s, j) <= term(s, a.leader)) lowTerm |= 1 << (j - 1)
+        return agree(s, a.leader, a.committedIndex) & lowTerm
+      })
+      .exists("acknowledgers", nodeSets)
+      .require((_s, a) => (a.acknowledgers & ~a.allowed) === 0, "not-acknowledged", (_s, a) =>
+        `server ${nodeIds(a.acknowledgers & ~a.allowed)[0]} does not hold entry ${a.committedIndex} of server ${a.leader}'s log, or has a higher term`
+      )
+      .require((s, a) => isMajority(s, a.acknowledgers), "no-majority", "no majority holds entry {committedIndex} of server {leader}'s log")
+      .showArgs("leader", "acknowledgers", "committedIndex")
+      .then((t, a, s) => {
+        const from = s.commitPoint.index(a.leader)
+        t.commitPoint.setTerm(a.leader, logTerm(s, a.leader, a.committedIndex))
+        t.commitPoint.setIndex(a.leader, a.committedIndex)
+        for (let k = from + 1; k <= a.committedIndex; k++) t.ghost.committedEntries.add({ term: logTerm(s, a.leader, k), index: k })
+      }),
+    act("LearnCommitPointWithTermCheck")
+      .exists("i", nodes)
+      .exists("j", nodes)
+      .require(
+        (s, a) => rules.learnTermCheck(s, a.i, a.j),
+        "term-check",
+        (s, a) => `server ${a.i}'s last term ${lastTerm(s, a.i)} is not server ${a.j}'s commit point term ${s.commitPoint.term(a.j)}`
+      )
+      .require((s, a) => commitPointLessThan(s, a.i, a.j), "not-ahead", "server {j}'s commit point is not ahead of server {i}'s")
+      .then((t, a, s) => {
+        t.commitPoint.setTerm(a.i, s.commitPoint.term(a.j))
+        t.commitPoint.setIndex(a.i, s.commitPoint.index(a.j))
+      }),
+    act("LearnCommitPointFromSyncSourceNeverBeyondLastApplied")
+      .exists("i", nodes)
+      .exists("j", nodes)
+      .require((s, a) => canSyncFrom(s, a.i, a.j) || logsEqual(s, a.i, a.j), "not-sync-source", "server {j} is not a sync source of server {i}")
+      .require((s, a) => commitPointLessThan(s, a.i, a.j), "not-ahead", "server {j}'s commit point is not ahead of server {i}'s")
+      .let("capped", (s, a) => s.commitPoint.term(a.j) > lastTerm(s, a.i))
+      .require(
+        (s, a) => {
+          if (!rules.learnOnlyHigher) return true
+          const t = a.capped ? lastTerm(s, a.i) : s.commitPoint.term(a.j)
+          const index = a.capped ? len(s, a.i) : s.commitPoint.index(a.j)
+          return t > s.commitPoint.term(a.i) || (t === s.commitPoint.term(a.i) && index > s.commitPoint.index(a.i))
+        },
+        "not-higher",
+        "the commit point server {i} would learn from server {j} is not higher than its own"
+      )
+      .then((t, a, s) => {
+        t.commitPoint.setTerm(a.i, a.capped ? lastTerm(s, a.i) : s.commitPoint.term(a.j))
+        t.commitPoint.setIndex(a.i, a.capped ? len(s, a.i) : s.commitPoint.index(a.j))
+      })
   ]
 }

@@ -1,30 +1,45 @@
-/** The raftmongo protocol: bounds, readable state and variants around the model in model.ts. */
-import { defineConfig } from "../../engine/config.js"
-import { BASE_VARIANT, type Protocol } from "../../engine/model.js"
-import type { RaftMongoConfig } from "./layout.js"
-import { buildRaftMongo } from "./model.js"
-import { RaftMongoState } from "./state.js"
+/**
+ * raftmongo: a port of MongoDB's RaftMongo abstraction (src/mongo/db/repl/tla_plus/RaftMongo/
+ * RaftMongo.tla in the mongodb/mongo repository, CC BY 3.0; see spec/raftmongo/README.md), with
+ * MCRaftMongo's state constraint. Semantics follow the TLA+ exactly, including its quirks (a
+ * candidate outside `ayeVoters` still takes the new term but keeps its role).
+ */
+import { defineProtocol } from "../../kit/index.js"
+import { baseRules, raftMongoActions } from "./actions.js"
+import { raftMongoInvariants } from "./invariants.js"
+import manifest from "./manifest.json" with { type: "json" }
+import { RaftState, type RaftBounds, type RaftView } from "./state.js"
 import { raftMongoVariants } from "./variants.js"
 
 /** RaftMongo's bounds, with the given defaults (protocols built on RaftMongo pick their own). */
-export function raftMongoBounds(defaults: RaftMongoConfig) {
-  return defineConfig({
+export function raftMongoBounds(defaults: RaftBounds) {
+  return {
     servers: { default: defaults.servers, min: 1, max: 7, description: "number of servers (Server = {1..servers})" },
     maxTerm: { default: defaults.maxTerm, min: 1, max: 15, description: "state constraint: every currentTerm <= MaxTerm" },
     maxLogLen: { default: defaults.maxLogLen, min: 1, max: 15, description: "state constraint: every Len(log[i]) <= MaxLogLen" },
     maxClientWriteSize: { default: defaults.maxClientWriteSize, min: 1, max: 5, description: "ClientWrite appends 1..MaxClientWriteSize entries" }
-  })
+  }
 }
 
-/** MongoDB's own bounds (MCRaftMongo.cfg) are the defaults. */
-export const raftMongoConfig = raftMongoBounds({ servers: 3, maxTerm: 3, maxLogLen: 3, maxClientWriteSize: 2 })
+/** MCRaftMongo's StateConstraint: every term <= MaxTerm and every log <= MaxLogLen. */
+export function withinRaftBounds(s: RaftView, b: RaftBounds): boolean {
+  for (let i = 1; i <= s.nodeCount; i++) if (s.currentTerm(i) > b.maxTerm || s.log.length(i) > b.maxLogLen) return false
+  return true
+}
 
-export const raftMongo: Protocol<RaftMongoConfig> = {
+export default defineProtocol({
   name: "raftmongo",
   summary: "MongoDB's RaftMongo: terms, elections, oplog replication and rollback, commit-point learning",
-  config: raftMongoConfig as Protocol<RaftMongoConfig>["config"],
-  stateSchema: RaftMongoState,
-  variants: [{ name: BASE_VARIANT, summary: "RaftMongo.tla as published" }, ...raftMongoVariants],
-  symmetric: true,
-  build: (config, variant) => buildRaftMongo(config, variant)
-}
+  // MongoDB's own bounds (MCRaftMongo.cfg) are the defaults.
+  bounds: raftMongoBounds({ servers: 3, maxTerm: 3, maxLogLen: 3, maxClientWriteSize: 2 }),
+  nodes: (b) => b.servers,
+  state: RaftState,
+  rules: baseRules,
+  actions: raftMongoActions,
+  constraint: withinRaftBounds,
+  invariants: () => raftMongoInvariants,
+  base: "RaftMongo.tla as published",
+  variants: raftMongoVariants,
+  symmetry: true,
+  manifest
+})

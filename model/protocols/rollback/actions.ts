@@ -1,158 +1,124 @@
 /**
- * The rollback coordinator's steps (spec/adr/0001-deposed-primary-rollback.md), as action
- * families. They replace RaftMongo's one-entry RollbackOplog; the other RaftMongo actions are
- * reused with two extra guards (a server whose coordinator is busy neither appends nor campaigns).
- * The choices a design change is likely to touch are `CoordinatorRules`.
+ * The rollback coordinator's steps (spec/adr/0001-deposed-primary-rollback.md). They replace
+ * RaftMongo's one-entry RollbackOplog; the other RaftMongo actions are reused with two extra
+ * guards (a server whose coordinator is busy neither appends nor campaigns). The choices a
+ * design change is likely to touch are `CoordinatorRules`.
  */
-import type { ActionFamily } from "../../engine/model.js"
-import { FOLLOWER } from "../raftmongo/layout.js"
-import { EMITTED, IDLE, PERSISTED, PLANNED, RECOVERED, type RollbackLayout } from "./layout.js"
+import { nodes, type Action } from "../../kit/index.js"
+import { canRollbackOplog, isLeader, len, logTerm } from "../raftmongo/state.js"
+import { Role } from "../raftmongo/state.js"
+import { Phase, phaseName, resetCoordinator, RollbackState, type PhaseCode, type RollbackNext, type RollbackView } from "./state.js"
 
 export interface CoordinatorRules {
   /** The common point the plan computes with source j. */
-  readonly commonPoint: (L: RollbackLayout, s: Uint8Array, i: number, j: number) => number
+  readonly commonPoint: (s: RollbackView, i: number, j: number) => number
   /** May the plan go ahead with this common point and watermark? (refuse below the watermark) */
   readonly planAllowed: (common: number, watermark: number) => boolean
   /** The phase from which RollbackRecover truncates. */
-  readonly recoverFrom: number
+  readonly recoverFrom: PhaseCode
   /** What RollbackPersistFails leaves: the phase after a failed write of the rollback file. */
-  readonly afterPersistFailure: number
+  readonly afterPersistFailure: PhaseCode
   /**
    * Is the plan still current when RollbackRecover is about to truncate? (its source still leads
    * in the plan's term, and this server has seen no newer term)
    */
-  readonly planStillCurrent: (L: RollbackLayout, s: Uint8Array, i: number) => boolean
+  readonly planStillCurrent: (s: RollbackView, i: number) => boolean
   /** Does RollbackRecover also forget the learned commit point (reset it to [0, 0])? */
   readonly recoverForgetsCommitPoint: boolean
 }
 
+/** Highest index where i's and j's logs agree, found as the highest equal LogTerm. */
+export function matchingTermPoint(s: RollbackView, i: number, j: number): number {
+  for (let k = Math.min(len(s, i), len(s, j)); k > 0; k--) if (logTerm(s, i, k) === logTerm(s, j, k)) return k
+  return 0
+}
+
 export const baseCoordinator: CoordinatorRules = {
-  commonPoint: (L, s, i, j) => L.matchingTermPoint(s, i, j),
+  commonPoint: matchingTermPoint,
   planAllowed: (common, watermark) => common >= watermark,
-  recoverFrom: PERSISTED,
-  planStillCurrent: (L, s, i) => {
-    const j = L.source(s, i)
-    const term = L.rejoinTerm(s, i)
-    return L.isLeader(s, j) && L.term(s, j) === term && L.term(s, i) <= term
+  recoverFrom: Phase.Persisted,
+  planStillCurrent: (s, i) => {
+    const j = s.rollback.source(i)
+    const term = s.rollback.rejoinTerm(i)
+    return isLeader(s, j) && s.currentTerm(j) === term && s.currentTerm(i) <= term
   },
-  afterPersistFailure: IDLE,
+  afterPersistFailure: Phase.Idle,
   recoverForgetsCommitPoint: false
 }
 
-const one = (a: readonly number[]) => ({ i: a[0] })
-const PHASE_NAMES = ["Idle", "Planned", "Persisted", "Recovered", "Emitted"]
+const phase = (s: RollbackView, i: number) => s.rollback.phase(i)
+const inPhase = (wanted: PhaseCode) =>
+  [
+    (s: RollbackView, a: { i: number }) => phase(s, a.i) === wanted,
+    "wrong-phase",
+    (s: RollbackView, a: { i: number }) => `server ${a.i}'s rollback phase is ${phaseName(phase(s, a.i))}, not ${phaseName(wanted)}`
+  ] as const
 
-export function coordinatorActions(L: RollbackLayout, rules: CoordinatorRules): ActionFamily[] {
-  const n = L.n
-  /** Server positions for an argument: the one named (1-based id), or every server. */
-  const servers = (id: unknown) => (typeof id === "number" ? [id - 1] : Array.from({ length: n }, (_, k) => k))
-  const phaseIs = (s: Uint8Array, i: number, phase: number) =>
-    L.phase(s, i) === phase ? null : `server ${i + 1}'s rollback phase is ${PHASE_NAMES[L.phase(s, i)]}, not ${PHASE_NAMES[phase]}`
-  /** The first reason found for the first server that has one, or null if some server has none. */
-  const firstReason = (ids: number[], why: (i: number) => string | null) => {
-    const reasons = ids.map(why)
-    return reasons.some((r) => r === null) ? null : (reasons[0] ?? null)
+/** A coordinator step of server i, from one phase. */
+export const coordinatorStep = (name: string, from: PhaseCode) =>
+  RollbackState.action(name)
+    .exists("i", nodes)
+    .require(...inPhase(from))
+
+/** The truncation of a recovery: down to the common point (and, in a variant, forgetting the commit point). */
+export function truncateToCommonPoint(t: RollbackNext, i: number, s: RollbackView, rules: CoordinatorRules): void {
+  t.log.truncate(i, s.rollback.commonPoint(i))
+  if (rules.recoverForgetsCommitPoint) {
+    t.commitPoint.setTerm(i, 0)
+    t.commitPoint.setIndex(i, 0)
   }
-  const step = (name: string, expand: ActionFamily["expand"], explain?: (s: Uint8Array, i: number) => string | null): ActionFamily => ({
-    name,
-    params: ["i"],
-    expand,
-    describe: one,
-    ...(explain ? { explain: (s: Uint8Array, args: Readonly<Record<string, unknown>>) => firstReason(servers(args["i"]), (i) => explain(s, i)) } : {})
-  })
+  t.rollback.setPhase(i, Phase.Recovered)
+}
+
+export const staleMessage = (s: RollbackView, a: { i: number }) =>
+  `server ${a.i}'s plan is stale: its source no longer leads in term ${s.rollback.rejoinTerm(a.i)}, or server ${a.i} saw a newer term`
+
+export function coordinatorActions(rules: CoordinatorRules): Array<Action<RollbackView, RollbackNext>> {
   return [
-    {
-      name: "RollbackPlan",
-      params: ["i", "j"],
-      expand(s, out) {
-        for (let i = 0; i < n; i++) {
-          if (L.phase(s, i) !== IDLE || L.isLeader(s, i)) continue
-          for (let j = 0; j < n; j++) {
-            if (!L.isLeader(s, j) || L.term(s, j) < L.term(s, i) || !L.canRollbackOplog(s, i, j)) continue
-            const common = rules.commonPoint(L, s, i, j)
-            const watermark = L.cpIndex(s, i)
-            if (!rules.planAllowed(common, watermark)) continue
-            L.setPlan(out.next(), i, j, common, watermark, L.term(s, j))
-            out.emit(i + 1, j + 1)
-          }
-        }
-      },
-      describe: (a) => ({ i: a[0], j: a[1] }),
-      explain(s, args) {
-        return firstReason(servers(args["i"]), (i) => {
-          if (L.phase(s, i) !== IDLE) return phaseIs(s, i, IDLE)
-          if (L.isLeader(s, i)) return `server ${i + 1} is a leader`
-          return firstReason(servers(args["j"]), (j) => {
-            if (!L.isLeader(s, j)) return `server ${j + 1} is not a leader`
-            if (L.term(s, j) < L.term(s, i)) return `server ${j + 1}'s term ${L.term(s, j)} is older than server ${i + 1}'s ${L.term(s, i)}`
-            if (!L.canRollbackOplog(s, i, j)) return `server ${i + 1}'s log has not diverged from server ${j + 1}'s`
-            const common = rules.commonPoint(L, s, i, j)
-            if (!rules.planAllowed(common, L.cpIndex(s, i))) return `refused: the common point ${common} is below the watermark ${L.cpIndex(s, i)}`
-            return null
-          })
-        })
-      }
-    },
-    step("RollbackPersist", (s, out) => {
-      for (let i = 0; i < n; i++) {
-        if (L.phase(s, i) !== PLANNED) continue
-        const t = out.next()
-        for (let k = L.commonPoint(s, i) + 1; k <= L.len(s, i); k++) L.addToRollbackFiles(t, i, L.logTerm(s, i, k), k)
-        L.setPhase(t, i, PERSISTED)
-        out.emit(i + 1)
-      }
-    }, (s, i) => phaseIs(s, i, PLANNED)),
-    step("RollbackPersistFails", (s, out) => {
-      for (let i = 0; i < n; i++) {
-        if (L.phase(s, i) !== PLANNED) continue
-        const t = out.next()
-        if (rules.afterPersistFailure === IDLE) L.resetCoordinator(t, i)
-        else L.setPhase(t, i, rules.afterPersistFailure)
-        out.emit(i + 1)
-      }
-    }, (s, i) => phaseIs(s, i, PLANNED)),
-    step("RollbackRecover", (s, out) => {
-      for (let i = 0; i < n; i++) {
-        if (L.phase(s, i) !== rules.recoverFrom || !rules.planStillCurrent(L, s, i)) continue
-        const t = out.next()
-        const common = L.commonPoint(s, i)
-        while (L.len(t, i) > common) L.dropLast(t, i)
-        if (rules.recoverForgetsCommitPoint) L.setCommitPoint(t, i, 0, 0)
-        L.setPhase(t, i, RECOVERED)
-        out.emit(i + 1)
-      }
-    }, (s, i) =>
-      phaseIs(s, i, rules.recoverFrom) ??
-      (rules.planStillCurrent(L, s, i) ? null : `server ${i + 1}'s plan is stale: its source no longer leads in term ${L.rejoinTerm(s, i)}, or server ${i + 1} saw a newer term`)),
-    step("RollbackEmitEvent", (s, out) => {
-      for (let i = 0; i < n; i++) {
-        if (L.phase(s, i) !== RECOVERED) continue
-        L.setPhase(out.next(), i, EMITTED)
-        out.emit(i + 1)
-      }
-    }, (s, i) => phaseIs(s, i, RECOVERED)),
-    step("RollbackRejoin", (s, out) => {
-      for (let i = 0; i < n; i++) {
-        if (L.phase(s, i) !== EMITTED) continue
-        const j = L.source(s, i)
-        const term = L.rejoinTerm(s, i)
-        if (!L.isLeader(s, j) || L.term(s, j) !== term) continue
-        const t = out.next()
-        L.setTerm(t, i, Math.max(L.term(s, i), term))
-        L.setRole(t, i, FOLLOWER)
-        L.resetCoordinator(t, i)
-        out.emit(i + 1)
-      }
-    }, (s, i) => {
-      const j = L.source(s, i)
-      return phaseIs(s, i, EMITTED) ?? (L.isLeader(s, j) && L.term(s, j) === L.rejoinTerm(s, i) ? null : `server ${j + 1} no longer leads in the rejoin term ${L.rejoinTerm(s, i)}`)
+    RollbackState.action("RollbackPlan")
+      .exists("i", nodes)
+      .require(...inPhase(Phase.Idle))
+      .require((s, a) => !isLeader(s, a.i), "leader", "server {i} is a leader")
+      .exists("j", nodes)
+      .require((s, a) => isLeader(s, a.j), "source-not-leader", "server {j} is not a leader")
+      .require((s, a) => s.currentTerm(a.j) >= s.currentTerm(a.i), "source-term-older", (s, a) => `server ${a.j}'s term ${s.currentTerm(a.j)} is older than server ${a.i}'s ${s.currentTerm(a.i)}`)
+      .require((s, a) => canRollbackOplog(s, a.i, a.j), "not-diverged", "server {i}'s log has not diverged from server {j}'s")
+      .let("common", (s, a) => rules.commonPoint(s, a.i, a.j))
+      .require((s, a) => rules.planAllowed(a.common, s.commitPoint.index(a.i)), "below-watermark", (s, a) => `refused: the common point ${a.common} is below the watermark ${s.commitPoint.index(a.i)}`)
+      .then((t, a, s) => {
+        t.rollback.setPhase(a.i, Phase.Planned)
+        t.rollback.setSource(a.i, a.j)
+        t.rollback.setCommonPoint(a.i, a.common)
+        t.rollback.setWatermark(a.i, s.commitPoint.index(a.i))
+        t.rollback.setRejoinTerm(a.i, s.currentTerm(a.j))
+      }),
+    coordinatorStep("RollbackPersist", Phase.Planned).then((t, a, s) => {
+      for (let k = s.rollback.commonPoint(a.i) + 1; k <= len(s, a.i); k++) t.rollbackFiles.add(a.i, { term: logTerm(s, a.i, k), index: k })
+      t.rollback.setPhase(a.i, Phase.Persisted)
     }),
-    step("Crash", (s, out) => {
-      for (let i = 0; i < n; i++) {
-        if (L.phase(s, i) === IDLE) continue
-        L.resetCoordinator(out.next(), i)
-        out.emit(i + 1)
-      }
-    }, (s, i) => (L.phase(s, i) === IDLE ? `server ${i + 1} has no rollback in progress` : null))
+    coordinatorStep("RollbackPersistFails", Phase.Planned).then((t, a) => {
+      if (rules.afterPersistFailure === Phase.Idle) resetCoordinator(t, a.i)
+      else t.rollback.setPhase(a.i, rules.afterPersistFailure)
+    }),
+    coordinatorStep("RollbackRecover", rules.recoverFrom)
+      .require((s, a) => rules.planStillCurrent(s, a.i), "stale-plan", staleMessage)
+      .then((t, a, s) => truncateToCommonPoint(t, a.i, s, rules)),
+    coordinatorStep("RollbackEmitEvent", Phase.Recovered).then((t, a) => t.rollback.setPhase(a.i, Phase.Emitted)),
+    coordinatorStep("RollbackRejoin", Phase.Emitted)
+      .let("j", (s, a) => s.rollback.source(a.i))
+      .require(
+        (s, a) => isLeader(s, a.j) && s.currentTerm(a.j) === s.rollback.rejoinTerm(a.i),
+        "source-deposed",
+        (s, a) => `server ${a.j} no longer leads in the rejoin term ${s.rollback.rejoinTerm(a.i)}`
+      )
+      .then((t, a, s) => {
+        t.setCurrentTerm(a.i, Math.max(s.currentTerm(a.i), s.rollback.rejoinTerm(a.i)))
+        t.setState(a.i, Role.Follower)
+        resetCoordinator(t, a.i)
+      }),
+    RollbackState.action("Crash")
+      .exists("i", nodes)
+      .require((s, a) => phase(s, a.i) !== Phase.Idle, "no-rollback", "server {i} has no rollback in progress")
+      .then((t, a) => resetCoordinator(t, a.i))
   ]
 }

@@ -1,25 +1,51 @@
-/** The rollback protocol: bounds, readable state and variants around the model in model.ts. */
-import { Schema } from "effect"
-import { Manifest } from "../../engine/manifest.js"
-import { BASE_VARIANT, type Protocol } from "../../engine/model.js"
-import { raftMongoBounds } from "../raftmongo/index.js"
-import type { RaftMongoConfig } from "../raftmongo/layout.js"
-import { buildRollback } from "./model.js"
-import { RollbackState } from "./state.js"
-import { rollbackVariants } from "./variants.js"
+/**
+ * rollback: deposed-primary rollback to the common point (spec/adr/0001-deposed-primary-rollback.md).
+ * RaftMongo's replication and commit-point actions (model/protocols/raftmongo) with the one-entry
+ * RollbackOplog replaced by the rollback coordinator's steps, its persist failure and its crashes.
+ */
+import { defineProtocol, replaceAction } from "../../kit/index.js"
+import { baseRules, raftMongoActions, type Rules } from "../raftmongo/actions.js"
+import { raftMongoBounds, withinRaftBounds } from "../raftmongo/index.js"
+import { baseCoordinator, coordinatorActions, type CoordinatorRules } from "./actions.js"
+import { rollbackInvariants } from "./invariants.js"
 import manifest from "./manifest.json" with { type: "json" }
+import { Phase, resetCoordinator, RollbackState, type RollbackView } from "./state.js"
+import { rollbackVariants } from "./variants.js"
 
-/** RaftMongo's bounds; the defaults explore exhaustively in a few seconds (ADR 0001). */
-export const rollbackConfig = raftMongoBounds({ servers: 3, maxTerm: 3, maxLogLen: 2, maxClientWriteSize: 1 })
+export interface RollbackRules {
+  readonly replication: Rules<RollbackView>
+  readonly coordinator: CoordinatorRules
+}
 
-export const rollback: Protocol<RaftMongoConfig> = {
+const rules: RollbackRules = {
+  replication: {
+    ...(baseRules as Rules<RollbackView>),
+    // A server whose coordinator is at work neither appends nor campaigns.
+    mayChangeLog: (s, i) => s.rollback.phase(i) === Phase.Idle,
+    // The learned commit point is the rollback watermark, so learning never lowers it (RaftMongo's
+    // action can: see the ADR and the variant raftmongo-commit-point-learning).
+    learnOnlyHigher: true
+  },
+  coordinator: baseCoordinator
+}
+
+export default defineProtocol({
   name: "rollback",
   summary: "deposed-primary rollback to the common point: plan, persist, recover, emit, rejoin, with crashes",
-  config: rollbackConfig as Protocol<RaftMongoConfig>["config"],
-  stateSchema: RollbackState,
-  variants: [{ name: BASE_VARIANT, summary: "the coordinator of spec/adr/0001-deposed-primary-rollback.md" }, ...rollbackVariants.map(({ name, summary }) => ({ name, summary }))],
-  symmetric: false,
-  manifest: Schema.decodeUnknownSync(Manifest)(manifest),
+  // RaftMongo's bounds; the defaults explore exhaustively in a few seconds (ADR 0001).
+  bounds: raftMongoBounds({ servers: 3, maxTerm: 3, maxLogLen: 2, maxClientWriteSize: 1 }),
+  nodes: (b) => b.servers,
+  state: RollbackState,
+  rules,
+  // RaftMongo's actions without RollbackOplog, then the coordinator's steps.
+  actions: (b, r) => [...replaceAction(raftMongoActions(b, r.replication), "RollbackOplog"), ...coordinatorActions(r.coordinator)],
+  init: (s) => {
+    for (let i = 1; i <= s.nodeCount; i++) resetCoordinator(s as never, i)
+  },
+  constraint: withinRaftBounds,
+  invariants: () => rollbackInvariants,
+  base: "the coordinator of spec/adr/0001-deposed-primary-rollback.md",
+  variants: rollbackVariants,
   traceMapping: {
     // Implementations commonly learn commit points in the background without logging each one.
     internal: ["LearnCommitPointWithTermCheck", "LearnCommitPointFromSyncSourceNeverBeyondLastApplied"],
@@ -31,5 +57,5 @@ export const rollback: Protocol<RaftMongoConfig> = {
       RollbackRecoverStarted: []
     }
   },
-  build: (config, variant) => buildRollback(config, variant)
-}
+  manifest
+})

@@ -1,88 +1,76 @@
 /** The rollback protocol's invariants (spec/adr/0001-deposed-primary-rollback.md names each one). */
-import type { StateInvariant, StepInvariant } from "../../engine/model.js"
-import { raftMongoInvariants } from "../raftmongo/invariants.js"
-import { EMITTED, IDLE, PLANNED, type RollbackLayout } from "./layout.js"
+import { NoTwoPrimariesInSameTerm } from "../raftmongo/invariants.js"
+import { len, logTerm, Role } from "../raftmongo/state.js"
+import { Phase, RollbackState, type RollbackStateView } from "./state.js"
 
-export function rollbackStateInvariants(L: RollbackLayout): StateInvariant[] {
-  return raftMongoInvariants(L).filter((i) => i.name === "NoTwoPrimariesInSameTerm")
+/** Does server i's log hold the entry (term, index)? */
+const holds = (s: RollbackStateView, i: number, term: number, index: number) => len(s, i) >= index && logTerm(s, i, index) === term
+
+/** Highest k such that the first k entries of both logs are equal (the definition, not a shortcut). */
+function agreementPoint(s: RollbackStateView, i: number, j: number): number {
+  const m = Math.min(len(s, i), len(s, j))
+  let k = 0
+  while (k < m && logTerm(s, i, k + 1) === logTerm(s, j, k + 1)) k++
+  return k
 }
 
-export function rollbackStepInvariants(L: RollbackLayout): StepInvariant[] {
-  const n = L.n
-  /** Does server i's log hold the entry (term, index)? */
-  const holds = (s: Uint8Array, i: number, term: number, index: number) => L.len(s, i) >= index && L.logTerm(s, i, index) === term
-  return [
-    {
-      name: "NeverRollbackCommitted",
-      description: "no step removes an entry of committedEntries from any log",
-      holds(before, after) {
-        for (let i = 0; i < n; i++) {
-          for (let index = 1; index <= L.len(before, i); index++) {
-            const term = L.logTerm(before, i, index)
-            if (L.isCommitted(before, term, index) && !holds(after, i, term, index)) return false
-          }
-        }
-        return true
-      }
-    },
-    {
-      name: "RollbackNeverSilent",
-      description: "every entry a step removes from a log was in that server's rollback files before the step",
-      holds(before, after) {
-        for (let i = 0; i < n; i++) {
-          for (let index = 1; index <= L.len(before, i); index++) {
-            const term = L.logTerm(before, i, index)
-            if (!holds(after, i, term, index) && !L.inRollbackFiles(before, i, term, index)) return false
-          }
-        }
-        return true
-      }
-    },
-    {
-      name: "RefuseBelowWatermark",
-      description: "a step that shortens a log during a rollback keeps it at or above the watermark the plan saw",
-      holds(before, after) {
-        for (let i = 0; i < n; i++) {
-          if (L.phase(before, i) !== IDLE && L.len(after, i) < L.len(before, i) && L.len(after, i) < L.watermark(before, i)) return false
-        }
-        return true
-      }
-    },
-    {
-      name: "CommonPointIsAgreementPoint",
-      description: "a plan's common point is the highest index where the two logs' prefixes agree",
-      holds(before, after) {
-        for (let i = 0; i < n; i++) {
-          if (L.phase(before, i) === IDLE && L.phase(after, i) === PLANNED) {
-            if (L.commonPoint(after, i) !== L.agreementPoint(before, i, L.source(after, i))) return false
-          }
-        }
-        return true
-      }
-    },
-    {
-      name: "RejoinedLogIsPrefixOfPrimary",
-      description: "when a coordinator finishes while its primary still leads in the rejoin term, its log is a prefix of the primary's",
-      holds(before, after) {
-        for (let i = 0; i < n; i++) {
-          if (L.phase(before, i) !== EMITTED || L.phase(after, i) !== IDLE) continue
-          const j = L.source(before, i)
-          if (L.isLeader(before, j) && L.term(before, j) === L.rejoinTerm(before, i) && !L.isPrefix(after, i, j)) return false
-        }
-        return true
-      }
-    },
-    {
-      name: "CommitPointMonotonic",
-      description: "no step lowers a server's learned commit point (ordered by term, then index)",
-      holds(before, after) {
-        for (let i = 0; i < n; i++) {
-          const tb = L.cpTerm(before, i)
-          const ta = L.cpTerm(after, i)
-          if (ta < tb || (ta === tb && L.cpIndex(after, i) < L.cpIndex(before, i))) return false
-        }
-        return true
+/** Is server i's log (in `s`) a prefix of server j's (in `t`)? */
+function isPrefix(s: RollbackStateView, i: number, j: number): boolean {
+  return len(s, i) <= len(s, j) && agreementPoint(s, i, j) === len(s, i)
+}
+
+export const rollbackInvariants = [
+  NoTwoPrimariesInSameTerm,
+  RollbackState.stepInvariant("NeverRollbackCommitted", "no step removes an entry of committedEntries from any log", (before, after) => {
+    for (let i = 1; i <= before.nodeCount; i++) {
+      for (let index = 1; index <= len(before, i); index++) {
+        const term = logTerm(before, i, index)
+        if (before.committedEntries.has({ term, index }) && !holds(after, i, term, index)) return false
       }
     }
-  ]
-}
+    return true
+  }),
+  RollbackState.stepInvariant("RollbackNeverSilent", "every entry a step removes from a log was in that server's rollback files before the step", (before, after) => {
+    for (let i = 1; i <= before.nodeCount; i++) {
+      for (let index = 1; index <= len(before, i); index++) {
+        const term = logTerm(before, i, index)
+        if (!holds(after, i, term, index) && !before.rollbackFiles.has(i, { term, index })) return false
+      }
+    }
+    return true
+  }),
+  RollbackState.stepInvariant("RefuseBelowWatermark", "a step that shortens a log during a rollback keeps it at or above the watermark the plan saw", (before, after) => {
+    for (let i = 1; i <= before.nodeCount; i++) {
+      if (before.rollback.phase(i) !== Phase.Idle && len(after, i) < len(before, i) && len(after, i) < before.rollback.watermark(i)) return false
+    }
+    return true
+  }),
+  RollbackState.stepInvariant("CommonPointIsAgreementPoint", "a plan's common point is the highest index where the two logs' prefixes agree", (before, after) => {
+    for (let i = 1; i <= before.nodeCount; i++) {
+      if (before.rollback.phase(i) === Phase.Idle && after.rollback.phase(i) === Phase.Planned) {
+        if (after.rollback.commonPoint(i) !== agreementPoint(before, i, after.rollback.source(i))) return false
+      }
+    }
+    return true
+  }),
+  RollbackState.stepInvariant(
+    "RejoinedLogIsPrefixOfPrimary",
+    "when a coordinator finishes while its primary still leads in the rejoin term, its log is a prefix of the primary's",
+    (before, after) => {
+      for (let i = 1; i <= before.nodeCount; i++) {
+        if (before.rollback.phase(i) !== Phase.Emitted || after.rollback.phase(i) !== Phase.Idle) continue
+        const j = before.rollback.source(i)
+        if (before.state(j) === Role.Leader && before.currentTerm(j) === before.rollback.rejoinTerm(i) && !isPrefix(after, i, j)) return false
+      }
+      return true
+    }
+  ),
+  RollbackState.stepInvariant("CommitPointMonotonic", "no step lowers a server's learned commit point (ordered by term, then index)", (before, after) => {
+    for (let i = 1; i <= before.nodeCount; i++) {
+      const tb = before.commitPoint.term(i)
+      const ta = after.commitPoint.term(i)
+      if (ta < tb || (ta === tb && after.commitPoint.index(i) < before.commitPoint.index(i))) return false
+    }
+    return true
+  })
+]

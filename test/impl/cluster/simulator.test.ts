@@ -6,8 +6,8 @@
 import { fc, test } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
 import { simulateCluster, type Bug, type ClusterOptions, type Fault } from "../../../impl/cluster/simulator.js"
-import type { Protocol } from "../../../model/engine/model.js"
-import { rollback } from "../../../model/protocols/rollback/index.js"
+import type { Protocol } from "../../../model/kit/index.js"
+import rollback from "../../../model/protocols/rollback/index.js"
 import { validateTrace } from "../../../model/trace/validate.js"
 
 async function* each(lines: readonly string[]) {
@@ -29,7 +29,7 @@ describe("cluster simulator", () => {
       expect({ seed, rejection: r.rejection?.seq ?? null, broken: run.broken }).toEqual({ seed, rejection: null, broken: [] })
       for (const line of run.lines.slice(1)) seen.add(JSON.parse(line).action)
     }
-    expect([...seen].sort()).toEqual(rollback.build(rollback.config.defaults, "base", { symmetry: false }).families.map((f) => f.name).sort())
+    expect([...seen].sort()).toEqual(rollback.build(rollback.defaults, "base", { symmetry: false }).families.map((f) => f.name).sort())
   })
 
   test.prop([fc.integer({ min: 0, max: 2 ** 31 }), fc.subarray(["crash", "persist", "partition"] as Fault[]), fc.integer({ min: 2, max: 4 })], { numRuns: 60 })(

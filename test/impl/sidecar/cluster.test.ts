@@ -10,8 +10,8 @@ import { fc, test } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
 import { runSidecarCluster, type SidecarBug } from "../../../impl/sidecar/cluster.js"
 import { fileStore } from "../../../impl/sidecar/store.js"
-import type { Protocol } from "../../../model/engine/model.js"
-import { sidecar } from "../../../model/protocols/sidecar/index.js"
+import type { Protocol } from "../../../model/kit/index.js"
+import sidecar from "../../../model/protocols/sidecar/index.js"
 import { validateTrace } from "../../../model/trace/validate.js"
 
 async function* each(lines: readonly string[]) {

@@ -1,11 +1,11 @@
 /** RaftMongo's actions and invariants on hand-built states, read against RaftMongo.tla. */
 import { describe, expect, it } from "vitest"
 import { successorsOf } from "../../../model/engine/path.js"
-import { buildRaftMongo } from "../../../model/protocols/raftmongo/model.js"
-import { RaftMongoState } from "../../../model/protocols/raftmongo/state.js"
+import raftmongo from "../../../model/protocols/raftmongo/index.js"
+import type { RaftMongoState } from "../../../model/protocols/raftmongo/state.js"
 
 const config = { servers: 3, maxTerm: 3, maxLogLen: 3, maxClientWriteSize: 2 }
-const model = buildRaftMongo(config, "base")
+const model = raftmongo.build(config, "base")
 
 type Server = { term?: number; leader?: boolean; cp?: [number, number]; log?: number[] }
 
@@ -123,7 +123,7 @@ describe("AdvanceCommitPoint", () => {
     ])
   })
   it("with commit-by-counting, commits an earlier term's entry", () => {
-    const variant = buildRaftMongo(config, "commit-by-counting")
+    const variant = raftmongo.build(config, "commit-by-counting")
     const s = state([{ leader: true, term: 2, log: [1] }, { term: 2, log: [1] }, { term: 2, log: [1] }])
     expect(successorsOf(variant, s).some((x) => x.action!.name === "AdvanceCommitPoint")).toBe(true)
   })

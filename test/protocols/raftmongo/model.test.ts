@@ -3,12 +3,13 @@ import { fc, test } from "@fast-check/vitest"
 import { Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { fingerprintOf, successorsOf } from "../../../model/engine/path.js"
-import { buildRaftMongo } from "../../../model/protocols/raftmongo/model.js"
-import { RaftMongoState } from "../../../model/protocols/raftmongo/state.js"
+import raftmongo from "../../../model/protocols/raftmongo/index.js"
+import type { RaftMongoState } from "../../../model/protocols/raftmongo/state.js"
+import { stateSchema } from "../../../model/trace/state-schema.js"
 import { check } from "../../support/check.js"
 
 const bounds = { servers: 3, maxTerm: 3, maxLogLen: 3, maxClientWriteSize: 2 }
-const model = buildRaftMongo(bounds, "base")
+const model = raftmongo.build(bounds, "base")
 
 /** Readable states within the packed bounds (the shapes a reachable state can take, and more). */
 const arbState = (n: number, withinConstraint = false): fc.Arbitrary<RaftMongoState> => {
@@ -45,13 +46,13 @@ describe("raftmongo state codec", () => {
   })
 
   test.prop([arbState(3)])("ITF round trip through JSON text", (s) => {
-    const json = JSON.parse(JSON.stringify(Schema.encodeSync(RaftMongoState)(s)))
-    expect(Schema.decodeUnknownSync(RaftMongoState)(json)).toEqual(s)
+    const json = JSON.parse(JSON.stringify(Schema.encodeSync(stateSchema(model))(s)))
+    expect(Schema.decodeUnknownSync(stateSchema(model))(json)).toEqual(s)
   })
 
   test.prop([arbState(3, true)])("successors keep unused bytes zero (re-encoding a successor is byte-identical)", (s) => {
     for (const next of successorsOf(model, pack(s))) {
-      expect(pack(model.codec.decode(next.state))).toEqual(next.state)
+      expect(pack(model.codec.decode(next.state) as RaftMongoState)).toEqual(next.state)
     }
   })
 
@@ -72,7 +73,7 @@ describe("raftmongo state codec", () => {
   it("rejects a state that does not fit the bounds, naming the field", () => {
     const s = model.codec.decode(new Uint8Array(model.widthBytes)) as RaftMongoState
     const tooLong = { ...s, log: [Array.from({ length: 9 }, () => ({ term: 1 })), [], []] }
-    expect(() => pack(tooLong)).toThrow(/Len\(log\[1\]\) = 9/)
+    expect(() => pack(tooLong)).toThrow(/^log\[1\]: length 9 is more than the 5 the bounds allow/)
   })
 })
 
@@ -101,7 +102,7 @@ describe("raftmongo invariants", () => {
     const trace = r.violation!.trace
     expect(trace).toHaveLength(length)
     // The trace is a real execution of the variant, checked without the search's bookkeeping.
-    const vmodel = buildRaftMongo(bounds, variant)
+    const vmodel = raftmongo.build(bounds, variant)
     expect(trace[0]!.state).toEqual(vmodel.initialStates()[0])
     for (let k = 1; k < trace.length; k++) {
       const options = successorsOf(vmodel, trace[k - 1]!.state)

@@ -1,11 +1,11 @@
 /** The rollback coordinator's steps on hand-built states (spec/adr/0001-deposed-primary-rollback.md). */
 import { describe, expect, it } from "vitest"
 import { successorsOf } from "../../../model/engine/path.js"
-import { buildRollback } from "../../../model/protocols/rollback/model.js"
-import type { RollbackState } from "../../../model/protocols/rollback/state.js"
+import rollback from "../../../model/protocols/rollback/index.js"
+import type { ReadableRollbackState as RollbackState } from "../../../model/protocols/rollback/state.js"
 
 const config = { servers: 3, maxTerm: 3, maxLogLen: 2, maxClientWriteSize: 1 }
-const model = buildRollback(config, "base")
+const model = rollback.build(config, "base")
 
 type Server = { term?: number; leader?: boolean; cp?: [number, number]; log?: number[]; rollback?: Partial<RollbackState["rollback"][number]>; files?: Array<[number, number]> }
 

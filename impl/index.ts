@@ -1,0 +1,136 @@
+/**
+ * The reference implementations that `replcheck cluster <protocol>` can run: each says which
+ * protocol's traces it writes, declares its flags, and runs a seeded schedule of its components
+ * (with faults), returning the trace it wrote and any implementation invariant it broke. The
+ * CLI parses the flags from the declaration, writes the trace and validates it against the model.
+ */
+import { mkdirSync, mkdtempSync, existsSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs"
+import { dirname, join, resolve } from "node:path"
+import { simulateCluster, type Fault } from "./cluster/simulator.js"
+import { runSidecarCluster, SIDECAR_BUGS, type SidecarBug } from "./sidecar/cluster.js"
+import { fileStore } from "./sidecar/store.js"
+
+export type FlagSpec =
+  | { readonly kind: "int"; readonly default: number; readonly min: number; readonly max: number; readonly description: string }
+  | { readonly kind: "list"; readonly values: readonly string[]; readonly default: readonly string[]; readonly description: string }
+  | { readonly kind: "dir"; readonly description: string }
+
+export type FlagValues = Readonly<Record<string, number | readonly string[] | string | undefined>>
+
+export interface ReferenceRun {
+  /** The trace: a header line, then one event per step. */
+  readonly lines: readonly string[]
+  /** Implementation invariants broken during the run. */
+  readonly broken: readonly string[]
+  /** Lines to print above the verdict (what the run did). */
+  readonly summary: readonly string[]
+  /** Called once the trace is written (e.g. to move a staged store into place). */
+  readonly commit?: () => void
+  /** Called when the trace could not be written. */
+  readonly abort?: () => void
+}
+
+export interface ReferenceImplementation {
+  readonly protocol: string
+  readonly summary: string
+  /** Flags by name (without the leading --). */
+  readonly flags: Readonly<Record<string, FlagSpec>>
+  /** Runs a schedule; throws an Error with a one-line message on bad input (e.g. a --store-dir in use). */
+  run(flags: FlagValues): ReferenceRun
+  /** The file the trace goes to when --out is not given. */
+  defaultOut(flags: FlagValues): string
+}
+
+const counts = (lines: readonly string[]) => {
+  const c = new Map<string, number>()
+  for (const line of lines.slice(1)) {
+    const action = (JSON.parse(line) as { action: string }).action
+    c.set(action, (c.get(action) ?? 0) + 1)
+  }
+  return c
+}
+
+const rollbackCluster: ReferenceImplementation = {
+  protocol: "rollback",
+  summary: "nodes running the reference rollback coordinator (impl/rollback) with crashes, failed persists and partitions",
+  flags: {
+    seed: { kind: "int", default: 1, min: 0, max: 2 ** 32 - 1, description: "the schedule's seed" },
+    nodes: { kind: "int", default: 3, min: 2, max: 7, description: "nodes" },
+    steps: { kind: "int", default: 200, min: 1, max: 1_000_000, description: "at most this many steps" },
+    faults: { kind: "list", values: ["crash", "persist", "partition"], default: ["crash", "persist", "partition"], description: "faults to inject" },
+    "max-term": { kind: "int", default: 10, min: 1, max: 15, description: "terms stop growing here" },
+    "max-log-len": { kind: "int", default: 4, min: 1, max: 15, description: "logs stop growing here" }
+  },
+  defaultOut: (f) => `traces/out/cluster-rollback-seed${f["seed"]}.ndjson`,
+  run(f) {
+    const faults = f["faults"] as Fault[]
+    const run = simulateCluster({ nodes: f["nodes"] as number, steps: f["steps"] as number, seed: f["seed"] as number, faults, maxTerm: f["max-term"] as number, maxLogLen: f["max-log-len"] as number })
+    const c = counts(run.lines)
+    const steps = ["RollbackPlan", "RollbackPersist", "RollbackPersistFails", "RollbackRecover", "RollbackRejoin", "Crash"].map((a) => `${a} ${c.get(a) ?? 0}`).join(", ")
+    return {
+      lines: run.lines,
+      broken: run.broken,
+      summary: [
+        `cluster rollback: seed ${f["seed"]}, ${f["nodes"]} nodes, ${run.lines.length - 1} events (of at most ${f["steps"]} steps), faults: ${faults.join(",") || "none"}`,
+        `rollback steps: ${steps}`
+      ]
+    }
+  }
+}
+
+const sidecarCluster: ReferenceImplementation = {
+  protocol: "sidecar",
+  summary: "the reference sidecar writers and recovery sweeps (impl/sidecar) on an in-memory or file store, with crashes",
+  flags: {
+    seed: { kind: "int", default: 1, min: 0, max: 2 ** 32 - 1, description: "the schedule's seed" },
+    writers: { kind: "int", default: 2, min: 1, max: 2, description: "writers, one operation each" },
+    sweeps: { kind: "int", default: 2, min: 1, max: 2, description: "concurrent recovery sweeps" },
+    steps: { kind: "int", default: 60, min: 1, max: 1_000_000, description: "at most this many steps" },
+    bugs: { kind: "list", values: SIDECAR_BUGS, default: [], description: "planted bugs" },
+    "store-dir": { kind: "dir", description: "a new or empty directory for the file store (default: in memory)" }
+  },
+  defaultOut: (f) => {
+    const bugs = f["bugs"] as readonly string[]
+    return `traces/out/cluster-sidecar-seed${f["seed"]}-w${f["writers"]}-s${f["sweeps"]}${bugs.length ? `-${bugs.join("+")}` : ""}.ndjson`
+  },
+  run(f) {
+    const dir = f["store-dir"] as string | undefined
+    const writers = f["writers"] as number
+    const bugs = f["bugs"] as SidecarBug[]
+    const staging = dir === undefined ? undefined : stage(dir)
+    const lines = runSidecarCluster({ writers, sweeps: f["sweeps"] as number, seed: f["seed"] as number, steps: f["steps"] as number, bugs, ...(staging === undefined ? {} : { store: fileStore(staging, writers) }) })
+    const c = counts(lines)
+    const actions = ["WriteSidecar", "CommitTable", "PublishManifest", "DeleteSidecar", "CrashWriter", "SweepClassify", "SweepApply", "SweepFinish"]
+    return {
+      lines,
+      broken: [],
+      summary: [
+        `cluster sidecar: seed ${f["seed"]}, ${writers} writers, ${f["sweeps"]} sweeps, ${lines.length - 1} events (of at most ${f["steps"]} steps), store: ${dir ?? "memory"}, bugs: ${bugs.join(",") || "none"}`,
+        `steps: ${actions.map((a) => `${a} ${c.get(a) ?? 0}`).join(", ")}`
+      ],
+      // The store appears under --store-dir only once the run and its trace are complete.
+      commit: () => {
+        if (staging === undefined) return
+        if (existsSync(dir!)) rmdirSync(dir!) // empty, as stage() checked
+        renameSync(staging, dir!)
+      },
+      abort: () => staging && rmSync(staging, { recursive: true, force: true })
+    }
+  }
+}
+
+/**
+ * Checks that `dir` is new or an empty directory, and makes a staging directory beside it for the
+ * run's store (a store left by an earlier run would not match this run's fresh writers).
+ */
+function stage(dir: string): string {
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new Error(`--store-dir: ${dir} is not a directory`)
+    if (readdirSync(dir).length > 0) throw new Error(`--store-dir: ${dir} is not empty; give a new or empty directory`)
+  }
+  const parent = dirname(resolve(dir))
+  mkdirSync(parent, { recursive: true })
+  return mkdtempSync(join(parent, ".replcheck-store-"))
+}
+
+export const referenceImplementations: readonly ReferenceImplementation[] = [rollbackCluster, sidecarCluster]

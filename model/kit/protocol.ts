@@ -1,0 +1,220 @@
+/**
+ * `defineProtocol`: one call declares a protocol (bounds, state, rules, actions, invariants,
+ * variants, symmetry, trace mapping and manifest); the result builds the engine's model for any
+ * bounds and variant. The registry, the CLI, the worker threads and the tests all work from
+ * what this returns, so a protocol is written down in exactly one place.
+ *
+ * A variant is a named design change expressed as a diff of the base: it may replace rules (the
+ * guards and choices a design change is likely to touch), edit the action list (split one step
+ * into two, add one, drop one) and, when a split needs it, use another state declaration.
+ */
+import type { BoundSpec } from "../engine/config.js"
+import type { Model, StateInvariant, StepInvariant } from "../engine/model.js"
+import { compileAction, type Action } from "./action.js"
+import type { AnyInvariant } from "./invariant.js"
+import type { Declaration, InitView, StateDef, StateLayout, StateView } from "./state.js"
+
+export const BASE_VARIANT = "base"
+
+/**
+ * How an implementation's trace events relate to the model. By default an event names a model
+ * action (whose first parameter is the event's node). `events` maps other event names to the
+ * sequence of model actions they stand for: several (one event for several steps) or none (an
+ * event that only observes). `internal` lists actions an implementation may take without logging
+ * them; the validator searches for them.
+ */
+export interface TraceMapping {
+  readonly internal: readonly string[]
+  readonly events?: Readonly<Record<string, readonly string[]>>
+}
+
+/** A named design change: a diff of the base model. */
+export interface VariantDecl<B, R> {
+  readonly name: string
+  readonly summary: string
+  /** Replaces rules of the base (guards and choices the actions read). */
+  readonly rules?: (rules: R, bounds: B) => R
+  /** Edits the action list: replace, split, add or drop steps (see `replaceAction`). */
+  readonly actions?: (actions: readonly Action[], bounds: B, rules: R) => readonly Action[]
+  /** Another state declaration, for a change that needs a variable or a value the base lacks. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a variant may declare any state
+  readonly state?: StateDef<B, any>
+}
+
+/** The values of a protocol's bounds, by name. */
+export type BoundsOf<BS> = { readonly [K in keyof BS]: number }
+
+export interface ProtocolSpec<BS extends Record<string, BoundSpec>, D extends Declaration, R, B = BoundsOf<BS>> {
+  readonly name: string
+  readonly summary: string
+  /** The bounds: integer parameters with defaults and ranges (`--kebab-case` flags on the CLI). */
+  readonly bounds: BS
+  /** How many nodes there are (node ids 1..n); needed when the state has node variables. */
+  readonly nodes?: (bounds: B) => number
+  readonly state: StateDef<B, D>
+  /** Named guards and choices the variants may replace. */
+  readonly rules?: R
+  /** The actions, in the order their successors are generated (it fixes trace ordinals). */
+  readonly actions: (bounds: B, rules: R) => readonly Action[]
+  /** Writes the initial state into a zeroed one (default: every variable zero: 0, false, the first name). */
+  readonly init?: (s: InitView<D>, bounds: B) => void
+  /** The state constraint: successors outside it are checked but not explored (TLC's CONSTRAINT). */
+  readonly constraint?: (s: StateView<D>, bounds: B) => boolean
+  /** The invariants; they may read the rules (a variant's own classifier, say). */
+  readonly invariants?: (bounds: B, rules: R) => ReadonlyArray<AnyInvariant<StateView<D>>>
+  /** A one-line summary of the base model. */
+  readonly base?: string
+  readonly variants?: ReadonlyArray<VariantDecl<B, R>>
+  /** Offer `--symmetry` (node ids interchangeable). Needs a state where no variable holds a node id. */
+  readonly symmetry?: boolean
+  readonly traceMapping?: TraceMapping
+  /** Recorded expectations (see the README's manifest format); checked by `replcheck verdicts`. */
+  readonly manifest?: unknown
+}
+
+/** A model built by the kit: the engine's model plus its layout (for ITF schemas and diagnostics). */
+export interface KitModel extends Model<Record<string, unknown>> {
+  readonly layout: StateLayout
+  readonly config: Readonly<Record<string, number>>
+}
+
+/** What `defineProtocol` returns and the registry holds. */
+export interface Protocol {
+  readonly name: string
+  readonly summary: string
+  readonly bounds: Readonly<Record<string, BoundSpec>>
+  readonly defaults: Readonly<Record<string, number>>
+  /** The base model first ("base"), then every named variant. */
+  readonly variants: ReadonlyArray<{ readonly name: string; readonly summary: string }>
+  readonly symmetric: boolean
+  readonly traceMapping?: TraceMapping
+  readonly manifest?: unknown
+  /** The module the protocol was loaded from, when it is not built in (worker threads load it too). */
+  readonly source?: string
+  /** Builds the model for full bounds (every bound given) and a variant; throws a RangeError on bad input. */
+  build(config: Readonly<Record<string, number>>, variant?: string, options?: { readonly symmetry?: boolean }): KitModel
+  /** A protocol loaded from `source`. */
+  withSource(source: string): Protocol
+}
+
+/** Declares a protocol. */
+export function defineProtocol<const BS extends Record<string, BoundSpec>, D extends Declaration, R = undefined>(spec: ProtocolSpec<BS, D, R>): Protocol {
+  const defaults = Object.fromEntries(Object.entries(spec.bounds).map(([k, b]) => [k, b.default]))
+  const variants = spec.variants ?? []
+  const names = new Set<string>([BASE_VARIANT])
+  for (const v of variants) {
+    if (names.has(v.name)) throw new RangeError(`${spec.name}: variant ${v.name} is declared twice (or is named base)`)
+    names.add(v.name)
+  }
+  const make = (source?: string): Protocol => ({
+    name: spec.name,
+    summary: spec.summary,
+    bounds: spec.bounds,
+    defaults,
+    variants: [{ name: BASE_VARIANT, summary: spec.base ?? "the base model" }, ...variants.map(({ name, summary }) => ({ name, summary }))],
+    symmetric: spec.symmetry === true,
+    ...(spec.traceMapping ? { traceMapping: spec.traceMapping } : {}),
+    ...(spec.manifest !== undefined ? { manifest: spec.manifest } : {}),
+    ...(source !== undefined ? { source } : {}),
+    build: (config, variant = BASE_VARIANT, options = {}) => buildModel(spec, config as BoundsOf<BS>, variant, options.symmetry === true),
+    withSource: (s) => make(s)
+  })
+  return make()
+}
+
+function buildModel<BS extends Record<string, BoundSpec>, D extends Declaration, R, B extends BoundsOf<BS>>(
+  spec: ProtocolSpec<BS, D, R, B>,
+  config: B,
+  variantName: string,
+  symmetry: boolean
+): KitModel {
+  const variant = variantName === BASE_VARIANT ? undefined : spec.variants?.find((v) => v.name === variantName)
+  if (variantName !== BASE_VARIANT && variant === undefined) {
+    throw new RangeError(`${spec.name} has no variant ${variantName} (variants: ${[BASE_VARIANT, ...(spec.variants ?? []).map((v) => v.name)].join(", ")})`)
+  }
+  for (const name of Object.keys(spec.bounds)) {
+    if (!Number.isInteger((config as Record<string, number>)[name])) throw new RangeError(`${spec.name}: bound ${name} is missing`)
+  }
+  const rules = (variant?.rules ? variant.rules(spec.rules as R, config) : spec.rules) as R
+  const stateDef = (variant?.state ?? spec.state) as StateDef<B, D>
+  const declared = stateDef.declare(config)
+  const hasNodeVariables = Object.values(declared).some((f) => f.scope === "node")
+  if (hasNodeVariables && spec.nodes === undefined) throw new RangeError(`${spec.name}: the state has node variables, so the protocol must say how many nodes there are (nodes)`)
+  const nodes = spec.nodes ? spec.nodes(config) : 0
+  const layout = stateDef.layout(config, nodes)
+  let actions = spec.actions(config, rules)
+  if (variant?.actions) actions = variant.actions(actions, config, rules)
+  const seen = new Set<string>()
+  for (const a of actions) {
+    if (seen.has(a.name)) throw new RangeError(`${spec.name}: two actions are named ${a.name}`)
+    seen.add(a.name)
+  }
+  const pre = layout.view("pre")
+  const next = layout.view("next")
+  const families = actions.map((a) => compileAction(a, { nodes, pre, next, src: layout.src, dst: layout.next }))
+
+  const declaredInvariants = spec.invariants?.(config, rules) ?? []
+  const stateView = layout.view("state")
+  const before = layout.view("before")
+  const after = stateView
+  const stateInvariants: StateInvariant[] = []
+  const stepInvariants: StepInvariant[] = []
+  for (const inv of declaredInvariants) {
+    if (inv.kind === "state") stateInvariants.push({ name: inv.name, description: inv.description, holds: onNext(inv.holds as (s: unknown) => boolean, stateView, layout.next) })
+    else stepInvariants.push({ name: inv.name, description: inv.description, holds: onStep(inv.holds as (a: unknown, b: unknown) => boolean, before, after, layout.src, layout.next) })
+  }
+  layout.next.fill(0)
+  spec.init?.(layout.view("init"), config)
+  const initial = layout.next.slice()
+
+  const constraintFn = spec.constraint
+  if (symmetry && !spec.symmetry) throw new RangeError(`${spec.name} declares no symmetry`)
+  if (symmetry && !layout.symmetric) throw new RangeError(`${spec.name}: no symmetry at these bounds: ${layout.symmetryProblem}`)
+  return {
+    protocol: spec.name,
+    variant: variantName,
+    config,
+    widthBytes: layout.widthBytes,
+    families,
+    stateInvariants,
+    stepInvariants,
+    initialStates: () => [initial.slice()],
+    buffers: { src: layout.src, next: layout.next },
+    constraint: constraintFn ? onNext((s) => constraintFn(s as StateView<D>, config), stateView, layout.next) : () => true,
+    // Offered whenever the protocol declares symmetry; the search applies it only when asked.
+    ...(spec.symmetry && layout.symmetric ? { canonicalize: (src: Uint8Array, dst: Uint8Array) => layout.canonicalize(src, dst) } : {}),
+    codec: {
+      nodeVariables: layout.fields.filter((f) => f.scope === "node").map((f) => f.name),
+      setVariables: layout.fields.filter((f) => f.type.kind === "set").map((f) => f.name),
+      decode: (b) => layout.decode(b),
+      encode: (state, into) => layout.encode(state, into)
+    },
+    layout: layout as unknown as StateLayout
+  }
+}
+
+/**
+ * A predicate of packed bytes from a predicate of a view over `next`. Why `new Function`: one
+ * wrapper per predicate keeps the call inside it monomorphic, so V8 inlines the predicate;
+ * closures made in a loop would share one call site among all of a model's invariants. The
+ * search passes its own buffer; any other state is copied in first.
+ */
+function onNext(holds: (s: unknown) => boolean, view: unknown, next: Uint8Array): (b: Uint8Array) => boolean {
+  return new Function("holds", "view", "NEXT", "return function holdsOn(b) { if (b !== NEXT) NEXT.set(b); return holds(view) }")(holds, view, next)
+}
+function onStep(holds: (a: unknown, b: unknown) => boolean, before: unknown, after: unknown, src: Uint8Array, next: Uint8Array): (a: Uint8Array, b: Uint8Array) => boolean {
+  return new Function("holds", "before", "after", "SRC", "NEXT", "return function holdsOn(a, b) { if (a !== SRC) SRC.set(a); if (b !== NEXT) NEXT.set(b); return holds(before, after) }")(
+    holds,
+    before,
+    after,
+    src,
+    next
+  )
+}
+
+/** Replaces the action named `name` with `replacements` (none: drops it), keeping its place in the order. */
+export function replaceAction(actions: readonly Action[], name: string, ...replacements: Action[]): Action[] {
+  const k = actions.findIndex((a) => a.name === name)
+  if (k < 0) throw new RangeError(`no action ${name} (actions: ${actions.map((a) => a.name).join(", ")})`)
+  return [...actions.slice(0, k), ...replacements, ...actions.slice(k + 1)]
+}
