@@ -277,7 +277,7 @@ export function compileAction(act: Action, ctx: ActionContext): ActionFamily {
       const found = best as { code: string; message: string } | null
       best = null
       if (enabled) return null
-      return found ?? { code: "no-choice", message: `${act.name} has no instance` }
+      return found ? { code: found.code, message: found.message } : { code: "no-choice", message: `${act.name} has no instance` }
     }
   }
 }

@@ -1,0 +1,103 @@
+/**
+ * defineProtocol: a variant is a diff of the base (rules, the action list, or another state
+ * declaration); the checker's counts follow TLC's rules on what it builds; bad declarations and
+ * bad bounds are refused with a message naming the problem.
+ */
+import { describe, expect, it } from "vitest"
+import { explore, localDriver } from "../../model/engine/explorer.js"
+import { between, defineProtocol, defineState, global, nodes, oneOf, perNode, replaceAction, uint } from "../../model/kit/index.js"
+import rollback from "../../model/protocols/rollback/index.js"
+
+const Light = oneOf("off", "on", "broken")
+const State = defineState((b: { max: number }) => ({ light: perNode(Light), flips: global(uint(b.max + 1)) }))
+const flip = (r: { limit: number }) =>
+  State.action("Flip")
+    .exists("i", nodes)
+    .require((s, a) => s.light(a.i) !== Light.broken && s.flips < r.limit, "stuck", "light {i} is broken, or the flips ran out")
+    .then((t, a, s) => {
+      t.setLight(a.i, s.light(a.i) === Light.on ? Light.off : Light.on)
+      t.flips = s.flips + 1
+    })
+const Break = State.action("Break")
+  .exists("i", nodes)
+  .then((t, a) => t.setLight(a.i, Light.broken))
+const lights = defineProtocol({
+  name: "lights",
+  summary: "lights flip until they break",
+  bounds: { n: { default: 2, min: 1, max: 4, description: "lights" }, max: { default: 3, min: 1, max: 9, description: "flips" } },
+  nodes: (b) => b.n,
+  state: State,
+  rules: { limit: 3 },
+  actions: (_b, r) => [flip(r)],
+  constraint: (s, b) => s.flips <= b.max,
+  invariants: (_b, r) => [State.invariant("FewFlips", "at most limit flips", (s) => s.flips <= r.limit)],
+  variants: [
+    { name: "more-flips", summary: "the limit is one more", rules: (r) => ({ ...r, limit: r.limit + 1 }) },
+    { name: "breakable", summary: "a light can break", actions: (acts) => [...acts, Break] },
+    { name: "unbreakable", summary: "no flips at all", actions: (acts) => replaceAction(acts, "Flip") }
+  ]
+})
+const run = async (variant: string, config = { n: 2, max: 3 }) => {
+  const model = lights.build(config, variant)
+  const options = { workers: 1, symmetry: false, deadlock: false }
+  return explore(model, options, localDriver(model, options))
+}
+
+describe("variants", () => {
+  it("list the base first, then each variant", () => {
+    expect(lights.variants.map((v) => v.name)).toEqual(["base", "more-flips", "breakable", "unbreakable"])
+  })
+  it("change rules, and the invariants see the variant's rules", async () => {
+    const base = await run("base")
+    expect([base.violation, base.depth]).toEqual([null, 4])
+    // Four flips: over the constraint (max 3), so checked but not explored; the invariant reads limit 4.
+    const more = await run("more-flips")
+    expect(more.violation).toBeNull()
+    expect(more.generated).toBeGreaterThan(base.generated)
+  })
+  it("add, drop and split actions", async () => {
+    expect(lights.build({ n: 2, max: 3 }, "breakable").families.map((f) => f.name)).toEqual(["Flip", "Break"])
+    expect((await run("unbreakable")).distinct).toBe(1)
+    // The rollback variant that splits RollbackRecover into a check and a truncation, in its place.
+    const names = (v: string) => rollback.build(rollback.defaults, v).families.map((f) => f.name)
+    const split = names("recover-check-then-truncate")
+    const k = names("base").indexOf("RollbackRecover")
+    expect(split.slice(k, k + 2)).toEqual(["RollbackRecoverCheck", "RollbackRecoverTruncate"])
+    expect([...split.slice(0, k), "RollbackRecover", ...split.slice(k + 2)]).toEqual(names("base"))
+  })
+  it("may use another state declaration (a phase the base lacks)", () => {
+    const model = rollback.build(rollback.defaults, "recover-check-then-truncate")
+    const rollbackType = model.layout.fields.find((f) => f.name === "rollback")!.type as { fields: { phase: { names: string[] } } }
+    expect(rollbackType.fields.phase.names).toEqual(["Idle", "Planned", "Persisted", "Recovered", "Emitted", "Checked"])
+  })
+})
+
+describe("refusals", () => {
+  it.each([
+    [() => lights.build({ n: 2, max: 3 }, "nope"), /lights has no variant nope \(variants: base, more-flips, breakable, unbreakable\)/],
+    [() => lights.build({ n: 2 }), /lights: bound max is missing/],
+    [() => lights.build({ n: 2, max: 3 }, "base", { symmetry: true }), /lights declares no symmetry/],
+    [() => defineProtocol({ name: "x", summary: "", bounds: {}, state: State, actions: () => [] }).build({ max: 1 } as never), /the state has node variables, so the protocol must say how many nodes there are/],
+    [() => defineProtocol({ name: "x", summary: "", bounds: {}, state: State, actions: () => [], variants: [{ name: "base", summary: "" }] }), /variant base is declared twice \(or is named base\)/]
+  ])("%#", (make, message) => {
+    expect(make).toThrow(message)
+  })
+})
+
+describe("counts follow TLC's rules", () => {
+  it("counts each witness of an exists as a successor", async () => {
+    const S = defineState(() => ({ x: global(uint(9)) }))
+    const p = defineProtocol({
+      name: "witness",
+      summary: "",
+      bounds: {},
+      state: S,
+      actions: () => [S.action("Inc").exists("y", between(1, 2)).then((t, _a, s) => void (t.x = s.x + 1))],
+      constraint: (s) => s.x <= 3
+    })
+    const model = p.build({})
+    const options = { workers: 1, symmetry: false, deadlock: false }
+    const r = await explore(model, options, localDriver(model, options))
+    expect([r.generated, r.distinct, r.depth]).toEqual([9, 4, 4])
+  })
+})
