@@ -67,7 +67,7 @@ describe("variants", () => {
   })
   it("may use another state declaration (a phase the base lacks)", () => {
     const model = rollback.build(rollback.defaults, "recover-check-then-truncate")
-    const rollbackType = model.layout.fields.find((f) => f.name === "rollback")!.type as { fields: { phase: { names: string[] } } }
+    const rollbackType = model.layout.fields.find((f) => f.name === "rollback")!.type as unknown as { fields: { phase: { names: string[] } } }
     expect(rollbackType.fields.phase.names).toEqual(["Idle", "Planned", "Persisted", "Recovered", "Emitted", "Checked"])
   })
 })
@@ -77,8 +77,8 @@ describe("refusals", () => {
     [() => lights.build({ n: 2, max: 3 }, "nope"), /lights has no variant nope \(variants: base, more-flips, breakable, unbreakable\)/],
     [() => lights.build({ n: 2 }), /lights: bound max is missing/],
     [() => lights.build({ n: 2, max: 3 }, "base", { symmetry: true }), /lights declares no symmetry/],
-    [() => defineProtocol({ name: "x", summary: "", bounds: {}, state: State, actions: () => [] }).build({ max: 1 } as never), /the state has node variables, so the protocol must say how many nodes there are/],
-    [() => defineProtocol({ name: "x", summary: "", bounds: {}, state: State, actions: () => [], variants: [{ name: "base", summary: "" }] }), /variant base is declared twice \(or is named base\)/]
+    [() => defineProtocol({ name: "x", summary: "", bounds: {}, state: State as never, actions: () => [] }).build({ max: 1 } as never), /the state has node variables, so the protocol must say how many nodes there are/],
+    [() => defineProtocol({ name: "x", summary: "", bounds: {}, state: State as never, actions: () => [], variants: [{ name: "base", summary: "" }] }), /variant base is declared twice \(or is named base\)/]
   ])("%#", (make, message) => {
     expect(make).toThrow(message)
   })

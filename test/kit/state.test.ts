@@ -111,7 +111,7 @@ describe("access rules", () => {
   it("an action's pre-state view is read only and hides ghosts", () => {
     layout.src.fill(0)
     const pre = layout.view("pre") as unknown as Record<string, unknown> & { history: { has(v: unknown): boolean } }
-    expect(() => ((pre as { open: boolean }).open = true)).toThrow(TypeError)
+    expect(() => ((pre as unknown as { open: boolean }).open = true)).toThrow(TypeError)
     expect(() => pre.history.has({ term: 1, index: 1 })).toThrow(/ghost variable: actions may write ghost variables but not read them/)
     expect(pre["setTerm"]).toBeUndefined()
   })

@@ -76,11 +76,11 @@ async function orbitsOf(protocol: ReturnType<typeof defineProtocol>, config: Rec
   const model = protocol.build(config)
   const key = (b: Uint8Array) => Buffer.from(b).toString("latin1")
   const seen = new Map<string, Uint8Array>()
-  let frontier = model.initialStates().map((s) => s.slice())
+  let frontier: Uint8Array[] = model.initialStates().map((s) => s.slice())
   for (const s of frontier) seen.set(key(s), s)
   while (frontier.length > 0) {
     const next: Uint8Array[] = []
-    for (const s of frontier) for (const t of successorsOf(model, s)) if (model.constraint(t.state) && !seen.has(key(t.state))) (seen.set(key(t.state), t.state), next.push(t.state))
+    for (const s of frontier as Uint8Array[]) for (const t of successorsOf(model, s)) if (model.constraint(t.state) && !seen.has(key(t.state))) (seen.set(key(t.state), t.state), next.push(t.state))
     frontier = next
   }
   const perms: number[][] = []
