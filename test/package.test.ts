@@ -44,6 +44,12 @@ describe("installed from the packed tarball", () => {
     expect(readdirSync(join(project, "traces/out"))).toContain("two-phase-commit-abort-after-prepare-Consistent.itf.json")
   })
 
+  it("runs the model's own manifest", () => {
+    const r = npx(project, "verdicts", "./two-phase-commit.ts")
+    expect(r.stdout).toMatch(/all 4 runs gave their recorded verdicts/)
+    expect(r.status).toBe(0)
+  })
+
   it("simulates a run and validates it", () => {
     expect(npx(project, "simulate", "./two-phase-commit.ts", "--steps", "20", "--seed", "5", "--out", "run.ndjson").status).toBe(0)
     const r = npx(project, "validate", "./two-phase-commit.ts", "run.ndjson")
