@@ -7,7 +7,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // The same V8 inlining budget as the CLI and its workers (model/engine/tuning.ts), so that the
     // searches the tests run are as fast as the checker's.
-    execArgv: ["--max-inlined-bytecode-size-cumulative=6000"],
+    execArgv: ["--max-inlined-bytecode-size-cumulative=2000"],
     // The JSON report is what .ci/run reads to print its "N passed, M failed" line.
     reporters: ["default", ["json", { outputFile: "test-results/vitest.json" }]]
   }

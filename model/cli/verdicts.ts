@@ -31,9 +31,13 @@ export interface VerdictRow {
   readonly mismatch: string | null
 }
 
-/** A protocol's manifest, decoded (bad input: a UsageError naming the field). */
-export function manifestOf(protocol: Protocol): Manifest {
-  const decoded = decodeManifest(protocol.manifest, protocol.source ?? protocol.name)
+/** A protocol's manifest, loaded and decoded (bad input: a RangeError naming the field). */
+export async function manifestOf(protocol: Protocol): Promise<Manifest> {
+  const given = protocol.manifest
+  let raw: unknown = typeof given === "function" ? await given() : given
+  // A JSON module's namespace holds the manifest as its default export.
+  if (raw !== null && typeof raw === "object" && "default" in raw && !("runs" in raw)) raw = (raw as { default: unknown }).default
+  const decoded = decodeManifest(raw, protocol.source ?? protocol.name)
   if (Either.isLeft(decoded)) throw new RangeError(decoded.left)
   return decoded.right
 }
@@ -72,7 +76,7 @@ function compare(run: ManifestRun, got: { violated: string | null; length: numbe
 /** Runs one protocol's manifest; `onRow` sees each row as it completes. */
 export const runVerdicts = (protocol: Protocol, options: { workers: number; traces: string; onRow?: (row: VerdictRow) => void }) =>
   Effect.gen(function* () {
-    const manifest = yield* Effect.try({ try: () => manifestOf(protocol), catch: (e) => new UsageError({ message: (e as Error).message }) })
+    const manifest = yield* Effect.tryPromise({ try: () => manifestOf(protocol), catch: (e) => new UsageError({ message: (e as Error).message }) })
     const rows: VerdictRow[] = []
     for (const run of manifest.runs) {
       const config = yield* Effect.try({ try: () => runConfig(protocol, run), catch: (e) => new UsageError({ message: (e as Error).message }) })

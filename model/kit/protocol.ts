@@ -68,8 +68,12 @@ export interface ProtocolSpec<BS extends Record<string, BoundSpec>, D extends De
   /** Offer `--symmetry` (node ids interchangeable). Needs a state where no variable holds a node id. */
   readonly symmetry?: boolean
   readonly traceMapping?: TraceMapping
-  /** Recorded expectations (see the README's manifest format); checked by `replcheck verdicts`. */
-  readonly manifest?: unknown
+  /**
+   * Recorded expectations (see the README's manifest format), checked by `replcheck verdicts`:
+   * the manifest itself, or a function that loads it (e.g. `() => import("./manifest.json", ...)`,
+   * so that worker threads, which never read it, do not load it either).
+   */
+  readonly manifest?: object | (() => Promise<unknown>)
 }
 
 /** A model built by the kit: the engine's model plus its layout (for ITF schemas and diagnostics). */
@@ -88,7 +92,7 @@ export interface Protocol {
   readonly variants: ReadonlyArray<{ readonly name: string; readonly summary: string }>
   readonly symmetric: boolean
   readonly traceMapping?: TraceMapping
-  readonly manifest?: unknown
+  readonly manifest?: object | (() => Promise<unknown>)
   /** The module the protocol was loaded from, when it is not built in (worker threads load it too). */
   readonly source?: string
   /** Builds the model for full bounds (every bound given) and a variant; throws a RangeError on bad input. */
@@ -182,7 +186,7 @@ function buildModel<BS extends Record<string, BoundSpec>, D extends Declaration,
     buffers: { src: layout.src, next: layout.next },
     constraint: constraintFn ? onNext((s) => constraintFn(s as StateView<D>, config), stateView, layout.next) : () => true,
     // Offered whenever the protocol declares symmetry; the search applies it only when asked.
-    ...(spec.symmetry && layout.symmetric ? { canonicalize: (src: Uint8Array, dst: Uint8Array) => layout.canonicalize(src, dst) } : {}),
+    ...(spec.symmetry && layout.symmetric ? { canonicalize: layout.canonicalize } : {}),
     codec: {
       nodeVariables: layout.fields.filter((f) => f.scope === "node").map((f) => f.name),
       setVariables: layout.fields.filter((f) => f.type.kind === "set").map((f) => f.name),

@@ -156,7 +156,8 @@ function permutations(n: number): Uint8Array[] {
 
 /** With no node ids inside, the canonical member has its node blocks in ascending byte order. */
 function sortBlocks(src: Uint8Array, dst: Uint8Array, n: number, stride: number, widthBytes: number): void {
-  for (let k = 0; k < widthBytes; k++) dst[k] = src[k]!
+  if (src.length === widthBytes) dst.set(src)
+  else for (let k = 0; k < widthBytes; k++) dst[k] = src[k]!
   // Insertion sort of a handful of blocks, in place.
   for (let a = 1; a < n; a++) {
     for (let k = a; k > 0 && compareBlocks(dst, (k - 1) * stride, k * stride, stride) > 0; k--) swapBlocks(dst, (k - 1) * stride, k * stride, stride)

@@ -6,10 +6,8 @@
  * TypeScript, import the same file); imports of `replcheck` and `replcheck/kit` are pointed at
  * this installation, so the model uses the kit the checker runs.
  */
-import { createHash } from "node:crypto"
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { basename, isAbsolute, join, resolve } from "node:path"
+import { existsSync, readdirSync, statSync } from "node:fs"
+import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import type { ModelRef } from "../engine/model.js"
 import type { Protocol } from "../kit/index.js"
@@ -32,6 +30,13 @@ function installed(entry: "kit" | "api"): string {
 
 /** Bundles a model module to plain ESM; returns the file URL of the result. */
 export async function compileModule(path: string, cwd = process.cwd()): Promise<string> {
+  // Loaded here, not at the top: worker threads import this module and never compile.
+  const [{ createHash }, { mkdirSync, renameSync, writeFileSync }, { tmpdir }, { basename, isAbsolute, resolve }] = await Promise.all([
+    import("node:crypto"),
+    import("node:fs"),
+    import("node:os"),
+    import("node:path")
+  ])
   const file = isAbsolute(path) ? path : resolve(cwd, path)
   if (!existsSync(file)) throw new ProtocolLoadError(`${path}: no such file`)
   if (!statSync(file).isFile()) throw new ProtocolLoadError(`${path}: not a file`)

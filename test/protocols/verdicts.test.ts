@@ -29,8 +29,10 @@ const search = (protocol: Protocol, model: KitModel, config: Record<string, numb
     )
   )
 
+const manifests = new Map(await Promise.all(withManifests.map(async (p) => [p.name, await manifestOf(p)] as const)))
+
 describe.each(withManifests)("$name verdicts (its manifest.json)", (protocol) => {
-  const runs = manifestOf(protocol).runs
+  const runs = manifests.get(protocol.name)!.runs
   const tracesDir = join(import.meta.dirname, "../../traces", protocol.name)
   it("covers every variant and every invariant", () => {
     const model = protocol.build(protocol.defaults)

@@ -8,7 +8,6 @@ import { baseRules, raftMongoActions, type Rules } from "../raftmongo/actions.js
 import { raftMongoBounds, withinRaftBounds } from "../raftmongo/index.js"
 import { baseCoordinator, coordinatorActions, type CoordinatorRules } from "./actions.js"
 import { rollbackInvariants } from "./invariants.js"
-import manifest from "./manifest.json" with { type: "json" }
 import { Phase, resetCoordinator, RollbackState, type RollbackView } from "./state.js"
 import { rollbackVariants } from "./variants.js"
 
@@ -57,5 +56,6 @@ export default defineProtocol({
       RollbackRecoverStarted: []
     }
   },
-  manifest
+  // Loaded when verdicts or the tests ask for it, not by every worker thread.
+  manifest: () => import("./manifest.json", { with: { type: "json" } })
 })

@@ -7,7 +7,6 @@
 import { defineProtocol } from "../../kit/index.js"
 import { baseSidecarRules, sidecarActions, type SidecarRules } from "./actions.js"
 import { sidecarInvariants } from "./invariants.js"
-import manifest from "./manifest.json" with { type: "json" }
 import { SidecarState } from "./state.js"
 
 const variant = (name: string, summary: string, change: Partial<SidecarRules>) => ({ name, summary, rules: (r: SidecarRules) => ({ ...r, ...change }) })
@@ -42,5 +41,6 @@ export default defineProtocol({
       publishedMeansDone: false
     })
   ],
-  manifest
+  // Loaded when verdicts or the tests ask for it, not by every worker thread.
+  manifest: () => import("./manifest.json", { with: { type: "json" } })
 })

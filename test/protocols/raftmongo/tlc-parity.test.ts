@@ -8,7 +8,7 @@ import { manifestOf } from "../../../model/cli/verdicts.js"
 import raftmongo from "../../../model/protocols/raftmongo/index.js"
 import { check } from "../../support/check.js"
 
-const runs = manifestOf(raftmongo).runs
+const runs = (await manifestOf(raftmongo)).runs
 
 describe("raftmongo matches TLC", () => {
   it("records TLC's counts at nine bounds, with and without symmetry", () => {
