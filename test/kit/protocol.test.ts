@@ -101,3 +101,20 @@ describe("counts follow TLC's rules", () => {
     expect([r.generated, r.distinct, r.depth]).toEqual([9, 4, 4])
   })
 })
+
+describe("buffers shared by every model of a thread", () => {
+  it("let searches of different models run interleaved (concurrent promises) with the same results", async () => {
+    const options = { workers: 1, symmetry: false, deadlock: false }
+    const search = (model: ReturnType<typeof lights.build>) => explore(model, options, localDriver(model, options))
+    // Each search awaits between BFS levels, so Promise.all interleaves their levels.
+    const runs = [
+      () => search(lights.build({ n: 3, max: 4 }, "breakable")),
+      () => search(rollback.build({ ...rollback.defaults, maxTerm: 2, maxLogLen: 1 })),
+      () => search(lights.build({ n: 4, max: 3 }))
+    ]
+    const together = await Promise.all(runs.map((r) => r()))
+    const separately = []
+    for (const r of runs) separately.push(await r())
+    expect(together.map((x) => [x.generated, x.distinct, x.depth])).toEqual(separately.map((x) => [x.generated, x.distinct, x.depth]))
+  })
+})
