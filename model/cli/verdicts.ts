@@ -35,8 +35,8 @@ export interface VerdictRow {
 export async function manifestOf(protocol: Protocol): Promise<Manifest> {
   const given = protocol.manifest
   let raw: unknown = typeof given === "function" ? await given() : given
-  // A JSON module's namespace holds the manifest as its default export.
-  if (raw !== null && typeof raw === "object" && "default" in raw && !("runs" in raw)) raw = (raw as { default: unknown }).default
+  // A JSON module's namespace holds the manifest as its default export (bundlers add named ones too).
+  if (raw !== null && typeof raw === "object" && "default" in raw) raw = (raw as { default: unknown }).default
   const decoded = decodeManifest(raw, protocol.source ?? protocol.name)
   if (Either.isLeft(decoded)) throw new RangeError(decoded.left)
   return decoded.right
