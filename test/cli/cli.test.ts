@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
+import { builtInProtocols } from "../../model/protocols/index.js"
 
 const bin = join(import.meta.dirname, "../../bin/replcheck.js")
 const run = (...args: string[]) => {
@@ -138,6 +139,6 @@ describe("list", () => {
     expect(r.stdout).toMatch(/NeverRollbackBeforeCommitPoint/)
     expect(r.stdout).toMatch(/commit-by-counting/)
     const json = JSON.parse(run("list", "--json").stdout)
-    expect(json.map((p: { name: string }) => p.name)).toEqual(["rollback", "sidecar", "raftmongo", "counter", "mutex"])
+    expect(json.map((p: { name: string }) => p.name)).toEqual(builtInProtocols.map((p) => p.name))
   })
 })
