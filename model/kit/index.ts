@@ -6,7 +6,7 @@
  *
  * This module is the public API of `replcheck/kit`; models outside the repository import it.
  */
-export { arrayOf, bool, nodeId, nodeSet, oneOf, range, record, seqOf, setOf, uint } from "./types.js"
+export { arrayOf, bool, nodeId, nodeOrNone, nodeSet, oneOf, range, record, seqOf, setOf, uint } from "./types.js"
 export type { ArrayType, BoolType, Code, Enum, EnumType, NodeType, RangeType, RecordType, ScalarType, SeqType, SetType, Type, UIntType, ValueOf, ViewValue } from "./types.js"
 export { defineState, ghost, global, perNode } from "./state.js"
 export type { Accessor, ArrayAccessor, Declaration, ReadableOf, ReadableState, FieldDecl, InitView, NextView, PreView, SeqAccessor, SetAccessor, StateDef, StateLayout, StateView } from "./state.js"
@@ -14,6 +14,6 @@ export { action, between, nodes, nodeSets, subsetsOf } from "./action.js"
 export type { Action, ActionBuilder, Domain, Explanation, Message } from "./action.js"
 export { invariant, stepInvariant } from "./invariant.js"
 export type { AnyInvariant, InvariantDecl, StepInvariantDecl } from "./invariant.js"
-export { BASE_VARIANT, defineProtocol, replaceAction } from "./protocol.js"
+export { BASE_VARIANT, defineProtocol, extendAction, replaceAction } from "./protocol.js"
 export type { KitModel, Protocol, ProtocolSpec, TraceMapping, VariantDecl } from "./protocol.js"
 export { countNodes, hasNode, nodeBit, nodeIds } from "./nodes.js"

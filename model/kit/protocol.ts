@@ -10,7 +10,7 @@
  */
 import type { BoundSpec } from "../engine/config.js"
 import type { Model, StateInvariant, StepInvariant } from "../engine/model.js"
-import { compileAction, type Action } from "./action.js"
+import { compileAction, type Action, type Message } from "./action.js"
 import type { AnyInvariant } from "./invariant.js"
 import type { Declaration, InitView, StateDef, StateLayout, StateView } from "./state.js"
 
@@ -214,6 +214,38 @@ function onStep(holds: (a: unknown, b: unknown) => boolean, before: unknown, aft
     src,
     next
   )
+}
+
+/**
+ * The action named `name` with more added, keeping its place in the order: guards after its last
+ * clause (`require`, as the builder takes them) and an effect run after its own (`then`). A
+ * protocol built on another's actions uses it to add variables the other does not know.
+ */
+export function extendAction<S, N>(
+  actions: ReadonlyArray<Action<S, N>>,
+  name: string,
+  extension: {
+    readonly require?: ReadonlyArray<readonly [pred: (s: S, a: any) => boolean, code: string, message: Message<S, any>]>
+    readonly then?: (t: N, a: any, s: S) => void
+  }
+): Array<Action<S, N>> {
+  const k = actions.findIndex((a) => a.name === name)
+  if (k < 0) throw new RangeError(`no action ${name} (actions: ${actions.map((a) => a.name).join(", ")})`)
+  const base = actions[k]!
+  const guards = (extension.require ?? []).map(([pred, code, message]) => ({ kind: "require" as const, pred, code, message }))
+  const own = base.effect
+  const more = extension.then
+  const extended: Action<S, N> = {
+    ...base,
+    levels: [...base.levels, ...guards],
+    effect: more
+      ? (t, a, s) => {
+          own(t, a, s)
+          more(t, a, s)
+        }
+      : own
+  }
+  return [...actions.slice(0, k), extended, ...actions.slice(k + 1)]
 }
 
 /** Replaces the action named `name` with `replacements` (none: drops it), keeping its place in the order. */

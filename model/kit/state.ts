@@ -250,6 +250,8 @@ function typeShape(t: Type): unknown {
     case "set":
     case "array":
       return [t.kind, typeShape(t.elem)]
+    case "node":
+      return t.optional ? "node?" : "node"
     default:
       return t.kind
   }

@@ -36,9 +36,10 @@ export type Code<K extends string> = number & { readonly __enumName: K }
 
 /** An enum type together with its codes by name: `Role.Leader`. */
 export type Enum<N extends string> = EnumType<N> & { readonly [K in N]: Code<K> }
-/** A node id 1..n, one byte holding id - 1. */
+/** A node id 1..n, one byte holding id - 1; or, when `optional`, 0 (no node) or an id, held as is. */
 export interface NodeType {
   readonly kind: "node"
+  readonly optional?: boolean
 }
 export type ScalarType = UIntType | RangeType | BoolType | EnumType | NodeType
 
@@ -94,6 +95,8 @@ export function oneOf<const N extends string>(...names: N[]): Enum<N> {
 }
 /** A node id, 1..n. */
 export const nodeId: NodeType = { kind: "node" }
+/** A node id, or 0 for none (a leader a node does not know, say). */
+export const nodeOrNone: NodeType = { kind: "node", optional: true }
 export const record = <const F extends Fields>(fields: F): RecordType<F> => ({ kind: "record", fields })
 /** A sequence of at most `capacity` elements (at most 255). */
 export const seqOf = <E extends Type>(elem: E, capacity: number): SeqType<E> => ({ kind: "seq", elem, capacity })
@@ -137,7 +140,7 @@ export function cardinality(t: ScalarType, ctx: TypeContext): number {
     case "enum":
       return t.names.length
     case "node":
-      return ctx.nodes
+      return t.optional ? ctx.nodes + 1 : ctx.nodes
   }
 }
 
@@ -201,6 +204,7 @@ export function checkType(t: Type, ctx: TypeContext, where: string): void {
       if (!isScalar(t.elem) && !(t.elem.kind === "record" && Object.values(t.elem.fields).every(isScalar))) {
         fail("a set's elements must be scalars or records of scalars")
       }
+      if (t.elem.kind === "node" && t.elem.optional) fail("a set of node ids holds ids only: use nodeSet, not a set of nodeOrNone")
       checkType(t.elem, ctx, `${where}{}`)
       return
   }
@@ -241,8 +245,10 @@ export function codeOf(t: ScalarType, v: unknown, ctx: TypeContext): number {
       return v === true ? 1 : v === false ? 0 : -1
     case "enum":
       return t.names.indexOf(v as string)
-    case "node":
-      return Number.isInteger(v) && (v as number) >= 1 && (v as number) <= ctx.nodes ? (v as number) - 1 : -1
+    case "node": {
+      const lowest = t.optional ? 0 : 1
+      return Number.isInteger(v) && (v as number) >= lowest && (v as number) <= ctx.nodes ? (v as number) - lowest : -1
+    }
   }
 }
 
@@ -257,7 +263,7 @@ export function scalarOf(t: ScalarType, code: number): number | boolean | string
     case "enum":
       return t.names[code]!
     case "node":
-      return code + 1
+      return t.optional ? code : code + 1
   }
 }
 
@@ -272,7 +278,7 @@ export function describeScalar(t: ScalarType, ctx: TypeContext): string {
     case "enum":
       return `one of ${t.names.map((n) => JSON.stringify(n)).join(", ")}`
     case "node":
-      return `a node id 1..${ctx.nodes}`
+      return t.optional ? `a node id 1..${ctx.nodes}, or 0 for none` : `a node id 1..${ctx.nodes}`
   }
 }
 

@@ -60,6 +60,8 @@ export function shapeKey(t: Type): string {
       return `s<${shapeKey(t.elem)}>`
     case "array":
       return `a[${shapeKey(t.elem)}]`
+    case "node":
+      return t.optional ? "n?" : "n"
     default:
       return t.kind[0]!
   }
@@ -92,7 +94,7 @@ function decodeExpr(t: ScalarType, x: string, m: string): string {
       // Views read and write enum codes (see types.ts, Code).
       return x
     case "node":
-      return `(${x} + 1)`
+      return t.optional ? x : `(${x} + 1)`
   }
 }
 function encodeExpr(t: ScalarType, v: string, m: string): string {
@@ -106,7 +108,7 @@ function encodeExpr(t: ScalarType, v: string, m: string): string {
     case "enum":
       return v
     case "node":
-      return `(${v} - 1)`
+      return t.optional ? v : `(${v} - 1)`
   }
 }
 const prop = (name: string) => `[${JSON.stringify(name)}]`
@@ -244,7 +246,7 @@ function setMembers(t: SetType, node: readonly string[], base: string, write: bo
     if (f.kind === "range") ctor.push(`this.m${k} = ${path}.min`)
   })
   const code = (f: ScalarType, v: string, k: number) =>
-    f.kind === "range" ? `${v} - this.m${k}` : f.kind === "node" ? `${v} - 1` : f.kind === "bool" ? `(${v} === true ? 1 : ${v} === false ? 0 : -1)` : v
+    f.kind === "range" ? `${v} - this.m${k}` : f.kind === "node" ? (f.optional ? v : `${v} - 1`) : f.kind === "bool" ? `(${v} === true ? 1 : ${v} === false ? 0 : -1)` : v
   const codes = parts.map(([f, v], k) => `const c${k} = ${code(f, v, k)}`).join("; ")
   const inRange = parts.map((_, k) => `c${k} >= 0 && c${k} < this.k${k}`).join(" && ")
   const mixed = parts.reduce((acc, _, k) => (k === 0 ? "c0" : `(${acc}) * this.k${k} + c${k}`), "")

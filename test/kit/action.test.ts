@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest"
 import { successorsOf } from "../../model/engine/path.js"
-import { between, defineProtocol, defineState, global, nodes, nodeSets, perNode, subsetsOf, uint, countNodes } from "../../model/kit/index.js"
+import { between, defineProtocol, defineState, extendAction, global, nodes, nodeSets, perNode, subsetsOf, uint, countNodes } from "../../model/kit/index.js"
 
 const State = defineState(() => ({ x: perNode(uint(9)), total: global(uint(255)) }))
 
@@ -93,6 +93,44 @@ describe("explanations", () => {
   it("take node sets as arrays of ids", () => {
     expect(explain("Sweep", [0, 0, 0], { mask: [1, 3] })).toBeNull()
     expect(explain("Sweep", [0, 0, 0], { mask: [2] })).toEqual({ code: "not-that-one", message: "only {1, 3}" })
+  })
+})
+
+describe("extendAction", () => {
+  // Bump extended as another protocol would reuse it: only even targets, and the total counts bumps.
+  const extended = extendAction([Bump, Vote, Sweep], "Bump", {
+    require: [[(_s, a) => a.by % 2 === 0, "odd", "node {i} would go to an odd value"]],
+    then: (t) => void (t.total = t.total + 1)
+  })
+  const toy = defineProtocol({
+    name: "toy-extended",
+    summary: "",
+    bounds: { n: { default: 3, min: 1, max: 4, description: "nodes" } },
+    nodes: (b) => b.n,
+    state: State,
+    actions: () => extended
+  })
+  const m = toy.build({ n: 3 })
+  const start = (x: number[]) => {
+    const b = new Uint8Array(m.widthBytes)
+    m.layout.encode({ x, total: 0 }, b)
+    return b
+  }
+  it("keeps the action's place and its own guards and effect, and adds the new ones after them", () => {
+    expect(m.families.map((f) => f.name)).toEqual(["Bump", "Vote", "Sweep"])
+    const bumps = successorsOf(m, start([0, 2, 3])).filter((s) => s.action!.name === "Bump")
+    expect(bumps.map((s) => [s.action!.args, m.codec.decode(s.state)])).toEqual([[{ i: 1, by: 2 }, { x: [2, 2, 3], total: 1 }]])
+  })
+  it("explains a failure of an added guard by its own code and message", () => {
+    const explainBump = m.families.find((f) => f.name === "Bump")!.explain!
+    expect(explainBump(start([0, 2, 3]), { i: 1, by: 2 })).toBeNull()
+    expect(explainBump(start([0, 2, 3]), { i: 1, by: 3 })).toEqual({ code: "odd", message: "node 1 would go to an odd value" })
+    expect(explainBump(start([2, 3, 3]), { i: 1 })).toEqual({ code: "odd", message: "node 1 would go to an odd value" })
+    // The action's own guard still comes first.
+    expect(explainBump(start([0, 2, 3]), { i: 3 })).toEqual({ code: "too-big", message: "node 3 is at 3" })
+  })
+  it("refuses an action the list does not have", () => {
+    expect(() => extendAction([Bump], "Nope", {})).toThrow(/no action Nope \(actions: Bump\)/)
   })
 })
 

@@ -5,7 +5,7 @@
  */
 import { fc, test } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
-import { arrayOf, bool, defineState, ghost, global, nodeId, nodeSet, oneOf, perNode, range, record, seqOf, setOf, uint } from "../../model/kit/index.js"
+import { arrayOf, bool, defineState, ghost, global, nodeId, nodeOrNone, nodeSet, oneOf, perNode, range, record, seqOf, setOf, uint } from "../../model/kit/index.js"
 
 const Colour = oneOf("red", "green", "blue")
 const State = defineState((b: { cap: number }) => ({
@@ -18,7 +18,8 @@ const State = defineState((b: { cap: number }) => ({
   leader: global(nodeId),
   open: global(bool),
   grid: global(arrayOf(arrayOf(uint(9), 3), 2)),
-  queue: global(seqOf(range(-1, 1), 3))
+  queue: global(seqOf(range(-1, 1), 3)),
+  known: global(nodeOrNone)
 }))
 const bounds = { cap: 3 }
 const nodes = 3
@@ -34,7 +35,8 @@ const readable = fc.record({
   leader: fc.integer({ min: 1, max: nodes }),
   open: fc.boolean(),
   grid: fc.array(fc.array(fc.nat(9), { minLength: 3, maxLength: 3 }), { minLength: 2, maxLength: 2 }),
-  queue: fc.array(fc.integer({ min: -1, max: 1 }), { maxLength: 3 })
+  queue: fc.array(fc.integer({ min: -1, max: 1 }), { maxLength: 3 }),
+  known: fc.integer({ min: 0, max: nodes })
 })
 /** The codec's canonical form: sets in rank order. */
 const canonical = (s: ReturnType<typeof readable.generate>["value"]) => ({
@@ -53,7 +55,7 @@ describe("layout", () => {
     // A node block: term 1, colour 1, point 2, log 1 + 3 * 2, votes 1 = 12 bytes.
     expect(layout.stride).toBe(12)
     const at = Object.fromEntries(layout.fields.map((f) => [f.name, f.offset]))
-    expect(at).toEqual({ history: 36, term: 0, colour: 1, point: 2, log: 4, votes: 11, leader: 37, open: 38, grid: 39, queue: 45 })
+    expect(at).toEqual({ history: 36, term: 0, colour: 1, point: 2, log: 4, votes: 11, leader: 37, open: 38, grid: 39, queue: 45, known: 49 })
     expect(layout.widthBytes).toBe(52)
   })
 })
@@ -80,6 +82,7 @@ describe("codec and views agree", () => {
     expect([v.leader, v.open]).toEqual([s.leader, s.open])
     expect([1, 2].map((r) => [1, 2, 3].map((c) => v.grid.at(r, c)))).toEqual(s.grid)
     expect(v.queue.values()).toEqual(s.queue)
+    expect(v.known).toBe(s.known)
   })
 
   test.prop([readable, readable])("writing a state through the view gives the codec's bytes, unused bytes zero", (from, to) => {
@@ -103,6 +106,7 @@ describe("codec and views agree", () => {
     to.grid.forEach((row, r) => row.forEach((x, c) => t.grid.set(r + 1, c + 1, x)))
     t.queue.clear()
     for (const x of to.queue) t.queue.push(x)
+    t.known = to.known
     expect(Array.from(layout.next)).toEqual(Array.from(pack(to)))
   })
 })
@@ -145,6 +149,8 @@ describe("bad input", () => {
     [{ colour: ["red", "mauve", "red"] }, /^colour\[2\]: "mauve" is not one of "red", "green", "blue"/],
     [{ point: [{ term: 0, index: 1 }, { term: 0, index: 2 }, { term: 0, index: 2 }] }, /^point\[1\]\.index: 1 is not an integer 2\.\.5/],
     [{ leader: 4 }, /^leader: 4 is not a node id 1\.\.3/],
+    [{ leader: 0 }, /^leader: 0 is not a node id 1\.\.3/],
+    [{ known: 4 }, /^known: 4 is not a node id 1\.\.3, or 0 for none/],
     [{ term: [0, 0] }, /^term: expected a value for each of the 3 nodes/],
     [{ grid: [[0, 0, 0]] }, /^grid: expected 2 elements, got 1/]
   ])("encode names the variable that does not fit: %j", (change, message) => {
@@ -156,7 +162,8 @@ describe("bad input", () => {
     [() => defineState(() => ({ nodeCount: global(bool) })).layout({}, 1), /nodeCount: the name is reserved/],
     [() => defineState(() => ({ x: global(uint(300)) })).layout({}, 1), /x: uint\(300\): the maximum must be an integer 0\.\.255/],
     [() => defineState(() => ({ q: global(seqOf(seqOf(bool, 2), 2)) })).layout({}, 1), /q: the elements of a sequence or array must be scalars/],
-    [() => oneOf("kind", "other"), /"kind" is reserved/]
+    [() => oneOf("kind", "other"), /"kind" is reserved/],
+    [() => defineState(() => ({ s: global(setOf(nodeOrNone)) })).layout({}, 2), /s: a set of node ids holds ids only: use nodeSet, not a set of nodeOrNone/]
   ])("refuses a declaration it cannot pack: %#", (make, message) => {
     expect(make).toThrow(message)
   })

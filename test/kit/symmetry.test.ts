@@ -7,7 +7,7 @@ import { fc, test } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
 import { explore, localDriver } from "../../model/engine/explorer.js"
 import { successorsOf } from "../../model/engine/path.js"
-import { defineProtocol, defineState, global, nodeId, nodes, nodeSet, perNode, seqOf, uint } from "../../model/kit/index.js"
+import { defineProtocol, defineState, global, nodeId, nodeOrNone, nodes, nodeSet, perNode, seqOf, uint } from "../../model/kit/index.js"
 import mutex from "../../model/protocols/examples/mutex.js"
 
 const N = 4
@@ -15,17 +15,20 @@ const State = defineState(() => ({
   score: perNode(uint(3)),
   likes: perNode(nodeSet),
   inbox: perNode(seqOf(nodeId, 2)),
+  // A node id or 0 (none): relabelling moves the ids and keeps 0.
+  view: perNode(nodeOrNone),
   leader: global(nodeId),
   seen: global(nodeSet)
 }))
 const layout = State.layout({}, N)
 
-type Readable = { score: number[]; likes: number[][]; inbox: number[][]; leader: number; seen: number[] }
+type Readable = { score: number[]; likes: number[][]; inbox: number[][]; view: number[]; leader: number; seen: number[] }
 const ids = fc.integer({ min: 1, max: N })
 const arbitrary: fc.Arbitrary<Readable> = fc.record({
   score: fc.array(fc.nat(3), { minLength: N, maxLength: N }),
   likes: fc.array(fc.uniqueArray(ids), { minLength: N, maxLength: N }),
   inbox: fc.array(fc.array(ids, { maxLength: 2 }), { minLength: N, maxLength: N }),
+  view: fc.array(fc.integer({ min: 0, max: N }), { minLength: N, maxLength: N }),
   leader: ids,
   seen: fc.uniqueArray(ids)
 })
@@ -33,11 +36,12 @@ const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b)
 /** Node k becomes perm[k - 1]. */
 function permute(s: Readable, perm: number[]): Readable {
   const to = (id: number) => perm[id - 1]!
-  const out: Readable = { score: [], likes: [], inbox: [], leader: to(s.leader), seen: sorted(s.seen.map(to)) }
+  const out: Readable = { score: [], likes: [], inbox: [], view: [], leader: to(s.leader), seen: sorted(s.seen.map(to)) }
   for (let k = 1; k <= N; k++) {
     out.score[to(k) - 1] = s.score[k - 1]!
     out.likes[to(k) - 1] = sorted(s.likes[k - 1]!.map(to))
     out.inbox[to(k) - 1] = s.inbox[k - 1]!.map(to)
+    out.view[to(k) - 1] = s.view[k - 1] === 0 ? 0 : to(s.view[k - 1]!)
   }
   return out
 }
