@@ -58,15 +58,15 @@ const rollbackCluster: ReferenceImplementation = {
     nodes: { kind: "int", default: 3, min: 2, max: 7, description: "nodes" },
     steps: { kind: "int", default: 200, min: 1, max: 1_000_000, description: "at most this many steps" },
     faults: { kind: "list", values: ["crash", "persist", "partition"], default: ["crash", "persist", "partition"], description: "faults to inject" },
-    "max-term": { kind: "int", default: 10, min: 1, max: 15, description: "terms stop growing here" },
-    "max-log-len": { kind: "int", default: 4, min: 1, max: 15, description: "logs stop growing here" }
+    "max-term": { kind: "int", default: 15, min: 1, max: 15, description: "terms stop growing here" },
+    "max-log-len": { kind: "int", default: 12, min: 1, max: 15, description: "logs stop growing here" }
   },
   defaultOut: (f) => `traces/out/cluster-rollback-seed${f["seed"]}.ndjson`,
   run(f) {
     const faults = f["faults"] as Fault[]
     const run = simulateCluster({ nodes: f["nodes"] as number, steps: f["steps"] as number, seed: f["seed"] as number, faults, maxTerm: f["max-term"] as number, maxLogLen: f["max-log-len"] as number })
     const c = counts(run.lines)
-    const steps = ["RollbackPlan", "RollbackPersist", "RollbackPersistFails", "RollbackRecover", "RollbackRejoin", "Crash"].map((a) => `${a} ${c.get(a) ?? 0}`).join(", ")
+    const steps = ["RollbackPlan", "RollbackPersist", "RollbackPersistFails", "RollbackRecover", "RollbackTruncate", "RollbackAbort", "RollbackEmitEvent", "RollbackRejoin", "RollbackResume", "Crash"].map((a) => `${a} ${c.get(a) ?? 0}`).join(", ")
     return {
       lines: run.lines,
       broken: run.broken,

@@ -1,10 +1,17 @@
 /**
  * A deterministic cluster simulator: N nodes running the reference components (elections with
- * terms, client key/value writes, replication, commit-point learning, failover, and the rollback
- * coordinator of impl/rollback), with faults (coordinator crashes between any two steps, failed
- * rollback-file writes, partitions). The same seed gives the same run. Every step is written as an
- * event of the rollback model (the trace format of model/trace/events.ts), observing the acting
- * node's state and the committed entries, so the run can be validated against the model.
+ * terms, heartbeats that teach each node who leads, client key/value writes, replication,
+ * commit-point learning, failover, and the rollback coordinator of impl/rollback), with faults
+ * (crashes and restarts of a node mid-rollback, failed rollback-file writes, partitions). The same
+ * seed gives the same run. Every step is written as an event of the rollback model (the trace
+ * format of model/trace/events.ts), observing the acting node's state and the history (committed
+ * entries, the entries each node removed and announced), so the run can be validated.
+ *
+ * Each node's coordinator runs through the node's own transport (impl/rollback/transport.ts): it
+ * sees the node's log, key versions, learned commit point and leader view, nothing of the other
+ * nodes except the log it fetches from the leader it believes in. The simulator keeps each view
+ * current from the heartbeats it delivers, and honours the term lock: a node that holds it takes
+ * no new term and casts no vote.
  *
  * It imports no checker code, only the trace format it writes (model/trace/events.ts): its guards
  * are its own, which is what makes validating its traces against the model worth doing. `bugs`
@@ -13,21 +20,24 @@
 import { Effect, Either } from "effect"
 import { TRACE_FORMAT, TRACE_VERSION, type TraceEvent, type TraceHeader } from "../../model/trace/events.js"
 import { prng } from "../../model/trace/prng.js"
-import { advance, next, type CoordinatorState } from "../rollback/coordinator.js"
+import { advance, next, RollbackCoordinator, runCommand, type CoordinatorState } from "../rollback/coordinator.js"
 import { RollbackPlan } from "../rollback/plan.js"
-import { memoryNode, memoryTransport, RollbackTransport, type MemoryNode } from "../rollback/transport.js"
+import { memoryNode, memoryTransport, replayed, RollbackTransport, type MemoryNode } from "../rollback/transport.js"
 import type { LogEntry } from "../rollback/types.js"
 
 export type Fault = "crash" | "persist" | "partition"
 
 /** Deliberate defects, for the mutation check. */
-export type Bug =
-  | "recover-before-persist"
-  | "ignore-persist-failure"
-  | "off-by-one-common-point"
-  | "rejoin-under-old-term"
-  | "skip-watermark-guard"
-  | "restore-wrong-pre-image"
+export const ROLLBACK_BUGS = [
+  "recover-before-persist",
+  "ignore-persist-failure",
+  "off-by-one-common-point",
+  "skip-watermark-guard",
+  "restore-wrong-pre-image",
+  "no-term-lock",
+  "volatile-event-marker"
+] as const
+export type Bug = (typeof ROLLBACK_BUGS)[number]
 
 export interface ClusterOptions {
   readonly nodes: number
@@ -43,11 +53,11 @@ interface Node {
   term: number
   leader: boolean
   commitPoint: { term: number; index: number }
-  /** Log, rollback files, events, rejoin target: the coordinator's store. */
+  /** What the coordinator sees: log, key versions, view, commit point index, files, marker, events. */
   readonly store: MemoryNode
-  /** The key/value state the node serves, kept apart from the log as a real store would. */
-  values: Map<string, string | null>
   coordinator: CoordinatorState | null
+  /** History for the trace: the entries removed from this node's log. */
+  readonly removed: Set<string>
 }
 
 export interface ClusterRun {
@@ -63,24 +73,21 @@ const PHASE: Record<CoordinatorState["phase"], string> = {
   planned: "Planned",
   "tail-read": "Planned",
   persisted: "Persisted",
+  "keys-restored": "KeysRestored",
   recovered: "Recovered",
   emitted: "Emitted",
   rejoined: "Idle"
 }
+
+const key = (term: number, index: number) => JSON.stringify({ term, index })
+const entries = (keys: Iterable<string>) => [...new Set(keys)].sort().map((k) => JSON.parse(k) as { term: number; index: number })
 
 export function simulateCluster(options: ClusterOptions): ClusterRun {
   const random = prng(options.seed)
   const bugs = new Set(options.bugs ?? [])
   const n = options.nodes
   const ids = Array.from({ length: n }, (_, k) => k)
-  const nodes: Node[] = ids.map(() => ({
-    term: 0,
-    leader: false,
-    commitPoint: { term: 0, index: 0 },
-    store: memoryNode([]),
-    values: new Map(),
-    coordinator: null
-  }))
+  const nodes: Node[] = ids.map(() => ({ term: 0, leader: false, commitPoint: { term: 0, index: 0 }, store: memoryNode([]), coordinator: null, removed: new Set() }))
   const committed = new Set<string>()
   let partition: Set<number> | null = null
   const broken: string[] = []
@@ -102,71 +109,59 @@ export function simulateCluster(options: ClusterOptions): ClusterRun {
   const lastTerm = (i: number) => termAt(i, len(i))
   const reachable = (i: number, j: number) => partition === null || partition.has(i) === partition.has(j)
   const busy = (i: number) => nodes[i]!.coordinator !== null
+  const serving = (i: number) => !busy(i) && nodes[i]!.store.pending === null
+  const locked = (i: number) => nodes[i]!.store.termLocked && !bugs.has("no-term-lock")
   const below = (p: { term: number; index: number }, q: { term: number; index: number }) => p.term < q.term || (p.term === q.term && p.index < q.index)
   const upToDate = (i: number, j: number) => lastTerm(i) > lastTerm(j) || (lastTerm(i) === lastTerm(j) && len(i) >= len(j))
   const canSync = (i: number, j: number) => len(i) < len(j) && lastTerm(i) === termAt(j, len(i))
   const sameLog = (i: number, j: number) => len(i) === len(j) && log(i).every((e, k) => e.term === log(j)[k]!.term)
   const diverged = (i: number, j: number) => len(i) > 0 && lastTerm(i) < lastTerm(j) && (len(i) > len(j) || lastTerm(i) !== termAt(j, len(i)))
   const majority = (count: number) => 2 * count > n
-  const applyWrite = (i: number, e: LogEntry) => nodes[i]!.values.set(e.key, e.value)
-  const valuesFromLog = (i: number) => {
-    const m = new Map<string, string | null>()
-    for (const e of log(i)) m.set(e.key, e.value)
-    return m
+  const viewOf = (i: number) => nodes[i]!.store.view?.primary ?? 0
+
+  const append = (i: number, added: readonly LogEntry[]) => {
+    const store = nodes[i]!.store
+    store.log = [...store.log, ...added]
+    store.versions = replayed(store.versions, store.log)
   }
-  const planCurrent = (i: number) => {
-    const c = nodes[i]!.coordinator!
-    const src = c.plan.source - 1
-    return nodes[src]!.leader && nodes[src]!.term === c.plan.rejoinTerm && nodes[i]!.term <= c.plan.rejoinTerm
+  const learn = (i: number, point: { term: number; index: number }) => {
+    nodes[i]!.commitPoint = point
+    nodes[i]!.store.commitPoint = point.index
   }
-  /** Runs one coordinator command through the node's transport. */
-  const run = (i: number): unknown => {
-    const node = nodes[i]!
-    const c = node.coordinator!
-    const command = next(c)
-    const transport = Effect.runSync(RollbackTransport.pipe(Effect.provide(memoryTransport(node.store))))
-    const effect: Effect.Effect<unknown, unknown> =
-      command.kind === "read-tail"
-        ? transport.readDivergentTail(command.fromExclusive, command.toInclusive)
-        : command.kind === "persist"
-          ? transport.persistRollbackFile(command.tail)
-          : command.kind === "recover"
-            ? transport.recoverToLsn(command.target)
-            : command.kind === "emit"
-              ? transport.emitRollbackEvent(command.event)
-              : command.kind === "rejoin"
-                ? transport.rejoinAsReplica(command.primary, command.term)
-                : Effect.void
-    return Effect.runSync(effect)
-  }
+  /** Runs one coordinator command of node i through its own transport. */
+  const run = <A>(i: number, effect: Effect.Effect<A, unknown, RollbackTransport>): Either.Either<A, unknown> =>
+    Effect.runSync(Effect.either(effect.pipe(Effect.provide(memoryTransport(nodes[i]!.store)))))
 
   const observe = (i: number) => {
     const node = nodes[i]!
     const c = node.coordinator
     return {
-      committedEntries: [...committed].map((k) => JSON.parse(k) as { term: number; index: number }),
+      committedEntries: entries(committed),
       currentTerm: node.term,
       state: node.leader ? "Leader" : "Follower",
       commitPoint: node.commitPoint,
       log: log(i).map((e) => ({ term: e.term })),
+      leaderView: viewOf(i),
+      keyVersions: node.store.versions.map((e) => ({ term: e.term })),
       rollback: c
         ? { phase: PHASE[c.phase], source: c.plan.source, commonPoint: c.plan.commonPoint, watermark: c.plan.watermark, rejoinTerm: c.plan.rejoinTerm }
         : { phase: "Idle", source: i + 1, commonPoint: 0, watermark: 0, rejoinTerm: 0 },
-      // A set: the same entry may be saved by more than one rollback.
-      rollbackFiles: [...new Set([...node.store.rollbackFiles.values()].flat().map((e) => JSON.stringify({ term: e.term, index: e.lsn })))].map((k) => JSON.parse(k))
+      // Sets: the same entry may be saved, owed or named by more than one rollback.
+      rollbackFiles: entries([...node.store.rollbackFiles.values()].flat().map((e) => key(e.term, e.lsn))),
+      pendingEvent: entries((node.store.pending?.removed ?? []).map((e) => key(e.term, e.lsn))),
+      events: entries(node.store.events.flatMap((e) => e.removed.map((x) => key(x.term, x.lsn)))),
+      removed: entries(node.removed)
     }
   }
   let seq = 0
   const emit = (action: string, i: number, args: Record<string, unknown> = {}) => {
     const event: TraceEvent = { kind: "event", seq: ++seq, node: i + 1, action, args, observed: observe(i) }
     lines.push(JSON.stringify(event))
+    // The store serves a prefix of the log, all of it when no rollback is under way.
     for (const k of ids) {
-      const expected = valuesFromLog(k)
-      const served = nodes[k]!.values
-      const keys = new Set([...expected.keys(), ...served.keys()])
-      if ([...keys].some((key) => (expected.get(key) ?? null) !== (served.get(key) ?? null))) {
-        broken.push(`ServedValuesMatchLog: node ${k + 1} after event ${seq}`)
-      }
+      const { versions, log: entriesOfLog } = nodes[k]!.store
+      const prefix = versions.length <= entriesOfLog.length && versions.every((v, x) => JSON.stringify(v) === JSON.stringify(entriesOfLog[x]))
+      if (!prefix || (!busy(k) && versions.length !== entriesOfLog.length)) broken.push(`ServedValuesMatchLog: node ${k + 1} after event ${seq}`)
     }
   }
 
@@ -175,101 +170,137 @@ export function simulateCluster(options: ClusterOptions): ClusterRun {
     const all: Array<() => void> = []
     const elections: Array<() => void> = []
     const rollbacks: Array<() => void> = []
-    let out = all
+    // Crashes and failed writes of the coordinator: taken now and then, not at every chance, so
+    // that most rollbacks also get to finish.
+    const faults: Array<() => void> = []
     for (const i of ids) {
       const me = nodes[i]!
       if (me.leader && len(i) < options.maxLogLen) {
-        out.push(() => {
-          const e: LogEntry = { lsn: len(i) + 1, term: me.term, key: pick(["a", "b", "c"]), value: pick(["x", "y", null]) }
-          me.store.log = [...log(i), e]
-          applyWrite(i, e)
+        all.push(() => {
+          append(i, [{ lsn: len(i) + 1, term: me.term, key: pick(["a", "b", "c"]), value: pick(["x", "y", null]) }])
           emit("ClientWrite", i, { numEntries: 1 })
         })
       }
-      if (me.leader) out.push(() => ((me.leader = false), emit("Stepdown", i)))
+      if (me.leader) all.push(() => ((me.leader = false), (me.store.view = null), emit("Stepdown", i)))
       for (const j of ids) {
         if (i === j || !reachable(i, j)) continue
         const other = nodes[j]!
-        if (!me.leader && !busy(i) && canSync(i, j)) {
-          out.push(() => {
+        if (!me.leader && serving(i) && canSync(i, j)) {
+          all.push(() => {
             const last = len(i) + 1 + Math.floor(random() * (len(j) - len(i)))
-            for (const e of log(j).slice(len(i), last)) {
-              me.store.log = [...log(i), e]
-              applyWrite(i, e)
-            }
+            append(i, log(j).slice(len(i), last))
             emit("AppendOplog", i, { j: j + 1, lastAppended: last })
           })
         }
-        if (other.term > me.term) out.push(() => ((me.term = other.term), (me.leader = false), emit("UpdateTermThroughHeartbeat", i, { j: j + 1 })))
+        const lockIgnored = me.store.termLocked && bugs.has("no-term-lock")
+        if (other.term > me.term && (!me.store.termLocked || lockIgnored)) {
+          all.push(() => {
+            if (lockIgnored) exercised.add("no-term-lock")
+            me.term = other.term
+            me.leader = false
+            me.store.view = null
+            emit("UpdateTermThroughHeartbeat", i, { j: j + 1 })
+          })
+        }
+        if (other.leader && (other.term > me.term || (other.term === me.term && viewOf(i) !== j + 1)) && (!me.store.termLocked || lockIgnored)) {
+          all.push(() => {
+            if (lockIgnored) exercised.add("no-term-lock")
+            me.term = other.term
+            me.leader = false
+            me.store.view = { primary: j + 1, term: other.term }
+            emit("LearnLeaderThroughHeartbeat", i, { j: j + 1 })
+          })
+        }
         if (lastTerm(i) === other.commitPoint.term && below(me.commitPoint, other.commitPoint)) {
-          out.push(() => ((me.commitPoint = { ...other.commitPoint }), emit("LearnCommitPointWithTermCheck", i, { j: j + 1 })))
+          all.push(() => (learn(i, { ...other.commitPoint }), emit("LearnCommitPointWithTermCheck", i, { j: j + 1 })))
         }
         if ((canSync(i, j) || sameLog(i, j)) && below(me.commitPoint, other.commitPoint)) {
           const learned = other.commitPoint.term <= lastTerm(i) ? { ...other.commitPoint } : { term: lastTerm(i), index: len(i) }
-          if (below(me.commitPoint, learned)) out.push(() => ((me.commitPoint = learned), emit("LearnCommitPointFromSyncSourceNeverBeyondLastApplied", i, { j: j + 1 })))
+          if (below(me.commitPoint, learned)) all.push(() => (learn(i, learned), emit("LearnCommitPointFromSyncSourceNeverBeyondLastApplied", i, { j: j + 1 })))
         }
-        if (!busy(i) && !me.leader && other.leader && other.term >= me.term && diverged(i, j)) {
-          const planned = RollbackPlan.compute({ node: i + 1, localLog: log(i), sourceLog: log(j), source: j + 1, sourceTerm: other.term, watermark: me.commitPoint.index })
+        // A plan against the leader this node believes in, from the log it fetches from it.
+        if (serving(i) && !me.leader && viewOf(i) === j + 1 && diverged(i, j)) {
+          const planned = RollbackPlan.compute({ node: i + 1, localLog: log(i), sourceLog: log(j), source: j + 1, sourceTerm: me.term, watermark: me.commitPoint.index })
           const plan = Either.isRight(planned)
             ? planned.right
             : bugs.has("skip-watermark-guard") && planned.left._tag === "BelowWatermark" && exercised.add("skip-watermark-guard")
-              ? { node: i + 1, source: j + 1, rejoinTerm: other.term, commonPoint: planned.left.commonPoint, watermark: me.commitPoint.index, tailFrom: planned.left.commonPoint + 1, tailTo: len(i) }
+              ? { node: i + 1, source: j + 1, rejoinTerm: me.term, commonPoint: planned.left.commonPoint, watermark: me.commitPoint.index, tailFrom: planned.left.commonPoint + 1, tailTo: len(i) }
               : null
           if (plan) {
-            out = rollbacks
             const off = bugs.has("off-by-one-common-point") && plan.commonPoint > 0
             const common = off ? plan.commonPoint - 1 : plan.commonPoint
-            out.push(() => {
+            rollbacks.push(() => {
               if (off) exercised.add("off-by-one-common-point")
               me.coordinator = { phase: "planned", plan: { ...plan, commonPoint: common, tailFrom: common + 1 } }
               emit("RollbackPlan", i, { j: j + 1 })
             })
-            out = all
           }
         }
       }
-      // Elections: a random majority of the nodes that would vote for i.
-      out = elections
-      if (!busy(i) && me.term + 1 <= options.maxTerm) {
-        const eligible = ids.filter((v) => reachable(i, v) && upToDate(i, v) && nodes[v]!.term <= me.term)
+      // Elections: a random majority of the nodes that would vote for i (none holding the term lock).
+      if (serving(i) && me.term + 1 <= options.maxTerm) {
+        const eligible = ids.filter((v) => reachable(i, v) && upToDate(i, v) && nodes[v]!.term <= me.term && !locked(v))
         if (majority(eligible.length)) {
-          out.push(() => {
+          elections.push(() => {
             const voters = eligible.filter(() => random() < 0.7)
             const chosen = majority(voters.length) ? voters : eligible
             const term = me.term + 1
             for (const v of chosen) nodes[v]!.leader = v === i
-            for (const v of new Set([...chosen, i])) nodes[v]!.term = term
+            for (const v of new Set([...chosen, i])) {
+              if (nodes[v]!.store.termLocked) exercised.add("no-term-lock")
+              nodes[v]!.term = term
+              nodes[v]!.store.view = nodes[v]!.leader ? { primary: v + 1, term } : null
+            }
             emit("BecomePrimaryByMagic", i, { ayeVoters: chosen.map((v) => v + 1).sort() })
           })
         }
       }
       // The commit point: an entry of the leader's term held by a majority with no higher term.
-      out = all
       if (me.leader) {
         for (let index = me.commitPoint.index + 1; index <= len(i); index++) {
           if (termAt(i, index) !== me.term) continue
           const acks = ids.filter((v) => reachable(i, v) && len(v) >= index && termAt(v, index) === termAt(i, index) && nodes[v]!.term <= me.term)
           if (!majority(acks.length)) continue
-          out.push(() => {
-            for (let k = me.commitPoint.index + 1; k <= index; k++) committed.add(JSON.stringify({ term: termAt(i, k), index: k }))
-            me.commitPoint = { term: termAt(i, index), index }
+          all.push(() => {
+            for (let k = me.commitPoint.index + 1; k <= index; k++) committed.add(key(termAt(i, k), k))
+            learn(i, { term: termAt(i, index), index })
             emit("AdvanceCommitPoint", i, { acknowledgers: acks.map((v) => v + 1), committedIndex: index })
           })
         }
       }
+      // After a restart, an owed event is settled first.
+      if (!busy(i) && me.store.pending !== null) {
+        rollbacks.push(() => {
+          run(i, RollbackCoordinator.resume())
+          emit("RollbackResume", i)
+        })
+      }
       // The rollback coordinator's next step, and its faults.
-      out = rollbacks
       const c = me.coordinator
       if (c) {
-        if (options.faults.includes("crash")) out.push(() => ((me.coordinator = null), emit("Crash", i)))
+        if (options.faults.includes("crash")) {
+          faults.push(() => {
+            // A crash and restart: the coordinator's memory and the term lock are gone, the log is
+            // replayed into the key versions; with the planted bug the marker goes too.
+            me.coordinator = null
+            me.store.termLocked = false
+            me.store.versions = replayed(me.store.versions, me.store.log)
+            if (bugs.has("volatile-event-marker") && me.store.pending !== null) {
+              exercised.add("volatile-event-marker")
+              me.store.pending = null
+            }
+            emit("Crash", i)
+          })
+        }
         if (c.phase === "planned") {
-          out.push(() => {
-            me.coordinator = advance(c, run(i))
-            me.coordinator = advance(me.coordinator, run(i))
+          rollbacks.push(() => {
+            const tail = run(i, runCommand(next(c)))
+            const read = advance(c, Either.getOrThrow(tail))
+            me.coordinator = advance(read, Either.getOrThrow(run(i, runCommand(next(read)))))
             emit("RollbackPersist", i)
           })
           if (options.faults.includes("persist")) {
-            out.push(() => {
+            faults.push(() => {
               if (bugs.has("ignore-persist-failure")) {
                 exercised.add("ignore-persist-failure")
                 me.coordinator = advance(advance(c, []), "(not written)")
@@ -280,52 +311,81 @@ export function simulateCluster(options: ClusterOptions): ClusterRun {
               }
             })
           }
-        }
-        const recoverable = c.phase === "persisted" || (bugs.has("recover-before-persist") && c.phase === "planned")
-        if (recoverable && planCurrent(i)) {
-          out.push(() => {
-            if (c.phase === "planned") exercised.add("recover-before-persist")
-            const from = c.phase === "planned" ? advance(advance(c, []), "(not written)") : c
-            me.coordinator = from
-            me.store.leader = { primary: c.plan.source, term: c.plan.rejoinTerm }
-            me.coordinator = advance(from, run(i))
-            const wrong = bugs.has("restore-wrong-pre-image") && c.plan.commonPoint > 0
-            if (wrong) exercised.add("restore-wrong-pre-image")
-            const restoreTo = wrong ? c.plan.commonPoint - 1 : c.plan.commonPoint
-            me.values = new Map()
-            for (const e of log(i).slice(0, restoreTo)) me.values.set(e.key, e.value)
-            emit("RollbackRecover", i)
-          })
-        }
-        if (c.phase === "recovered") out.push(() => ((me.coordinator = advance(c, run(i))), emit("RollbackEmitEvent", i)))
-        if (c.phase === "emitted") {
-          const src = nodes[c.plan.source - 1]!
-          if (src.leader && src.term === c.plan.rejoinTerm) {
-            out.push(() => {
-              run(i)
-              if (!bugs.has("rejoin-under-old-term")) me.term = Math.max(me.term, c.plan.rejoinTerm)
-              else if (me.term < c.plan.rejoinTerm) exercised.add("rejoin-under-old-term")
-              me.leader = false
-              me.coordinator = null
-              emit("RollbackRejoin", i)
+          if (bugs.has("recover-before-persist")) {
+            rollbacks.push(() => {
+              exercised.add("recover-before-persist")
+              me.coordinator = advance(advance(c, Either.getOrThrow(run(i, runCommand(next(c))))), "(not written)")
+              restore(i)
             })
           }
         }
+        if (c.phase === "persisted") rollbacks.push(() => restore(i))
+        if (c.phase === "keys-restored") {
+          rollbacks.push(() => {
+            const current = me.coordinator!
+            const truncated = run(i, runCommand(next(current)))
+            me.store.termLocked = false
+            if (Either.isLeft(truncated)) {
+              me.coordinator = null
+              emit("RollbackAbort", i)
+              return
+            }
+            for (const e of current.phase === "keys-restored" ? current.tail : []) nodes[i]!.removed.add(key(e.term, e.lsn))
+            me.coordinator = advance(current, undefined)
+            emit("RollbackTruncate", i)
+          })
+        }
+        if (c.phase === "recovered") rollbacks.push(() => ((me.coordinator = advance(c, Either.getOrThrow(run(i, runCommand(next(c)))))), emit("RollbackEmitEvent", i)))
+        if (c.phase === "emitted") {
+          rollbacks.push(() => {
+            run(i, runCommand(next(c)))
+            me.coordinator = null
+            emit("RollbackRejoin", i)
+          })
+        }
       }
-      out = all
     }
-    return { all, elections, rollbacks }
+    return { all, elections, rollbacks, faults }
+  }
+
+  /** RollbackRecover: the check on the node's own view, the term lock, the key versions restored. */
+  function restore(i: number): void {
+    const me = nodes[i]!
+    const c = me.coordinator!
+    const command = next(c)
+    if (command.kind !== "restore-keys") throw new Error(`restore in phase ${c.phase}`)
+    const wrong = bugs.has("restore-wrong-pre-image") && command.target > 0
+    if (wrong) exercised.add("restore-wrong-pre-image")
+    const restored = run(i, runCommand(wrong ? { ...command, target: command.target - 1 } : command))
+    if (Either.isLeft(restored)) {
+      me.coordinator = null
+      emit("RollbackAbort", i)
+      return
+    }
+    me.store.termLocked = true
+    me.coordinator = advance(c, undefined)
+    emit("RollbackRecover", i)
   }
 
   for (let step = 0; step < options.steps; step++) {
     if (options.faults.includes("partition") && random() < 0.05) {
       partition = partition === null ? new Set(ids.filter(() => random() < 0.5)) : null
     }
-    const { all, elections, rollbacks } = candidates()
-    if (all.length + elections.length + rollbacks.length === 0) break
-    // Rollback steps most of the time when there are some, elections seldom (they use up terms).
+    const { all, elections, rollbacks, faults } = candidates()
+    if (all.length + elections.length + rollbacks.length + faults.length === 0) break
+    // Rollback steps most of the time when there are some, their faults and elections seldom
+    // (elections use up terms).
     const r = random()
-    const pool = rollbacks.length > 0 && r < 0.6 ? rollbacks : elections.length > 0 && (r > 0.85 || all.length === 0) ? elections : all.length > 0 ? all : [...rollbacks, ...elections]
+    const pool =
+      faults.length > 0 && r < 0.12
+        ? faults
+        : rollbacks.length > 0 && r < 0.7
+          ? rollbacks
+          : elections.length > 0 && (r > 0.95 || all.length === 0)
+            ? elections
+            : all.length > 0
+              ? all
+              : [...rollbacks, ...elections, ...faults]
     pick(pool)()
   }
   return { lines, broken, exercised }

@@ -1,25 +1,25 @@
 /**
  * The file-backed RollbackTransport: a node's data directory holds its oplog (log.ndjson), the
- * versions of every key (kv.ndjson: one line per write, by LSN), its rollback files
- * (rollback/*.ndjson), its operator events (events.ndjson) and whom it follows (replica.json).
- * Every file is replaced by writing a temporary file, fsyncing it, renaming it and fsyncing the
- * directory, so a crash leaves either the old or the new file, never a torn one.
+ * versions of every key (kv.ndjson: one line per applied write, by LSN), its rollback files
+ * (rollback/*.ndjson), the "event pending" marker (pending-event.json), its operator events
+ * (events.ndjson), whom it follows (replica.json), and what its replication layer keeps: its view
+ * of the leader (view.json), its learned commit point (commit-point.json) and, while a rollback
+ * holds it, the term lock (term.lock, created exclusively; the replication layer refuses to change
+ * the view while it exists). Every file is replaced by writing a temporary file, fsyncing it,
+ * renaming it and fsyncing the directory, so a crash leaves either the old or the new file.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, writeSync } from "node:fs"
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs"
 import { join } from "node:path"
 import { Effect, Layer, Schema } from "effect"
-import { EmitFailed, ReadTailFailed, RecoverFailed, RejoinFailed, TailPersistFailed } from "./errors.js"
+import { CommitPointMoved, EmitFailed, ReadTailFailed, RecoverFailed, RejoinFailed, TailPersistFailed, TermLockBusy } from "./errors.js"
 import { rollbackFileName, RollbackTransport } from "./transport.js"
-import { LogEntry, RollbackEvent } from "./types.js"
+import { LogEntry, RollbackEvent, type LeaderView } from "./types.js"
 
 /** Where in the sequence of a durable write a test may stop the process (see failpoints). */
 export type PersistFailpoint = "before-fsync" | "after-fsync" | "after-rename"
 
-/** Failpoints of the file transport: inside each durable write, and inside recovery. */
-export type Failpoint = PersistFailpoint | "recover-after-versions"
-
-const KeyVersion = Schema.Struct({ key: Schema.String, lsn: Schema.Int, value: Schema.NullOr(Schema.String) })
-type KeyVersion = typeof KeyVersion.Type
+/** Failpoints of the file transport: inside each durable write, and inside a step (`at` names where). */
+export type Failpoint = PersistFailpoint | "after-marker" | "after-emit-append"
 
 function fsyncDir(dir: string): void {
   const fd = openSync(dir, "r")
@@ -67,88 +67,149 @@ function readLines<A, I>(path: string, schema: Schema.Schema<A, I>): A[] {
 /** A node's data directory, as plain data. */
 export interface FileNodeContents {
   readonly log: readonly LogEntry[]
-  readonly versions: readonly KeyVersion[]
+  readonly versions: readonly LogEntry[]
   readonly rollbackFiles: ReadonlyMap<string, readonly LogEntry[]>
+  readonly pending: RollbackEvent | null
   readonly events: readonly RollbackEvent[]
   readonly replicaOf: { primary: number; term: number } | null
+  readonly view: LeaderView | null
+  readonly commitPoint: number
+  readonly termLocked: boolean
 }
 
+const readJson = (path: string): unknown => (existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : null)
+
 export const FileNode = {
-  /** Creates a node's data directory holding `log` (and the key versions its writes made). */
-  init(dir: string, log: readonly LogEntry[]): void {
+  /** Creates a node's data directory holding `log`, its key versions, and what its replication layer knows. */
+  init(dir: string, log: readonly LogEntry[], view: LeaderView | null = null, commitPoint = 0): void {
     mkdirSync(join(dir, "rollback"), { recursive: true })
     writeDurably(join(dir, "log.ndjson"), lines(log))
-    writeDurably(join(dir, "kv.ndjson"), lines(log.map((e) => ({ key: e.key, lsn: e.lsn, value: e.value }))))
+    writeDurably(join(dir, "kv.ndjson"), lines(log))
+    FileNode.setCommitPoint(dir, commitPoint)
+    if (view) FileNode.setLeaderView(dir, view)
   },
   read(dir: string): FileNodeContents {
     const rollbackDir = join(dir, "rollback")
     const files = existsSync(rollbackDir) ? readdirSync(rollbackDir).filter((f) => f.endsWith(".ndjson")) : []
-    const replica = join(dir, "replica.json")
+    const pending = readJson(join(dir, "pending-event.json"))
     return {
       log: readLines(join(dir, "log.ndjson"), LogEntry),
-      versions: readLines(join(dir, "kv.ndjson"), KeyVersion),
+      versions: readLines(join(dir, "kv.ndjson"), LogEntry),
       rollbackFiles: new Map(files.map((f) => [f, readLines(join(rollbackDir, f), LogEntry)])),
+      pending: pending === null ? null : Schema.decodeUnknownSync(RollbackEvent)(pending),
       events: readLines(join(dir, "events.ndjson"), RollbackEvent),
-      replicaOf: existsSync(replica) ? (JSON.parse(readFileSync(replica, "utf8")) as { primary: number; term: number }) : null
+      replicaOf: readJson(join(dir, "replica.json")) as { primary: number; term: number } | null,
+      view: readJson(join(dir, "view.json")) as LeaderView | null,
+      commitPoint: ((readJson(join(dir, "commit-point.json")) as { index: number } | null) ?? { index: 0 }).index,
+      termLocked: existsSync(join(dir, "term.lock"))
     }
   },
-  /** The value of `key` visible in the node's store: its latest version (null if none or deleted). */
+  /** The value of `key` the node's store serves: its latest version (null if none or deleted). */
   valueOf(contents: FileNodeContents, key: string): string | null {
     const versions = contents.versions.filter((v) => v.key === key)
     return versions.length === 0 ? null : versions[versions.length - 1]!.value
+  },
+  /**
+   * The replication layer's update of the leader view (a heartbeat, a new term). Refused, returning
+   * false, while a rollback holds the term lock.
+   */
+  setLeaderView(dir: string, view: LeaderView | null): boolean {
+    if (existsSync(join(dir, "term.lock"))) return false
+    writeDurably(join(dir, "view.json"), JSON.stringify(view) + "\n")
+    return true
+  },
+  /** The replication layer's update of the learned commit point (its index). */
+  setCommitPoint(dir: string, index: number): void {
+    writeDurably(join(dir, "commit-point.json"), JSON.stringify({ index }) + "\n")
   }
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
 /**
- * The file-backed layer over the data directory `dir`; `failpoint` lets tests stop a durable
- * write midway; `leader` answers who leads now (a real node asks its replication layer).
+ * The file-backed layer over the data directory `dir`; `failpoint` lets tests stop the process
+ * inside a durable write or between the writes of one step.
  */
-export function fileTransport(
-  dir: string,
-  failpoint?: (at: Failpoint) => void,
-  leader: () => { primary: number; term: number } | null = () => null
-): Layer.Layer<RollbackTransport> {
+export function fileTransport(dir: string, failpoint?: (at: Failpoint) => void): Layer.Layer<RollbackTransport> {
+  const attempt = <A, E>(run: () => A, fail: (message: string) => E) => Effect.try({ try: run, catch: (e) => fail(message(e)) })
+  const readLog = () => readLines(join(dir, "log.ndjson"), LogEntry)
+  const readVersions = () => readLines(join(dir, "kv.ndjson"), LogEntry)
+  const lockPath = join(dir, "term.lock")
+  const pendingPath = join(dir, "pending-event.json")
   return Layer.succeed(RollbackTransport, {
-    planStillCurrent: (primary, term) =>
-      Effect.sync(() => {
-        const now = leader()
-        return now === null || (now.primary === primary && now.term === term)
-      }),
-    readDivergentTail: Effect.fn("RollbackTransport.readDivergentTail")(function* (from: number, to: number) {
-      const log = yield* Effect.try({ try: () => readLines(join(dir, "log.ndjson"), LogEntry), catch: (e) => new ReadTailFailed({ message: message(e) }) })
-      return log.filter((e) => e.lsn > from && e.lsn <= to)
-    }),
-    persistRollbackFile: Effect.fn("RollbackTransport.persistRollbackFile")(function* (tail: readonly LogEntry[]) {
-      const name = rollbackFileName(tail)
-      yield* Effect.try({
-        try: () => {
+    readDivergentTail: (from, to) =>
+      attempt(
+        () => readLog().filter((e) => e.lsn > from && e.lsn <= to),
+        (m) => new ReadTailFailed({ message: m })
+      ),
+    persistRollbackFile: (tail) =>
+      attempt(
+        () => {
+          const name = rollbackFileName(tail)
           mkdirSync(join(dir, "rollback"), { recursive: true })
           writeDurably(join(dir, "rollback", name), lines(tail), (at) => failpoint?.(at))
+          return name
         },
-        catch: (e) => new TailPersistFailed({ message: message(e) })
-      })
-      return name
-    }),
-    recoverToLsn: Effect.fn("RollbackTransport.recoverToLsn")(function* (target: number) {
-      yield* Effect.try({
-        try: () => {
-          // Key versions first: if the process dies between the two files, a rerun recovers again
-          // (both steps are idempotent) before the log says the tail is gone.
-          const versions = readLines(join(dir, "kv.ndjson"), KeyVersion)
-          writeDurably(join(dir, "kv.ndjson"), lines(versions.filter((v) => v.lsn <= target)))
-          failpoint?.("recover-after-versions")
-          const log = readLines(join(dir, "log.ndjson"), LogEntry)
-          writeDurably(join(dir, "log.ndjson"), lines(log.filter((e) => e.lsn <= target)))
+        (m) => new TailPersistFailed({ message: m })
+      ),
+    markEventPending: (event) =>
+      attempt(
+        () => {
+          writeDurably(pendingPath, JSON.stringify(event) + "\n")
+          failpoint?.("after-marker")
         },
-        catch: (e) => new RecoverFailed({ message: message(e) })
-      })
-    }),
-    emitRollbackEvent: Effect.fn("RollbackTransport.emitRollbackEvent")(function* (event: RollbackEvent) {
-      yield* Effect.try({
-        try: () => {
+        (m) => new TailPersistFailed({ message: m })
+      ),
+    pendingEvent: () => Effect.sync(() => FileNode.read(dir).pending),
+    clearEventPending: () =>
+      attempt(
+        () => {
+          rmSync(pendingPath, { force: true })
+          fsyncDir(dir)
+        },
+        (m) => new EmitFailed({ message: m })
+      ),
+    leaderView: () => Effect.sync(() => readJson(join(dir, "view.json")) as LeaderView | null),
+    withTermLock: <A, E, R>(body: Effect.Effect<A, E, R>) =>
+      Effect.acquireUseRelease(
+        Effect.try({
+          try: () => closeSync(openSync(lockPath, "wx")),
+          catch: (e) => new TermLockBusy({ message: `${lockPath}: ${message(e)}` })
+        }),
+        () => body,
+        () => Effect.sync(() => rmSync(lockPath, { force: true }))
+      ),
+    restoreKeyVersions: (target) =>
+      attempt(
+        () => writeDurably(join(dir, "kv.ndjson"), lines(readVersions().filter((v) => v.lsn <= target))),
+        (m) => new RecoverFailed({ message: m })
+      ),
+    truncateLog: (target) =>
+      Effect.suspend((): Effect.Effect<void, RecoverFailed | CommitPointMoved> => {
+        // One synchronous step of the node: no commit point is learned between the read and the write.
+        const commitPoint = FileNode.read(dir).commitPoint
+        if (commitPoint > target) return Effect.fail(new CommitPointMoved({ commonPoint: target, commitPoint }))
+        return attempt(
+          () => writeDurably(join(dir, "log.ndjson"), lines(readLog().filter((e) => e.lsn <= target))),
+          (m) => new RecoverFailed({ message: m })
+        )
+      }),
+    replayKeyVersions: () =>
+      attempt(
+        () => {
+          const versions = readVersions()
+          const applied = versions.length === 0 ? 0 : versions[versions.length - 1]!.lsn
+          const missing = readLog().filter((e) => e.lsn > applied)
+          if (missing.length > 0) writeDurably(join(dir, "kv.ndjson"), lines([...versions, ...missing]))
+        },
+        (m) => new RecoverFailed({ message: m })
+      ),
+    readLog: () => attempt(readLog, (m) => new ReadTailFailed({ message: m })),
+    emitRollbackEvent: (event) =>
+      attempt(
+        () => {
           const path = join(dir, "events.ndjson")
+          if (readLines(path, RollbackEvent).some((e) => e.rollbackFile === event.rollbackFile)) return
           const fd = openSync(path, "a")
           try {
             writeSync(fd, JSON.stringify(event) + "\n")
@@ -156,15 +217,16 @@ export function fileTransport(
           } finally {
             closeSync(fd)
           }
+          failpoint?.("after-emit-append")
         },
-        catch: (e) => new EmitFailed({ message: message(e) })
-      })
-    }),
-    rejoinAsReplica: Effect.fn("RollbackTransport.rejoinAsReplica")(function* (primary: number, term: number) {
-      yield* Effect.try({
-        try: () => writeDurably(join(dir, "replica.json"), JSON.stringify({ primary, term }) + "\n"),
-        catch: (e) => new RejoinFailed({ message: message(e) })
-      })
-    })
+        (m) => new EmitFailed({ message: m })
+      ),
+    rejoinAsReplica: (primary, term) =>
+      attempt(
+        () => writeDurably(join(dir, "replica.json"), JSON.stringify({ primary, term }) + "\n"),
+        (m) => new RejoinFailed({ message: m })
+      ),
+    // A node runs one process, so at startup a lock file is the crashed process's.
+    releaseStaleTermLock: () => Effect.sync(() => rmSync(lockPath, { force: true }))
   })
 }

@@ -15,15 +15,25 @@ export const LogEntry = Schema.Struct({
 })
 export type LogEntry = typeof LogEntry.Type
 
-/** What a node's coordinator knows when it starts: its own log, the new primary's, its watermark. */
+/** Who leads in which term, as one node believes (from the heartbeats it received). */
+export interface LeaderView {
+  readonly primary: number
+  readonly term: number
+}
+
+/**
+ * What a node's coordinator knows when it plans: its own log, the log it fetched from the leader it
+ * believes in, that leader and term (its own view), and its learned commit point.
+ */
 export interface RollbackInput {
   readonly node: number
   readonly localLog: readonly LogEntry[]
-  /** The new primary's log (at least up to the local log's length). */
+  /** The log fetched from `source` (at least up to the local log's length). */
   readonly sourceLog: readonly LogEntry[]
+  /** The leader this node believes in, in the term this node is in. */
   readonly source: number
   readonly sourceTerm: number
-  /** The node's learned commit point (an LSN): nothing at or below it may be removed. */
+  /** The node's learned commit point (an LSN) when it plans: nothing at or below it may be removed. */
   readonly watermark: number
 }
 
@@ -39,14 +49,22 @@ export interface RollbackPlan {
   readonly tailTo: number
 }
 
-/** The operator event a rollback emits (appended to the node's event log as NDJSON). */
+/** An entry as events name it: its position and the term it was written in. */
+export const EntryId = Schema.Struct({ lsn: Schema.Int, term: Schema.Int })
+export type EntryId = typeof EntryId.Type
+
+/**
+ * The operator event a rollback emits (appended to the node's event log as NDJSON), naming every
+ * entry it removed. The rollback file's name identifies it: emitting the same event twice (a
+ * crash between the append and the end of the rollback) appends it once.
+ */
 export const RollbackEvent = Schema.Struct({
   kind: Schema.Literal("rollback"),
   node: Schema.Int,
   source: Schema.Int,
   rejoinTerm: Schema.Int,
   commonPoint: Schema.Int,
-  removed: Schema.Int,
+  removed: Schema.Array(EntryId),
   rollbackFile: Schema.String
 })
 export type RollbackEvent = typeof RollbackEvent.Type

@@ -21,6 +21,12 @@ const flip = (r: { limit: number }) =>
 const Break = State.action("Break")
   .exists("i", nodes)
   .then((t, a) => t.setLight(a.i, Light.broken))
+const DimLight = oneOf("off", "on", "broken", "dim")
+const DimState = defineState((b: { max: number }) => ({ light: perNode(DimLight), flips: global(uint(b.max + 1)) }))
+const Dim = DimState.action("Dim")
+  .exists("i", nodes)
+  .require((s, a) => s.light(a.i) === DimLight.on, "not-on", "light {i} is not on")
+  .then((t, a) => t.setLight(a.i, DimLight.dim))
 const lights = defineProtocol({
   name: "lights",
   summary: "lights flip until they break",
@@ -34,7 +40,9 @@ const lights = defineProtocol({
   variants: [
     { name: "more-flips", summary: "the limit is one more", rules: (r) => ({ ...r, limit: r.limit + 1 }) },
     { name: "breakable", summary: "a light can break", actions: (acts) => [...acts, Break] },
-    { name: "unbreakable", summary: "no flips at all", actions: (acts) => replaceAction(acts, "Flip") }
+    { name: "unbreakable", summary: "no flips at all", actions: (acts) => replaceAction(acts, "Flip") },
+    // A value the base lacks: a light that can also be dimmed, and a step that dims it.
+    { name: "dimmable", summary: "a light can be dimmed", state: DimState, actions: (acts) => [...acts, Dim] }
   ]
 })
 const run = async (variant: string, config = { n: 2, max: 3 }) => {
@@ -45,7 +53,7 @@ const run = async (variant: string, config = { n: 2, max: 3 }) => {
 
 describe("variants", () => {
   it("list the base first, then each variant", () => {
-    expect(lights.variants.map((v) => v.name)).toEqual(["base", "more-flips", "breakable", "unbreakable"])
+    expect(lights.variants.map((v) => v.name)).toEqual(["base", "more-flips", "breakable", "unbreakable", "dimmable"])
   })
   it("change rules, and the invariants see the variant's rules", async () => {
     const base = await run("base")
@@ -58,23 +66,27 @@ describe("variants", () => {
   it("add, drop and split actions", async () => {
     expect(lights.build({ n: 2, max: 3 }, "breakable").families.map((f) => f.name)).toEqual(["Flip", "Break"])
     expect((await run("unbreakable")).distinct).toBe(1)
-    // The rollback variant that splits RollbackRecover into a check and a truncation, in its place.
+    // The rollback variant that truncates the log first: its own two recovery steps in the place of
+    // RollbackRecover, and neither RollbackTruncate nor RollbackAbort.
     const names = (v: string) => rollback.build(rollback.defaults, v).families.map((f) => f.name)
-    const split = names("recover-check-then-truncate")
-    const k = names("base").indexOf("RollbackRecover")
-    expect(split.slice(k, k + 2)).toEqual(["RollbackRecoverCheck", "RollbackRecoverTruncate"])
-    expect([...split.slice(0, k), "RollbackRecover", ...split.slice(k + 2)]).toEqual(names("base"))
+    const reordered = names("truncate-before-restoring-keys")
+    const base = names("base")
+    const k = base.indexOf("RollbackRecover")
+    expect(reordered.slice(k, k + 2)).toEqual(["RollbackRecover", "RollbackRestoreKeys"])
+    expect([...reordered.slice(0, k + 1), ...reordered.slice(k + 2)]).toEqual(base.filter((a) => a !== "RollbackTruncate" && a !== "RollbackAbort"))
   })
-  it("may use another state declaration (a phase the base lacks)", () => {
-    const model = rollback.build(rollback.defaults, "recover-check-then-truncate")
-    const rollbackType = model.layout.fields.find((f) => f.name === "rollback")!.type as unknown as { fields: { phase: { names: string[] } } }
-    expect(rollbackType.fields.phase.names).toEqual(["Idle", "Planned", "Persisted", "Recovered", "Emitted", "Checked"])
+  it("may use another state declaration (a value the base lacks)", async () => {
+    const model = lights.build({ n: 2, max: 3 }, "dimmable")
+    const lightType = model.layout.fields.find((f) => f.name === "light")!.type as unknown as { names: string[] }
+    expect(lightType.names).toEqual(["off", "on", "broken", "dim"])
+    // Dimmed lights are states the base cannot reach.
+    expect((await run("dimmable")).distinct).toBeGreaterThan((await run("base")).distinct)
   })
 })
 
 describe("refusals", () => {
   it.each([
-    [() => lights.build({ n: 2, max: 3 }, "nope"), /lights has no variant nope \(variants: base, more-flips, breakable, unbreakable\)/],
+    [() => lights.build({ n: 2, max: 3 }, "nope"), /lights has no variant nope \(variants: base, more-flips, breakable, unbreakable, dimmable\)/],
     [() => lights.build({ n: 2 }), /lights: bound max is missing/],
     [() => lights.build({ n: 2, max: 3 }, "base", { symmetry: true }), /lights declares no symmetry/],
     [() => defineProtocol({ name: "x", summary: "", bounds: {}, state: State as never, actions: () => [] }).build({ max: 1 } as never), /the state has node variables, so the protocol must say how many nodes there are/],

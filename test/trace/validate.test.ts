@@ -103,19 +103,20 @@ describe("simulated runs", () => {
 describe("trace mapping: one event for several steps, several events for one step", () => {
   const lines = readFileSync(join(corpus, "valid/full-rollback.ndjson"), "utf8").trim().split("\n")
   const renumber = (ls: string[]) => ls.map((l, k) => (k === 0 ? l : JSON.stringify({ ...JSON.parse(l), seq: k })))
-  const coordinator = ["RollbackPlan", "RollbackPersist", "RollbackRecover", "RollbackEmitEvent", "RollbackRejoin"]
+  const coordinator = ["RollbackPlan", "RollbackPersist", "RollbackRecover", "RollbackTruncate", "RollbackEmitEvent", "RollbackRejoin"]
+  const actionOf = (l: string) => (JSON.parse(l) as { action?: string }).action
 
-  it("accepts one Rollback event standing for the coordinator's five steps", async () => {
-    const steps = lines.filter((l) => coordinator.some((a) => l.includes(`"action":"${a}"`)))
-    expect(steps).toHaveLength(5)
-    const first = lines.indexOf(steps[0]!)
-    const last = JSON.parse(steps[4]!)
-    const plan = JSON.parse(steps[0]!)
+  it("accepts one Rollback event standing for the coordinator's six steps", async () => {
+    // The first uninterrupted rollback: its six steps one after the other.
+    const first = lines.findIndex((_, k) => coordinator.every((a, x) => lines[k + x] !== undefined && actionOf(lines[k + x]!) === a))
+    expect(first).toBeGreaterThan(0)
+    const plan = JSON.parse(lines[first]!)
+    const last = JSON.parse(lines[first + 5]!)
     const merged = { ...last, action: "Rollback", args: plan.args }
-    const out = renumber([...lines.slice(0, first), JSON.stringify(merged), ...lines.slice(lines.indexOf(steps[4]!) + 1)])
+    const out = renumber([...lines.slice(0, first), JSON.stringify(merged), ...lines.slice(first + 6)])
     const r = await validate(rollback as Protocol, out)
     expect(r.rejection).toBeNull()
-    expect(r.events).toBe(lines.length - 1 - 4)
+    expect(r.events).toBe(lines.length - 1 - 5)
   })
 
   it("accepts an observation-only event, and rejects it when what it observed is not so", async () => {
@@ -153,11 +154,11 @@ describe("ITF both ways", () => {
 
   it("writes the smallest failing window as ITF: the last consistent state and the closest step", () => {
     const window = join(dir, "window.itf.json")
-    const r = cli("validate", "rollback", "traces/rollback/conformance/invalid/recover-keeps-tail.ndjson", "--internal-steps", "2", "--window", window)
+    const r = cli("validate", "rollback", "traces/rollback/conformance/invalid/truncate-keeps-tail.ndjson", "--internal-steps", "2", "--window", window)
     expect(r.status).toBe(1)
     const doc = JSON.parse(readFileSync(window, "utf8"))
     expect(doc.states).toHaveLength(2)
-    expect(doc.states[1]["#meta"].action).toBe("RollbackRecover")
+    expect(doc.states[1]["#meta"].action).toBe("RollbackTruncate")
   })
 })
 

@@ -1,14 +1,14 @@
 /**
  * Named design changes of the rollback protocol, each a diff of the base: one rule, or (for
- * `recover-check-then-truncate`) one step split in two. Each is expected to break one
- * invariant; the manifest and spec/adr/0001-deposed-primary-rollback.md say which, and at which bounds.
+ * `truncate-before-restoring-keys`) the order of two steps. The manifest and
+ * spec/adr/0001-deposed-primary-rollback.md say what each one breaks, and at which bounds.
  */
-import { defineState, nodes, oneOf, replaceAction, type VariantDecl } from "../../kit/index.js"
+import { nodes, replaceAction, type VariantDecl } from "../../kit/index.js"
 import type { RaftBounds } from "../raftmongo/state.js"
 import { raftMongoVariants } from "../raftmongo/variants.js"
-import { staleMessage, truncateToCommonPoint, type CoordinatorRules } from "./actions.js"
+import { restoreKeys, truncateLog, viewIsPlans, type CoordinatorRules } from "./actions.js"
 import type { RollbackRules } from "./index.js"
-import { Phase, PHASES, rollbackVariablesWith, type RollbackNext, type RollbackView } from "./state.js"
+import { Phase, phaseName, RollbackState } from "./state.js"
 
 type Variant = VariantDecl<RaftBounds, RollbackRules>
 
@@ -22,43 +22,61 @@ function raftMongoVariant(name: string): Variant {
 }
 
 /**
- * The coordinator as the reference implementation takes it: it checks that its plan is still
- * current, then truncates, with nothing held between the two (a phase between them, in which
- * elections and term changes go on).
+ * The two recovery steps the other way round: RollbackRecover truncates the log (after its checks),
+ * RollbackTruncate's place is taken by the restore of the key versions.
  */
-const SplitPhase = oneOf(...PHASES, "Checked")
-const SplitState = defineState(rollbackVariablesWith(SplitPhase.names))
-const recoverCheck = (rules: RollbackRules) =>
-  SplitState.action("RollbackRecoverCheck")
+const logFirst = (rules: RollbackRules) => [
+  RollbackState.action("RollbackRecover")
     .exists("i", nodes)
     .require(
       (s, a) => s.rollback.phase(a.i) === rules.coordinator.recoverFrom,
       "wrong-phase",
-      (s, a) => `server ${a.i}'s rollback phase is ${SplitPhase.names[s.rollback.phase(a.i)]}, not ${SplitPhase.names[rules.coordinator.recoverFrom]}`
+      (s, a) => `server ${a.i}'s rollback phase is ${phaseName(s.rollback.phase(a.i))}, not ${phaseName(rules.coordinator.recoverFrom)}`
     )
-    .require((s, a) => rules.coordinator.planStillCurrent(s as unknown as RollbackView, a.i), "stale-plan", (s, a) => staleMessage(s as unknown as RollbackView, a))
-    .then((t, a) => t.rollback.setPhase(a.i, SplitPhase.Checked))
-const recoverTruncate = (rules: RollbackRules) =>
-  SplitState.action("RollbackRecoverTruncate")
+    .require((s, a) => rules.coordinator.planStillCurrent(s, a.i) && rules.coordinator.truncateAllowed(s, a.i), "stale-plan", "server {i}'s plan is stale")
+    .then((t, a, s) => {
+      truncateLog(t, a.i, s, rules.coordinator)
+      t.rollback.setPhase(a.i, Phase.KeysRestored)
+    }),
+  RollbackState.action("RollbackRestoreKeys")
     .exists("i", nodes)
-    .require((s, a) => s.rollback.phase(a.i) === SplitPhase.Checked, "wrong-phase", (s, a) => `server ${a.i}'s rollback phase is ${SplitPhase.names[s.rollback.phase(a.i)]}, not Checked`)
-    .then((t, a, s) => truncateToCommonPoint(t as unknown as RollbackNext, a.i, s as unknown as RollbackView, rules.coordinator))
+    .require((s, a) => s.rollback.phase(a.i) === Phase.KeysRestored, "wrong-phase", (s, a) => `server ${a.i}'s rollback phase is ${phaseName(s.rollback.phase(a.i))}, not KeysRestored`)
+    .then((t, a, s) => {
+      restoreKeys(t, a.i, s)
+      t.rollback.setPhase(a.i, Phase.Recovered)
+    })
+]
 
 export const rollbackVariants: readonly Variant[] = [
   {
     name: "recover-before-persist",
-    summary: "the coordinator truncates the log right after planning, before the rollback file is written",
+    summary: "the coordinator recovers right after planning, before the rollback file is written",
     rules: coordinator((r) => ({ ...r, recoverFrom: Phase.Planned }))
   },
   {
     name: "recover-stale-plan",
-    summary: "recovery truncates even when the plan is stale (its primary lost office, or a newer term was seen)",
-    rules: coordinator((r) => ({ ...r, planStillCurrent: () => true }))
+    summary: "recovery goes ahead even when the server no longer believes its plan's source leads in the plan's term",
+    rules: coordinator((r) => ({ ...r, planStillCurrent: () => true, truncateAllowed: (s, i) => s.rollback.commonPoint(i) >= s.commitPoint.index(i) }))
+  },
+  {
+    name: "no-term-lock",
+    summary: "the server takes new terms and votes between the check of its plan and the truncation (the truncation still re-checks)",
+    rules: coordinator((r) => ({ ...r, termLock: false }))
+  },
+  {
+    name: "check-then-truncate",
+    summary: "recovery checks its plan, then truncates with nothing held and nothing re-checked (the first reference coordinator)",
+    rules: coordinator((r) => ({ ...r, termLock: false, truncateAllowed: () => true }))
+  },
+  {
+    name: "plan-time-watermark-only",
+    summary: "the truncation does not re-check the learned commit point; only the plan compared the common point with it",
+    rules: coordinator((r) => ({ ...r, truncateAllowed: viewIsPlans }))
   },
   {
     name: "no-watermark-guard",
-    summary: "the plan goes ahead even when the common point is below the learned commit point",
-    rules: coordinator((r) => ({ ...r, planAllowed: () => true }))
+    summary: "neither the plan nor the truncation compares the common point with the learned commit point",
+    rules: coordinator((r) => ({ ...r, planAllowed: () => true, truncateAllowed: viewIsPlans }))
   },
   raftMongoVariant("elect-without-majority"),
   {
@@ -68,8 +86,11 @@ export const rollbackVariants: readonly Variant[] = [
   },
   {
     name: "learn-without-term-check-and-no-watermark-guard",
-    summary: "learn-without-term-check, and the plan goes ahead below the learned commit point",
-    rules: (r) => ({ replication: { ...r.replication, learnTermCheck: () => true }, coordinator: { ...r.coordinator, planAllowed: () => true } })
+    summary: "learn-without-term-check, and neither the plan nor the truncation compares the common point with the learned commit point",
+    rules: (r) => ({
+      replication: { ...r.replication, learnTermCheck: () => true },
+      coordinator: { ...r.coordinator, planAllowed: () => true, truncateAllowed: viewIsPlans }
+    })
   },
   {
     name: "vote-without-log-check",
@@ -94,13 +115,27 @@ export const rollbackVariants: readonly Variant[] = [
   },
   {
     name: "recover-forgets-commit-point",
-    summary: "recovery resets the learned commit point to [0, 0] along with the log",
+    summary: "the truncation resets the learned commit point to [0, 0] along with the log",
     rules: coordinator((r) => ({ ...r, recoverForgetsCommitPoint: true }))
   },
   {
-    name: "recover-check-then-truncate",
-    summary: "recovery checks that the plan is still current, then truncates in a separate step with nothing held between (as impl/rollback does)",
-    state: SplitState,
-    actions: (actions, _b, rules) => replaceAction(actions, "RollbackRecover", recoverCheck(rules), recoverTruncate(rules))
+    name: "truncate-before-restoring-keys",
+    summary: "recovery truncates the log first and restores the key versions in a second step (a crash between them leaves keys reading values the log no longer holds)",
+    actions: (actions, _b, rules) => replaceAction(replaceAction(actions, "RollbackAbort"), "RollbackRecover", ...logFirst(rules)).filter((a) => a.name !== "RollbackTruncate")
+  },
+  {
+    name: "no-replay-on-restart",
+    summary: "a restart does not replay the log into the key versions (a crash after the keys were restored leaves them behind the log)",
+    rules: coordinator((r) => ({ ...r, replayOnRestart: false }))
+  },
+  {
+    name: "resume-names-kept-entries",
+    summary: "after a restart, the event names every pending entry, also those the crash kept in the log",
+    rules: coordinator((r) => ({ ...r, resumeNamesOnlyLost: false }))
+  },
+  {
+    name: "volatile-event-marker",
+    summary: "the \"event pending\" marker is kept in memory, so a crash after the truncation loses the event",
+    rules: coordinator((r) => ({ ...r, durableEventMarker: false }))
   }
 ]

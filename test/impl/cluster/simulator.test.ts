@@ -59,8 +59,9 @@ describe("mutation check", () => {
     ["recover-before-persist", 300],
     ["ignore-persist-failure", 300],
     ["off-by-one-common-point", 300],
-    ["rejoin-under-old-term", 1000],
-    ["restore-wrong-pre-image", 300]
+    ["restore-wrong-pre-image", 300],
+    ["no-term-lock", 300],
+    ["volatile-event-marker", 300]
   ] as const)("%s is caught", async (bug, seeds) => {
     const { exercised, detected } = await caught(bug, seeds)
     expect(exercised).toBeGreaterThan(0)

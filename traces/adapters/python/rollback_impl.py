@@ -1,5 +1,6 @@
 """A small Python implementation of the rollback protocol (spec/adr/0001-deposed-primary-rollback.md):
-replication as in RaftMongo and the rollback coordinator, with the side effects held in memory.
+replication as in RaftMongo, each server with its own view of the leader and its own key versions,
+and the rollback coordinator, with the side effects held in memory.
 
 It is an example for `replcheck conform`, not a production component: it applies the steps the
 model chooses and keeps the state the adapter reports. `buggy=True` plants a bug in the plan: the
@@ -22,8 +23,13 @@ class RollbackCluster:
         self.commit_point = [{"term": 0, "index": 0} for _ in range(n)]
         self.log = [[] for _ in range(n)]
         self.committed = set()
+        self.view = [0] * n
+        self.keys = [[] for _ in range(n)]
         self.rollback = [self._idle(i) for i in range(n)]
         self.files = [set() for _ in range(n)]
+        self.pending = [set() for _ in range(n)]
+        self.events = [set() for _ in range(n)]
+        self.removed = [set() for _ in range(n)]
 
     def _idle(self, i):
         return dict(IDLE, source=i + 1)
@@ -31,10 +37,15 @@ class RollbackCluster:
     def _last_term(self, i):
         return self.log[i][-1] if self.log[i] else 0
 
+    def _apply(self, i):
+        # The store applies what the log holds beyond its last key version.
+        self.keys[i] = self.keys[i] + self.log[i][len(self.keys[i]):]
+
     # Replication and commit points.
 
     def AppendOplog(self, i, j, lastAppended):
         self.log[i] = self.log[i] + self.log[j][len(self.log[i]):lastAppended]
+        self._apply(i)
 
     def BecomePrimaryByMagic(self, i, ayeVoters):
         new_term = self.term[i] + 1
@@ -42,16 +53,25 @@ class RollbackCluster:
             self.role[v] = "Leader" if v == i else "Follower"
         for v in set(ayeVoters) | {i}:
             self.term[v] = new_term
+            self.view[v] = v + 1 if self.role[v] == "Leader" else 0
 
     def Stepdown(self, i):
         self.role[i] = "Follower"
+        self.view[i] = 0
 
     def ClientWrite(self, i, numEntries):
         self.log[i] = self.log[i] + [self.term[i]] * numEntries
+        self._apply(i)
 
     def UpdateTermThroughHeartbeat(self, i, j):
         self.term[i] = self.term[j]
         self.role[i] = "Follower"
+        self.view[i] = 0
+
+    def LearnLeaderThroughHeartbeat(self, i, j):
+        self.term[i] = self.term[j]
+        self.role[i] = "Follower"
+        self.view[i] = j + 1
 
     def AdvanceCommitPoint(self, leader, acknowledgers, committedIndex):
         start = self.commit_point[leader]["index"]
@@ -85,32 +105,51 @@ class RollbackCluster:
             "source": j + 1,
             "commonPoint": self._common_point(i, j),
             "watermark": self.commit_point[i]["index"],
-            "rejoinTerm": self.term[j],
+            "rejoinTerm": self.term[i],
         }
 
-    def RollbackPersist(self, i):
+    def _tail(self, i):
         common = self.rollback[i]["commonPoint"]
-        for k in range(common + 1, len(self.log[i]) + 1):
-            self.files[i].add((self.log[i][k - 1], k))
+        return {(self.log[i][k - 1], k) for k in range(common + 1, len(self.log[i]) + 1)}
+
+    def RollbackPersist(self, i):
+        self.files[i] |= self._tail(i)
+        self.pending[i] |= self._tail(i)
         self.rollback[i]["phase"] = "Persisted"
 
     def RollbackPersistFails(self, i):
         self.rollback[i] = self._idle(i)
 
     def RollbackRecover(self, i):
+        self.keys[i] = self.keys[i][: self.rollback[i]["commonPoint"]]
+        self.rollback[i]["phase"] = "KeysRestored"
+
+    def RollbackTruncate(self, i):
+        self.removed[i] |= self._tail(i)
         self.log[i] = self.log[i][: self.rollback[i]["commonPoint"]]
         self.rollback[i]["phase"] = "Recovered"
 
+    def RollbackAbort(self, i):
+        self._apply(i)
+        self.pending[i] = set()
+        self.rollback[i] = self._idle(i)
+
     def RollbackEmitEvent(self, i):
+        self.events[i] |= self.pending[i]
+        self.pending[i] = set()
         self.rollback[i]["phase"] = "Emitted"
 
     def RollbackRejoin(self, i):
-        self.term[i] = max(self.term[i], self.rollback[i]["rejoinTerm"])
-        self.role[i] = "Follower"
         self.rollback[i] = self._idle(i)
 
     def Crash(self, i):
         self.rollback[i] = self._idle(i)
+        self._apply(i)
+
+    def RollbackResume(self, i):
+        held = {(t, k) for k, t in enumerate(self.log[i], start=1)}
+        self.events[i] |= self.pending[i] - held
+        self.pending[i] = set()
 
     def observe(self):
         entries = lambda s: [{"term": t, "index": k} for (t, k) in sorted(s)]
@@ -120,6 +159,11 @@ class RollbackCluster:
             "state": list(self.role),
             "commitPoint": [dict(cp) for cp in self.commit_point],
             "log": [[{"term": t} for t in lg] for lg in self.log],
+            "leaderView": list(self.view),
+            "keyVersions": [[{"term": t} for t in kv] for kv in self.keys],
             "rollback": [dict(r) for r in self.rollback],
             "rollbackFiles": [entries(f) for f in self.files],
+            "pendingEvent": [entries(p) for p in self.pending],
+            "events": [entries(e) for e in self.events],
+            "removed": [entries(r) for r in self.removed],
         }
