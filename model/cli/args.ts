@@ -30,6 +30,8 @@ export interface VerdictsCommand {
   readonly json: boolean
   /** Counterexamples go to <traces>/<protocol>/<run>.itf.json and .txt. */
   readonly traces: string
+  /** Leave out the runs the manifest marks slow (they are listed as skipped). */
+  readonly quick: boolean
 }
 
 export interface ValidateCommand {
@@ -88,7 +90,7 @@ export const USAGE = `usage:
   replcheck check <protocol> [bound flags] [--variant NAME] [--invariant NAME]...
                   [--workers N] [--symmetry] [--deadlock] [--max-depth N] [--max-states N]
                   [--json] [--out DIR]
-  replcheck verdicts [<protocol>] [--workers N] [--json] [--traces DIR]
+  replcheck verdicts [<protocol>] [--workers N] [--json] [--traces DIR] [--quick]
   replcheck validate <protocol> <trace.ndjson | trace.itf.json> [--internal-steps N] [--window FILE] [--itf FILE] [--json]
   replcheck conform <protocol> --adapter "<command>" [bound flags] [--depth D | --random
                     [--seed S] [--runs N] [--steps K] [--prefer PREFIX]...] [--json]
@@ -248,11 +250,13 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
 function parseVerdicts(protocol: Protocol | undefined, flags: readonly string[]): Either.Either<Command, UsageError> {
   let workers = 1
   let json = false
+  let quick = false
   let traces = "traces/out"
   for (let k = 0; k < flags.length; k++) {
     const flag = flags[k]!
     const value = flags[k + 1]
     if (flag === "--json") json = true
+    else if (flag === "--quick") quick = true
     else if (flag === "--workers") {
       const n = integer(flag, value, 1, 64)
       if (Either.isLeft(n)) return Either.left(n.left)
@@ -262,13 +266,13 @@ function parseVerdicts(protocol: Protocol | undefined, flags: readonly string[])
       if (value === undefined || value.startsWith("--")) return fail("--traces needs a directory")
       traces = value
       k++
-    } else return fail(`unknown flag ${flag} for verdicts (flags: --workers, --json, --traces)`)
+    } else return fail(`unknown flag ${flag} for verdicts (flags: --workers, --json, --traces, --quick)`)
   }
   const withManifest = builtInProtocols.filter((p) => p.manifest !== undefined)
   if (protocol !== undefined && protocol.manifest === undefined) {
     return fail(`${protocol.name} has no recorded verdicts (a manifest; built-in protocols with one: ${withManifest.map((p) => p.name).join(", ")})`)
   }
-  return Either.right({ command: "verdicts", protocols: protocol ? [protocol] : withManifest, workers, json, traces })
+  return Either.right({ command: "verdicts", protocols: protocol ? [protocol] : withManifest, workers, json, traces, quick })
 }
 
 function parseValidate(protocol: Protocol, flags: readonly string[]): Either.Either<Command, UsageError> {

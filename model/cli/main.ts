@@ -62,7 +62,7 @@ function command(argv: readonly string[], protocol: Protocol | undefined): Effec
               ? Effect.forEach(cmd.protocols, (p, k) => {
                   // Tables stream row by row (the JSON form prints all rows at the end).
                   if (!cmd.json) process.stdout.write(`${k > 0 ? "\n" : ""}`)
-                  return runVerdicts(p, { workers: cmd.workers, traces: cmd.traces }).pipe(
+                  return runVerdicts(p, { workers: cmd.workers, traces: cmd.traces, quick: cmd.quick }).pipe(
                     Effect.tap((rows) => Effect.sync(() => cmd.json || process.stdout.write(renderVerdicts(p, rows) + "\n")))
                   )
                 }).pipe(

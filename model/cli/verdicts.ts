@@ -29,6 +29,8 @@ export interface VerdictRow {
   readonly traceFile: string | null
   readonly asRecorded: boolean
   readonly mismatch: string | null
+  /** Not run: marked slow in the manifest, and verdicts ran with --quick. */
+  readonly skipped: boolean
 }
 
 /** A protocol's manifest, loaded and decoded (bad input: a RangeError naming the field). */
@@ -74,7 +76,7 @@ function compare(run: ManifestRun, got: { violated: string | null; length: numbe
 }
 
 /** Runs one protocol's manifest; `onRow` sees each row as it completes. */
-export const runVerdicts = (protocol: Protocol, options: { workers: number; traces: string; onRow?: (row: VerdictRow) => void }) =>
+export const runVerdicts = (protocol: Protocol, options: { workers: number; traces: string; quick?: boolean; onRow?: (row: VerdictRow) => void }) =>
   Effect.gen(function* () {
     const manifest = yield* Effect.tryPromise({ try: () => manifestOf(protocol), catch: (e) => new UsageError({ message: (e as Error).message }) })
     const rows: VerdictRow[] = []
@@ -84,6 +86,27 @@ export const runVerdicts = (protocol: Protocol, options: { workers: number; trac
         try: () => protocol.build(config, run.variant, { symmetry: run.symmetry }),
         catch: (e) => new UsageError({ message: `manifest run ${run.name}: ${(e as Error).message}` })
       })
+      const bounds = [...Object.entries(run.config).map(([k, n]) => `--${flagName(k)} ${n}`), ...(run.symmetry ? ["--symmetry"] : [])].join(" ") || "defaults"
+      if (options.quick && run.slow) {
+        const row: VerdictRow = {
+          protocol: protocol.name,
+          name: run.name,
+          variant: run.variant,
+          bounds,
+          invariant: run.invariants ? run.invariants.join(", ") : "all",
+          verdict: "skipped (slow)",
+          distinct: 0,
+          generated: 0,
+          seconds: 0,
+          traceFile: null,
+          asRecorded: true,
+          mismatch: null,
+          skipped: true
+        }
+        rows.push(row)
+        options.onRow?.(row)
+        continue
+      }
       const ref = { protocol: protocol.name, ...(protocol.source ? { source: protocol.source } : {}), variant: run.variant, config, symmetry: run.symmetry }
       const result = yield* runSearch(workerScript, ref, model, { workers: options.workers, symmetry: run.symmetry, deadlock: false, invariants: run.invariants })
       const v = result.violation
@@ -100,7 +123,7 @@ export const runVerdicts = (protocol: Protocol, options: { workers: number; trac
         protocol: protocol.name,
         name: run.name,
         variant: run.variant,
-        bounds: [...Object.entries(run.config).map(([k, n]) => `--${flagName(k)} ${n}`), ...(run.symmetry ? ["--symmetry"] : [])].join(" ") || "defaults",
+        bounds,
         invariant: v?.invariant ?? (run.invariants ? run.invariants.join(", ") : "all"),
         verdict: v ? `VIOLATED (${v.trace.length} states)` : "holds",
         distinct: result.distinct,
@@ -108,7 +131,8 @@ export const runVerdicts = (protocol: Protocol, options: { workers: number; trac
         seconds: result.seconds,
         traceFile,
         asRecorded: mismatch === null,
-        mismatch
+        mismatch,
+        skipped: false
       }
       rows.push(row)
       options.onRow?.(row)
@@ -123,10 +147,10 @@ const cells = (r: VerdictRow) => [
   r.bounds,
   r.invariant,
   r.verdict,
-  r.distinct.toLocaleString("en-US"),
-  r.seconds.toFixed(2),
+  r.skipped ? "-" : r.distinct.toLocaleString("en-US"),
+  r.skipped ? "-" : r.seconds.toFixed(2),
   r.traceFile ?? "-",
-  r.asRecorded ? "yes" : `NO: ${r.mismatch}`
+  r.skipped ? "not run" : r.asRecorded ? "yes" : `NO: ${r.mismatch}`
 ]
 
 /** The table's title line. */
@@ -140,11 +164,14 @@ export function renderVerdicts(protocol: Protocol, rows: readonly VerdictRow[]):
   const widths = COLUMNS.map((h, k) => Math.max(h.length, ...body.map((b) => b[k]!.length)))
   const line = (cs: string[]) => cs.map((c, k) => c.padEnd(widths[k]!)).join(" | ").trimEnd()
   const bad = rows.filter((r) => !r.asRecorded).length
+  const skipped = rows.filter((r) => r.skipped).length
+  const ran = rows.length - skipped
+  const skippedNote = skipped === 0 ? "" : `; ${skipped} slow run${skipped === 1 ? "" : "s"} skipped (--quick; run verdicts without it for those)`
   return [
     verdictsTitle(protocol),
     line(COLUMNS),
     widths.map((w) => "-".repeat(w)).join("-|-"),
     ...body.map(line),
-    bad === 0 ? `all ${rows.length} runs gave their recorded verdicts` : `${bad} of ${rows.length} runs did NOT give their recorded verdicts`
+    (bad === 0 ? `all ${ran} runs gave their recorded verdicts` : `${bad} of ${ran} runs did NOT give their recorded verdicts`) + skippedNote
   ].join("\n")
 }
