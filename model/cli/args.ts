@@ -63,6 +63,8 @@ export interface ConformCommand {
   readonly protocol: Protocol
   readonly config: Record<string, number>
   readonly adapter: string
+  /** Accept an adapter whose replies observe no variable (then only its errors can diverge). */
+  readonly allowEmptyObservation: boolean
   readonly mode: { readonly kind: "depth"; readonly depth: number } | { readonly kind: "random"; readonly seed: number; readonly runs: number; readonly steps: number; readonly prefer: readonly string[] }
   readonly json: boolean
 }
@@ -93,7 +95,7 @@ export const USAGE = `usage:
   replcheck verdicts [<protocol>] [--workers N] [--json] [--traces DIR] [--quick]
   replcheck validate <protocol> <trace.ndjson | trace.itf.json> [--internal-steps N] [--window FILE] [--itf FILE] [--json]
   replcheck conform <protocol> --adapter "<command>" [bound flags] [--depth D | --random
-                    [--seed S] [--runs N] [--steps K] [--prefer PREFIX]...] [--json]
+                    [--seed S] [--runs N] [--steps K] [--prefer PREFIX]...] [--allow-empty-observation] [--json]
   replcheck cluster <protocol> [its flags] [--out FILE] [--json]
   replcheck simulate <protocol> [bound flags] [--steps N] [--seed S] [--observe full|node|none]
                      [--hide ACTION]... [--prefer PREFIX]... [--out FILE]
@@ -359,11 +361,13 @@ function parseConform(protocol: Protocol, flags: readonly string[]): Either.Eith
   let steps = 30
   const prefer: string[] = []
   let json = false
+  let allowEmptyObservation = false
   for (let k = 0; k < flags.length; k++) {
     const flag = flags[k]!
     const value = flags[k + 1]
     if (flag === "--json") json = true
     else if (flag === "--random") random = true
+    else if (flag === "--allow-empty-observation") allowEmptyObservation = true
     else if (flag === "--adapter" || flag === "--prefer") {
       if (value === undefined || value.startsWith("--")) return fail(`${flag} needs a value`)
       if (flag === "--adapter") adapter = value
@@ -373,7 +377,7 @@ function parseConform(protocol: Protocol, flags: readonly string[]): Either.Eith
       const field = bounds.get(flag)
       const ranges: Record<string, [number, number]> = { "--depth": [1, 12], "--seed": [0, 2 ** 32 - 1], "--runs": [1, 1_000_000], "--steps": [1, 1_000_000] }
       const range = field !== undefined ? [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER] : ranges[flag]
-      if (range === undefined) return fail(`unknown flag ${flag} for conform (bounds: ${[...bounds.keys()].join(", ")}; --adapter, --depth, --random, --seed, --runs, --steps, --prefer, --json)`)
+      if (range === undefined) return fail(`unknown flag ${flag} for conform (bounds: ${[...bounds.keys()].join(", ")}; --adapter, --depth, --random, --seed, --runs, --steps, --prefer, --allow-empty-observation, --json)`)
       const n = integer(flag, value, range[0]!, range[1])
       if (Either.isLeft(n)) return Either.left(n.left)
       if (field !== undefined) partial[field] = n.right
@@ -389,7 +393,7 @@ function parseConform(protocol: Protocol, flags: readonly string[]): Either.Eith
   const config = decodeConfig(protocol.bounds, partial)
   if (Either.isLeft(config)) return fail(config.left)
   const mode: ConformCommand["mode"] = random ? { kind: "random", seed, runs, steps, prefer } : { kind: "depth", depth: depth ?? 3 }
-  return Either.right({ command: "conform", protocol, config: config.right, adapter, mode, json })
+  return Either.right({ command: "conform", protocol, config: config.right, adapter, allowEmptyObservation, mode, json })
 }
 
 type NumberFlags = Record<string, { value: number; min: number; max: number }>

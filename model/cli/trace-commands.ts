@@ -85,7 +85,7 @@ export const runConform = (cmd: ConformCommand) =>
         try: async () => {
           const model = cmd.protocol.build(cmd.config)
           const hello = { type: "hello" as const, version: 1 as const, protocol: cmd.protocol.name, config: cmd.config, nodes: Array.from({ length: model.layout.nodes }, (_, k) => k + 1) }
-          const result = await conform(model, hello, link, cmd.mode)
+          const result = await conform(model, hello, link, cmd.mode, { allowEmptyObservation: cmd.allowEmptyObservation })
           const how = cmd.mode.kind === "depth" ? `every step within depth ${cmd.mode.depth}` : `${cmd.mode.runs} random runs of up to ${cmd.mode.steps} steps, seed ${cmd.mode.seed}`
           if (cmd.json) process.stdout.write(JSON.stringify({ ...result, divergence: result.divergence && { ...result.divergence, run: result.divergence.run.map((s) => s.action ?? "reset") } }) + "\n")
           else if (result.divergence === null) {

@@ -5,7 +5,6 @@
  * with the run that led to it.
  */
 import { spawn } from "node:child_process"
-import { createInterface } from "node:readline"
 import { Either, Schema } from "effect"
 import type { Model } from "../engine/model.js"
 import { successorsOf, type TraceStep } from "../engine/path.js"
@@ -20,24 +19,93 @@ export class AdapterFailed extends Error {
 
 export interface AdapterLink {
   request(req: AdapterRequest): Promise<AdapterReply>
+  /** Says bye, then ends the adapter's whole process group (SIGTERM, then SIGKILL); bounded in time. */
   close(): Promise<void>
 }
 
-/** Starts `command` in a shell and talks the adapter protocol with it. */
-export function spawnAdapter(command: string, timeoutMs = 10_000): AdapterLink {
-  const child = spawn("sh", ["-c", command], { stdio: ["pipe", "pipe", "inherit"] })
-  const lines = createInterface({ input: child.stdout })
+export interface AdapterOptions {
+  /** How long a reply may take. */
+  readonly timeoutMs?: number
+  /** The longest reply line accepted, in bytes. */
+  readonly maxLineBytes?: number
+  /** How long the adapter has after bye, and again after SIGTERM, before the next signal. */
+  readonly graceMs?: number
+}
+
+/** The longest reply line an adapter may write (a state of the largest models is far smaller). */
+export const MAX_REPLY_LINE_BYTES = 64 * 1024 * 1024
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * Starts `command` in a shell, in a process group of its own so that everything it starts can be
+ * ended with it, and talks the adapter protocol with it: one reply line per request, no more.
+ */
+export function spawnAdapter(command: string, options: AdapterOptions = {}): AdapterLink {
+  const timeoutMs = options.timeoutMs ?? 10_000
+  const maxLineBytes = options.maxLineBytes ?? MAX_REPLY_LINE_BYTES
+  const graceMs = options.graceMs ?? 1_000
+  const child = spawn("sh", ["-c", command], { stdio: ["pipe", "pipe", "inherit"], detached: true })
   const waiting: Array<{ resolve: (line: string) => void; reject: (e: Error) => void }> = []
   let failure: Error | null = null
   const fail = (e: Error) => {
     failure ??= e
     for (const w of waiting.splice(0)) w.reject(failure)
   }
-  lines.on("line", (line) => waiting.shift()?.resolve(line))
+  // Lines split by hand, so that a line without end is refused at the limit instead of growing
+  // until the string limit throws.
+  let partial: Buffer[] = []
+  let partialBytes = 0
+  const onLine = (line: string) => {
+    const w = waiting.shift()
+    if (w) w.resolve(line)
+    else fail(new AdapterFailed(`the adapter wrote a line that answers no request: ${line.slice(0, 120)}`))
+  }
+  child.stdout.on("data", (chunk: Buffer) => {
+    let from = 0
+    for (let nl = chunk.indexOf(10, from); nl >= 0; nl = chunk.indexOf(10, from)) {
+      const line = Buffer.concat([...partial, chunk.subarray(from, nl)]).toString("utf8")
+      partial = []
+      partialBytes = 0
+      from = nl + 1
+      onLine(line.endsWith("\r") ? line.slice(0, -1) : line)
+    }
+    if (from < chunk.length) {
+      partial.push(chunk.subarray(from))
+      partialBytes += chunk.length - from
+      if (partialBytes > maxLineBytes) {
+        partial = []
+        fail(new AdapterFailed(`the adapter wrote a line longer than ${maxLineBytes.toLocaleString("en-US")} bytes`))
+        child.stdout.destroy()
+      }
+    }
+  })
   child.on("error", (e) => fail(new AdapterFailed(`cannot start the adapter: ${e.message}`)))
   child.on("exit", (code, signal) => fail(new AdapterFailed(`the adapter exited (${signal ?? `code ${code}`})`)))
   child.stdin.on("error", () => {})
   const decode = Schema.decodeUnknownEither(AdapterReply)
+  /** Is any process of the adapter's group still there? */
+  const groupAlive = () => {
+    if (child.pid === undefined) return false
+    try {
+      process.kill(-child.pid, 0)
+      return true
+    } catch {
+      return false
+    }
+  }
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, signal)
+    } catch {
+      // The group is gone already.
+    }
+  }
+  /** Waits until the group is gone, for at most `ms`; says whether it is. */
+  const goneWithin = async (ms: number) => {
+    for (const until = Date.now() + ms; Date.now() < until; await sleep(20)) if (!groupAlive()) return true
+    return !groupAlive()
+  }
   return {
     request: (req) =>
       new Promise<AdapterReply>((resolve, reject) => {
@@ -65,11 +133,15 @@ export function spawnAdapter(command: string, timeoutMs = 10_000): AdapterLink {
       }),
     close: async () => {
       child.removeAllListeners("exit")
-      if (child.exitCode === null) {
-        child.stdin.end(JSON.stringify({ type: "bye" }) + "\n")
-        await new Promise((r) => setTimeout(r, 50))
-        child.kill()
-      }
+      if (child.pid === undefined) return
+      if (child.exitCode === null && child.signalCode === null) child.stdin.end(JSON.stringify({ type: "bye" }) + "\n")
+      else child.stdin.destroy()
+      if (await goneWithin(graceMs)) return
+      signalGroup("SIGTERM")
+      if (await goneWithin(graceMs)) return
+      signalGroup("SIGKILL")
+      await goneWithin(graceMs)
+      child.stdout.destroy()
     }
   }
 }
@@ -184,7 +256,8 @@ export async function conform(
   model: Model,
   hello: Extract<AdapterRequest, { type: "hello" }>,
   link: AdapterLink,
-  mode: ConformMode
+  mode: ConformMode,
+  options: { readonly allowEmptyObservation?: boolean } = {}
 ): Promise<ConformResult> {
   const started = performance.now()
   const greeting = await link.request(hello)
@@ -192,6 +265,8 @@ export async function conform(
   if (greeting.version !== ADAPTER_VERSION) throw new AdapterFailed(`the adapter speaks version ${greeting.version}, not ${ADAPTER_VERSION}`)
   let runs = 0
   let steps = 0
+  // An adapter that reports no variable agrees with every model: refused unless asked for.
+  let observedAny = false
   const result = (divergence: Divergence | null): ConformResult => ({
     implementation: greeting.implementation,
     runs,
@@ -207,9 +282,13 @@ export async function conform(
       const sofar = run.slice(0, k + 1)
       if (reply.type === "error") return result({ run: sofar, differences: [], error: reply.message })
       if (reply.type !== "state") throw new AdapterFailed(`the adapter answered ${k === 0 ? "reset" : "step"} with ${reply.type}`)
+      if (Object.keys(reply.observed).length > 0) observedAny = true
       const differences = compareObserved(model, run[k]!.state, reply.observed)
       if (differences.length > 0) return result({ run: sofar, differences })
     }
+  }
+  if (!observedAny && steps > 0 && !options.allowEmptyObservation) {
+    throw new AdapterFailed(`no reply of the adapter observed any variable, so nothing was compared (--allow-empty-observation accepts that)`)
   }
   return result(null)
 }
