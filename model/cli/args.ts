@@ -139,6 +139,20 @@ export function protocolArgument(argv: readonly string[]): string | undefined {
   return command !== undefined && WITH_PROTOCOL.includes(command) && target !== undefined && !target.startsWith("--") ? target : undefined
 }
 
+/** Flags that may be given several times, each adding a value. */
+const REPEATABLE = new Set(["--invariant", "--hide", "--prefer"])
+
+/** The first flag given twice that does not repeat, if any (so that no value is silently dropped). */
+function repeatedFlag(tokens: readonly string[]): string | undefined {
+  const seen = new Set<string>()
+  for (const t of tokens) {
+    if (!t.startsWith("--") || REPEATABLE.has(t)) continue
+    if (seen.has(t)) return t
+    seen.add(t)
+  }
+  return undefined
+}
+
 const known = () => `${builtInProtocols.map((p) => p.name).join(", ")}; or the path of a model module`
 
 /** Parses a command line; `protocol` is what `protocolArgument` named, already resolved. */
@@ -152,6 +166,8 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
   if (!WITH_PROTOCOL.includes(command)) {
     return fail(`unknown command ${JSON.stringify(command)} (commands: check, verdicts, validate, simulate, conform, cluster, list, help)`)
   }
+  const repeated = repeatedFlag(rest)
+  if (repeated !== undefined) return fail(`${repeated} is given more than once (it takes one value; only --invariant, --hide and --prefer repeat)`)
   const [, ...flags] = rest
   if (command === "verdicts") return parseVerdicts(protocol, protocol === undefined ? rest : flags)
   if (protocol === undefined) return fail(`${command} needs a protocol (one of: ${known()})`)

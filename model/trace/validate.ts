@@ -179,6 +179,13 @@ export function modelForHeader(protocol: Protocol, header: TraceHeader, file: st
   return model
 }
 
+/** Does a parsed JSON value hold an object key "__proto__" anywhere? */
+function hasProtoKey(v: unknown): boolean {
+  if (Array.isArray(v)) return v.some(hasProtoKey)
+  if (v === null || typeof v !== "object") return false
+  return Object.keys(v).some((k) => k === "__proto__" || hasProtoKey((v as Record<string, unknown>)[k]))
+}
+
 /** Decodes one line of a trace, or throws a TraceInputError naming the field. */
 export function decodeLine(text: string, file: string, line: number): TraceLine {
   let json: unknown
@@ -187,6 +194,8 @@ export function decodeLine(text: string, file: string, line: number): TraceLine 
   } catch (e) {
     throw new TraceInputError(file, line, null, `not valid JSON (${(e as Error).message})`)
   }
+  // JSON.parse keeps "__proto__" as an ordinary key; code that copies objects may not, so no such key is accepted.
+  if (text.includes('"__proto__"') && hasProtoKey(json)) throw new TraceInputError(file, line, "__proto__", 'the key "__proto__" is not allowed')
   const decoded = Schema.decodeUnknownEither(TraceLine)(json)
   if (Either.isRight(decoded)) return decoded.right
   const issues = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)
@@ -435,10 +444,15 @@ export function validateItf(protocol: Protocol, doc: unknown, file: string): Val
   const started = performance.now()
   const d = doc as { "#meta"?: { config?: unknown }; states?: unknown }
   if (d === null || typeof d !== "object" || !Array.isArray(d.states)) throw new TraceInputError(file, 1, "states", "an ITF trace needs a states array")
-  const config = decodeConfig(protocol.bounds, (d["#meta"]?.config ?? {}) as Record<string, number>)
+  const given = (d["#meta"]?.config ?? {}) as Record<string, number>
+  for (const field of Object.keys(given)) {
+    if (!(field in protocol.bounds)) throw new TraceInputError(file, 1, `#meta.config.${field}`, `not a bound of ${protocol.name} (bounds: ${Object.keys(protocol.bounds).join(", ")})`)
+  }
+  const config = decodeConfig(protocol.bounds, given)
   if (Either.isLeft(config)) throw new TraceInputError(file, 1, "#meta.config", config.left)
   const model = protocol.build(config.right, "base", { symmetry: false })
-  const decode = Schema.decodeUnknownEither(stateSchema(model))
+  // A variable the model does not have is bad input, not something to ignore.
+  const decode = Schema.decodeUnknownEither(stateSchema(model), { onExcessProperty: "error" })
   const states = d.states.map((raw: unknown, k: number) => {
     const { ["#meta"]: _meta, ...vars } = (raw ?? {}) as Record<string, unknown>
     const readable = decode(vars)

@@ -1,15 +1,39 @@
 /** The replcheck command as a user runs it (the compiled bin, in a child process). */
 import { spawnSync } from "node:child_process"
-import { mkdtempSync, readFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
 import { builtInProtocols } from "../../model/protocols/index.js"
 
 const bin = join(import.meta.dirname, "../../bin/replcheck.js")
 const run = (...args: string[]) => {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+/** Trace files with something a reader could silently ignore: each must be bad input. */
+const badDir = mkdtempSync(join(tmpdir(), "replcheck-bad-"))
+afterAll(() => rmSync(badDir, { recursive: true, force: true }))
+function badTraces(): Array<[string[], RegExp]> {
+  const dir = badDir
+  const committed = JSON.parse(readFileSync(join(import.meta.dirname, "../../traces/rollback/elect-without-majority.itf.json"), "utf8"))
+  const write = (name: string, change: (d: { "#meta": { config: Record<string, unknown> }; states: Array<Record<string, unknown>> }) => void) => {
+    const d = structuredClone(committed)
+    change(d)
+    writeFileSync(join(dir, name), JSON.stringify(d))
+    return join(dir, name)
+  }
+  const unknownBound = write("unknown-bound.itf.json", (d) => void (d["#meta"].config["maxTerms"] = 3))
+  const extraVariable = write("extra-variable.itf.json", (d) => void (d.states[1]!["extra"] = { "#bigint": "1" }))
+  const lines = readFileSync(join(import.meta.dirname, "../../traces/rollback/conformance/valid/full-rollback.ndjson"), "utf8").split("\n")
+  const proto = join(dir, "proto.ndjson")
+  writeFileSync(proto, [lines[0], lines[1]!.replace('"args":{', '"args":{"__proto__":{"polluted":true},')].join("\n") + "\n")
+  return [
+    [["validate", "rollback", unknownBound], /unknown-bound\.itf\.json:1: #meta\.config\.maxTerms: not a bound of rollback/],
+    [["validate", "rollback", extraVariable], /extra-variable\.itf\.json:1: states\[1\]\.extra: is unexpected/],
+    [["validate", "rollback", proto], /proto\.ndjson:2: __proto__: the key "__proto__" is not allowed/]
+  ]
 }
 
 describe("bad usage exits 2 with one line and no stack trace", () => {
@@ -35,7 +59,12 @@ describe("bad usage exits 2 with one line and no stack trace", () => {
     [["cluster", "sidecar", "--nodes", "3"], /unknown flag --nodes for cluster sidecar/],
     [["cluster", "sidecar", "--store-dir", ""], /--store-dir needs a directory/],
     [["cluster", "rollback", "--faults", "fire"], /--faults: unknown fault "fire"/],
-    [["cluster", "rollback", "--nodes", "9"], /--nodes: expected an integer between 2 and 7, got 9/]
+    [["cluster", "rollback", "--nodes", "9"], /--nodes: expected an integer between 2 and 7, got 9/],
+    // A flag given twice would lose one of its values.
+    [["check", "counter", "--workers", "1", "--workers", "2"], /--workers is given more than once/],
+    [["simulate", "rollback", "--seed", "1", "--steps", "3", "--seed", "2"], /--seed is given more than once/],
+    [["verdicts", "--json", "--json"], /--json is given more than once/],
+    ...badTraces()
   ])("%j", (args, message) => {
     const r = run(...args)
     expect(r.code).toBe(2)
