@@ -1,13 +1,24 @@
 /** `replcheck validate` and `replcheck simulate`. */
 import { Effect } from "effect"
 import { simulateTrace } from "../trace/simulate.js"
-import { readFile } from "node:fs/promises"
+import { readFile, stat } from "node:fs/promises"
 import { toItfTrace } from "../trace/counterexample.js"
 import { renderRejection, TraceInputError, validateItf, validateTrace, type ValidationResult } from "../trace/validate.js"
 import { AdapterFailed, conform, spawnAdapter } from "../trace/conform.js"
 import { renderAction } from "../trace/counterexample.js"
 import { UsageError, type ClusterCommand, type ConformCommand, type SimulateCommand, type ValidateCommand } from "./args.js"
-import { Files } from "./files.js"
+import { Files, LineTooLong } from "./files.js"
+
+/** ITF traces are read whole; past this size NDJSON, which is streamed, is the format to use. */
+const MAX_ITF_BYTES = 256 * 1024 * 1024
+
+async function readItf(file: string): Promise<string> {
+  const size = (await stat(file)).size
+  if (size > MAX_ITF_BYTES) {
+    throw new Error(`the ITF file is ${Math.ceil(size / 2 ** 20).toLocaleString("en-US")} MiB; ITF traces are read whole, up to ${MAX_ITF_BYTES / 2 ** 20} MiB (NDJSON traces are streamed, with no limit on their length)`)
+  }
+  return readFile(file, "utf8")
+}
 
 /** Validates a trace; exit 0 accepted, 1 rejected. Bad input is a one-line UsageError (exit 2). */
 export const runValidate = (cmd: ValidateCommand) =>
@@ -18,14 +29,14 @@ export const runValidate = (cmd: ValidateCommand) =>
     const result: ValidationResult = yield* Effect.tryPromise({
       try: async () =>
         itf
-          ? validateItf(cmd.protocol, JSON.parse(await readFile(cmd.file, "utf8")), cmd.file)
+          ? validateItf(cmd.protocol, JSON.parse(await readItf(cmd.file)), cmd.file)
           : validateTrace(cmd.protocol, cmd.protocol.traceMapping ?? { internal: [] }, lines!, cmd.file, {
               internalSteps: cmd.internalSteps,
               keepPath: cmd.itf !== undefined
             }),
       catch: (e) =>
         new UsageError({
-          message: e instanceof TraceInputError ? e.message : e instanceof SyntaxError ? `${cmd.file}:1: not valid JSON (${e.message})` : `${cmd.file}: ${(e as Error).message}`
+          message: e instanceof TraceInputError || e instanceof LineTooLong ? e.message : e instanceof SyntaxError ? `${cmd.file}:1: not valid JSON (${e.message})` : `${cmd.file}: ${(e as Error).message}`
         })
     })
     if (result.rejection && cmd.window !== undefined) {
