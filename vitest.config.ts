@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config"
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    // One temporary folder for the whole run, removed at its end (test/support/temp-dir.ts).
+    globalSetup: ["test/support/temp-dir.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // The same V8 inlining budget as the CLI and its workers (model/engine/tuning.ts), so that the

@@ -4,7 +4,7 @@
  * (with faults), returning the trace it wrote and any implementation invariant it broke. The
  * CLI parses the flags from the declaration, writes the trace and validates it against the model.
  */
-import { mkdirSync, mkdtempSync, existsSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs"
+import { mkdirSync, mkdtempSync, existsSync, readdirSync, realpathSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { simulateCluster, type Fault } from "./cluster/simulator.js"
 import { runSidecarCluster, SIDECAR_BUGS, type SidecarBug } from "./sidecar/cluster.js"
@@ -97,7 +97,8 @@ const sidecarCluster: ReferenceImplementation = {
     const dir = f["store-dir"] as string | undefined
     const writers = f["writers"] as number
     const bugs = f["bugs"] as SidecarBug[]
-    const staging = dir === undefined ? undefined : stage(dir)
+    const staged = dir === undefined ? undefined : stage(dir)
+    const staging = staged?.staging
     const lines = runSidecarCluster({ writers, sweeps: f["sweeps"] as number, seed: f["seed"] as number, steps: f["steps"] as number, bugs, ...(staging === undefined ? {} : { store: fileStore(staging, writers) }) })
     const c = counts(lines)
     const actions = ["WriteSidecar", "CommitTable", "PublishManifest", "DeleteSidecar", "CrashWriter", "SweepClassify", "SweepApply", "SweepFinish"]
@@ -111,8 +112,13 @@ const sidecarCluster: ReferenceImplementation = {
       // The store appears under --store-dir only once the run and its trace are complete.
       commit: () => {
         if (staging === undefined) return
-        if (existsSync(dir!)) rmdirSync(dir!) // empty, as stage() checked
-        renameSync(staging, dir!)
+        try {
+          if (existsSync(staged!.dir)) rmdirSync(staged!.dir) // empty, as stage() checked
+          renameSync(staging, staged!.dir)
+        } catch (e) {
+          rmSync(staging, { recursive: true, force: true })
+          throw new Error(`--store-dir: cannot move the store into ${dir}: ${(e as Error).message}`)
+        }
       },
       abort: () => staging && rmSync(staging, { recursive: true, force: true })
     }
@@ -123,14 +129,16 @@ const sidecarCluster: ReferenceImplementation = {
  * Checks that `dir` is new or an empty directory, and makes a staging directory beside it for the
  * run's store (a store left by an earlier run would not match this run's fresh writers).
  */
-function stage(dir: string): string {
+function stage(given: string): { readonly dir: string; readonly staging: string } {
+  // A link is followed: the store goes where it points, and its staging directory beside that.
+  const dir = existsSync(given) ? realpathSync(given) : resolve(given)
   if (existsSync(dir)) {
-    if (!statSync(dir).isDirectory()) throw new Error(`--store-dir: ${dir} is not a directory`)
-    if (readdirSync(dir).length > 0) throw new Error(`--store-dir: ${dir} is not empty; give a new or empty directory`)
+    if (!statSync(dir).isDirectory()) throw new Error(`--store-dir: ${given} is not a directory`)
+    if (readdirSync(dir).length > 0) throw new Error(`--store-dir: ${given} is not empty; give a new or empty directory`)
   }
-  const parent = dirname(resolve(dir))
+  const parent = dirname(dir)
   mkdirSync(parent, { recursive: true })
-  return mkdtempSync(join(parent, ".replcheck-store-"))
+  return { dir, staging: mkdtempSync(join(parent, ".replcheck-store-")) }
 }
 
 export const referenceImplementations: readonly ReferenceImplementation[] = [rollbackCluster, sidecarCluster]

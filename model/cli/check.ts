@@ -29,8 +29,10 @@ export interface CheckReport {
     readonly invariant: string
     readonly kind: string
     readonly length: number
-    readonly traceFile: string
-    readonly textFile: string
+    /** null when the files could not be written (then `writeError` says why; the verdict stands). */
+    readonly traceFile: string | null
+    readonly textFile: string | null
+    readonly writeError: string | null
   }
   /** TLC's optimistic estimate: distinct * (generated - distinct) / 2^64. */
   readonly collisionProbability: number
@@ -66,16 +68,30 @@ export const runCheck = (cmd: CheckCommand, onProgress?: (p: Progress) => void) 
       maxStates: cmd.maxStates,
       onProgress
     }
+    const files = yield* Files
+    // A counterexample must have somewhere to go: found out now, not after the search.
+    yield* files.checkWritableDir(cmd.out)
     const result = yield* runSearch(workerScript, ref, model, options)
     let violation: CheckReport["violation"] = null
     if (result.violation) {
       const v = result.violation
       const ctx = { protocol: ref.protocol, variant: ref.variant, config: ref.config, invariant: v.invariant, kind: v.kind }
       const base = join(cmd.out, `${ref.protocol}-${ref.variant}-${v.invariant}`)
-      const files = yield* Files
-      yield* files.writeAtomic(`${base}.itf.json`, JSON.stringify(toItfTrace(model, v.trace, ctx), null, 2) + "\n")
-      yield* files.writeAtomic(`${base}.txt`, renderTrace(model, v.trace, ctx))
-      violation = { invariant: v.invariant, kind: v.kind, length: v.trace.length, traceFile: `${base}.itf.json`, textFile: `${base}.txt` }
+      // A violation is reported as one even when its files cannot be written (neither is left then).
+      const written = yield* files
+        .writeAllAtomic([
+          [`${base}.itf.json`, JSON.stringify(toItfTrace(model, v.trace, ctx), null, 2) + "\n"],
+          [`${base}.txt`, renderTrace(model, v.trace, ctx)]
+        ])
+        .pipe(Effect.either)
+      violation = {
+        invariant: v.invariant,
+        kind: v.kind,
+        length: v.trace.length,
+        traceFile: written._tag === "Right" ? `${base}.itf.json` : null,
+        textFile: written._tag === "Right" ? `${base}.txt` : null,
+        writeError: written._tag === "Left" ? written.left.message : null
+      }
     }
     const coverage = Object.fromEntries(result.coverage.map((c) => [c.action, c.count]))
     const report: CheckReport = {

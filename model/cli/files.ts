@@ -1,7 +1,7 @@
 /** node:fs as an Effect service; writes are atomic (temporary file, then rename). */
 import { createReadStream } from "node:fs"
-import { access, mkdir, rename, writeFile } from "node:fs/promises"
-import { dirname } from "node:path"
+import { access, mkdir, rename, rm, stat, writeFile } from "node:fs/promises"
+import { dirname, join } from "node:path"
 import { Context, Data, Effect, Layer } from "effect"
 
 export class FileError extends Data.TaggedError("FileError")<{ readonly message: string }> {}
@@ -59,10 +59,57 @@ export async function* boundedLines(chunks: AsyncIterable<Buffer>, path: string,
   }
 }
 
+/**
+ * Creates a directory and its missing parents. Node's own `mkdir(recursive)` never returns for a
+ * path under /proc (it retries the ENOENT forever), so each level is made here in turn.
+ */
+export async function ensureDir(dir: string): Promise<void> {
+  try {
+    if ((await stat(dir)).isDirectory()) return
+    throw Object.assign(new Error(`${dir} is not a directory`), { code: "ENOTDIR" })
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e
+  }
+  const parent = dirname(dir)
+  if (parent !== dir) await ensureDir(parent)
+  try {
+    await mkdir(dir)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e
+  }
+}
+
+const reason = (e: unknown) => (e as Error).message
+
+/** Writes every file to a temporary name, then renames them all; on any failure none is left, temporaries included. */
+async function writeAll(entries: ReadonlyArray<readonly [path: string, content: string]>): Promise<void> {
+  const written: string[] = []
+  const renamed: string[] = []
+  try {
+    for (const [path] of entries) await ensureDir(dirname(path))
+    for (const [path, content] of entries) {
+      const tmp = `${path}.${process.pid}.tmp`
+      written.push(tmp)
+      await writeFile(tmp, content)
+    }
+    for (const [k, [path]] of entries.entries()) {
+      await rename(written[k]!, path)
+      renamed.push(path)
+    }
+  } catch (e) {
+    await Promise.all([...written, ...renamed].map((f) => rm(f, { force: true }).catch(() => {})))
+    throw e
+  }
+}
+
 export class Files extends Context.Tag("replcheck/Files")<
   Files,
   {
     readonly writeAtomic: (path: string, content: string) => Effect.Effect<void, FileError>
+    /** Several files that appear together or not at all (a counterexample's .itf.json and .txt). */
+    readonly writeAllAtomic: (entries: ReadonlyArray<readonly [path: string, content: string]>) => Effect.Effect<void, FileError>
+    /** Fails unless files can be created in `dir` (made if missing): checked before a long run, not after it. */
+    readonly checkWritableDir: (dir: string) => Effect.Effect<void, FileError>
     /** The file's lines, streamed (memory does not grow with the file). */
     readonly readLines: (path: string) => Effect.Effect<AsyncIterable<string>, FileError>
   }
@@ -70,13 +117,23 @@ export class Files extends Context.Tag("replcheck/Files")<
   static readonly layer = Layer.succeed(Files, {
     writeAtomic: (path, content) =>
       Effect.tryPromise({
+        try: () => writeAll([[path, content]]),
+        catch: (e) => new FileError({ message: `cannot write ${path}: ${reason(e)}` })
+      }),
+    writeAllAtomic: (entries) =>
+      Effect.tryPromise({
+        try: () => writeAll(entries),
+        catch: (e) => new FileError({ message: `cannot write ${entries.map(([p]) => p).join(" and ")}: ${reason(e)}` })
+      }),
+    checkWritableDir: (dir) =>
+      Effect.tryPromise({
         try: async () => {
-          await mkdir(dirname(path), { recursive: true })
-          const tmp = `${path}.${process.pid}.tmp`
-          await writeFile(tmp, content)
-          await rename(tmp, path)
+          await ensureDir(dir)
+          const probe = join(dir, `.replcheck-probe-${process.pid}`)
+          await writeFile(probe, "")
+          await rm(probe, { force: true })
         },
-        catch: (e) => new FileError({ message: `cannot write ${path}: ${(e as Error).message}` })
+        catch: (e) => new FileError({ message: `cannot write to ${dir}: ${reason(e)}` })
       }),
     readLines: (path) =>
       Effect.tryPromise({

@@ -30,7 +30,7 @@ export function renderReport(r: CheckReport): string {
   if (r.violation) {
     const what = r.violation.kind === "deadlock" ? "DEADLOCK" : `VIOLATION of ${r.violation.invariant}`
     lines.push(`verdict: ${what}: shortest counterexample has ${r.violation.length} states`)
-    lines.push(`trace: ${r.violation.traceFile} and ${r.violation.textFile}`)
+    lines.push(r.violation.writeError === null ? `trace: ${r.violation.traceFile} and ${r.violation.textFile}` : `trace: not written (${r.violation.writeError})`)
   } else if (r.stopped) {
     lines.push(
       `verdict: NO VIOLATION FOUND, INCOMPLETE: stopped at --${r.stopped.cap} ${r.stopped.limit} ` +

@@ -2,6 +2,7 @@
 import { Effect } from "effect"
 import { simulateTrace } from "../trace/simulate.js"
 import { readFile, stat } from "node:fs/promises"
+import { dirname } from "node:path"
 import { toItfTrace } from "../trace/counterexample.js"
 import { renderRejection, TraceInputError, validateItf, validateTrace, type ValidationResult } from "../trace/validate.js"
 import { AdapterFailed, conform, spawnAdapter } from "../trace/conform.js"
@@ -126,11 +127,12 @@ async function* linesOf(lines: readonly string[]) {
 /** Runs a reference implementation, writes its trace and validates it; exit 0 accepted, 1 rejected or broken. */
 export const runCluster = (cmd: ClusterCommand) =>
   Effect.gen(function* () {
-    const run = yield* Effect.try({ try: () => cmd.implementation.run(cmd.flags), catch: (e) => new UsageError({ message: (e as Error).message }) })
     const file = cmd.out ?? cmd.implementation.defaultOut(cmd.flags)
     const files = yield* Files
+    yield* files.checkWritableDir(dirname(file))
+    const run = yield* Effect.try({ try: () => cmd.implementation.run(cmd.flags), catch: (e) => new UsageError({ message: (e as Error).message }) })
     yield* files.writeAtomic(file, run.lines.join("\n") + "\n").pipe(Effect.tapError(() => Effect.sync(() => run.abort?.())))
-    run.commit?.()
+    yield* Effect.try({ try: () => run.commit?.(), catch: (e) => new UsageError({ message: (e as Error).message }) })
     const result = yield* Effect.promise(() => validateTrace(cmd.protocol, cmd.protocol.traceMapping ?? { internal: [] }, linesOf(run.lines), file, { internalSteps: 0 }))
     const counts = new Map<string, number>()
     for (const line of run.lines.slice(1)) {

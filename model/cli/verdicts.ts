@@ -79,6 +79,8 @@ function compare(run: ManifestRun, got: { violated: string | null; length: numbe
 export const runVerdicts = (protocol: Protocol, options: { workers: number; traces: string; quick?: boolean; onRow?: (row: VerdictRow) => void }) =>
   Effect.gen(function* () {
     const manifest = yield* Effect.tryPromise({ try: () => manifestOf(protocol), catch: (e) => new UsageError({ message: (e as Error).message }) })
+    // Where the counterexamples go, checked before the first run rather than after it.
+    if (manifest.runs.some((r) => r.trace && !(options.quick && r.slow))) yield* (yield* Files).checkWritableDir(join(options.traces, protocol.name))
     const rows: VerdictRow[] = []
     for (const run of manifest.runs) {
       const config = yield* Effect.try({ try: () => runConfig(protocol, run), catch: (e) => new UsageError({ message: (e as Error).message }) })
@@ -115,8 +117,10 @@ export const runVerdicts = (protocol: Protocol, options: { workers: number; trac
         const files = yield* Files
         const contents = traceFileContents(protocol, model, config, v)
         traceFile = join(options.traces, protocol.name, `${run.name}.itf.json`)
-        yield* files.writeAtomic(traceFile, contents.itf)
-        yield* files.writeAtomic(join(options.traces, protocol.name, `${run.name}.txt`), contents.text)
+        yield* files.writeAllAtomic([
+          [traceFile, contents.itf],
+          [join(options.traces, protocol.name, `${run.name}.txt`), contents.text]
+        ])
       }
       const mismatch = compare(run, { violated: v?.invariant ?? null, length: v?.trace.length ?? null, distinct: result.distinct, generated: result.generated, depth: result.depth })
       const row: VerdictRow = {

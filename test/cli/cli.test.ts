@@ -1,6 +1,6 @@
 /** The replcheck command as a user runs it (the compiled bin, in a child process). */
 import { spawnSync } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
@@ -72,6 +72,41 @@ describe("bad usage exits 2 with one line and no stack trace", () => {
     expect(r.stderr).toMatch(message)
     expect(r.stderr.trim().split("\n")).toHaveLength(1)
     expect(r.stderr).not.toMatch(/\n\s+at /)
+  })
+})
+
+describe("output that cannot be written", () => {
+  it("a target that is a directory leaves no temporary file behind (exit 2)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "replcheck-out-"))
+    const target = join(dir, "d")
+    mkdirSync(target)
+    const r = run("simulate", "rollback", "--steps", "3", "--out", target)
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/cannot write .*\/d: EISDIR/)
+    expect(readdirSync(dir)).toEqual(["d"])
+  })
+  it.each([
+    ["under /proc (where Node's recursive mkdir never returns)", "/proc/1/nope", /cannot write to \/proc\/1\/nope: ENOENT/],
+    ["a file", "FILE", /cannot write to .*plain: .*is not a directory/]
+  ])("--out %s is refused before the search (exit 2)", (_, out, message) => {
+    const dir = mkdtempSync(join(tmpdir(), "replcheck-out-"))
+    const file = join(dir, "plain")
+    writeFileSync(file, "")
+    const r = run("check", "mutex", "--variant", "no-lock", "--out", out === "FILE" ? file : out)
+    expect(r.code).toBe(2)
+    expect(r.stdout).toBe("")
+    expect(r.stderr).toMatch(message)
+  })
+  it("a violation whose files cannot be written is still a violation (exit 1), and neither file is left", () => {
+    const dir = mkdtempSync(join(tmpdir(), "replcheck-out-"))
+    mkdirSync(join(dir, "mutex-no-lock-MutualExclusion.txt"))
+    const r = run("check", "mutex", "--variant", "no-lock", "--out", dir)
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/verdict: VIOLATION of MutualExclusion/)
+    expect(r.stdout).toMatch(/trace: not written \(cannot write .*EISDIR/)
+    expect(readdirSync(dir)).toEqual(["mutex-no-lock-MutualExclusion.txt"])
+    const json = JSON.parse(run("check", "mutex", "--variant", "no-lock", "--out", dir, "--json").stdout)
+    expect(json.violation).toMatchObject({ traceFile: null, textFile: null, writeError: expect.stringMatching(/EISDIR/) })
   })
 })
 
@@ -150,6 +185,16 @@ describe("cluster sidecar", () => {
     const again = run(...args)
     expect(again.code).toBe(2)
     expect(again.stderr).toMatch(/--store-dir: .*store is not empty/)
+  })
+
+  it("follows a --store-dir that is a link to an empty directory, and leaves no staging directory", () => {
+    const dir = mkdtempSync(join(tmpdir(), "replcheck-"))
+    mkdirSync(join(dir, "empty"))
+    symlinkSync(join(dir, "empty"), join(dir, "link"))
+    const r = run("cluster", "sidecar", "--seed", "3", "--store-dir", join(dir, "link"), "--out", join(dir, "run.ndjson"))
+    expect(r.code).toBe(0)
+    expect(readdirSync(dir).sort()).toEqual(["empty", "link", "run.ndjson"])
+    expect(readdirSync(join(dir, "empty"))).toEqual(["store.json"])
   })
 
   it("rejects a run with a planted bug and prints how to replay it", () => {
