@@ -4,7 +4,9 @@
  * result is the recorded one. Each recorded counterexample is written to `<traces>/<protocol>/`
  * (by default traces/out/; `npm run traces` points it at the committed traces/).
  */
-import { join } from "node:path"
+import { existsSync, readFileSync } from "node:fs"
+import { join, relative, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
 import { Effect, Either } from "effect"
 import { decodeConfig, flagName } from "../engine/config.js"
 import { decodeManifest, type Manifest, type ManifestRun } from "../engine/manifest.js"
@@ -32,6 +34,9 @@ export interface VerdictRow {
   /** Not run: marked slow in the manifest, and verdicts ran with --quick. */
   readonly skipped: boolean
 }
+
+/** Where the built-in protocols' counterexamples are committed (`npm run traces` writes them). */
+const COMMITTED_TRACES = fileURLToPath(new URL(fileURLToPath(import.meta.url).endsWith(".ts") ? "../../traces" : "../../../traces", import.meta.url))
 
 /** A protocol's manifest, loaded and decoded (bad input: a RangeError naming the field). */
 export async function manifestOf(protocol: Protocol): Promise<Manifest> {
@@ -76,7 +81,10 @@ function compare(run: ManifestRun, got: { violated: string | null; length: numbe
 }
 
 /** Runs one protocol's manifest; `onRow` sees each row as it completes. */
-export const runVerdicts = (protocol: Protocol, options: { workers: number; traces: string; quick?: boolean; onRow?: (row: VerdictRow) => void }) =>
+export const runVerdicts = (
+  protocol: Protocol,
+  options: { workers: number; traces: string; quick?: boolean; onRow?: (row: VerdictRow) => void; /** default: the repository's traces/ */ committed?: string }
+) =>
   Effect.gen(function* () {
     const manifest = yield* Effect.tryPromise({ try: () => manifestOf(protocol), catch: (e) => new UsageError({ message: (e as Error).message }) })
     // Where the counterexamples go, checked before the first run rather than after it.
@@ -113,16 +121,25 @@ export const runVerdicts = (protocol: Protocol, options: { workers: number; trac
       const result = yield* runSearch(workerScript, ref, model, { workers: options.workers, symmetry: run.symmetry, deadlock: false, invariants: run.invariants })
       const v = result.violation
       let traceFile: string | null = null
-      if (v && run.trace) {
+      const contents = v && run.trace ? traceFileContents(protocol, model, config, v) : null
+      if (contents) {
         const files = yield* Files
-        const contents = traceFileContents(protocol, model, config, v)
         traceFile = join(options.traces, protocol.name, `${run.name}.itf.json`)
         yield* files.writeAllAtomic([
           [traceFile, contents.itf],
           [join(options.traces, protocol.name, `${run.name}.txt`), contents.text]
         ])
       }
-      const mismatch = compare(run, { violated: v?.invariant ?? null, length: v?.trace.length ?? null, distinct: result.distinct, generated: result.generated, depth: result.depth })
+      let mismatch = compare(run, { violated: v?.invariant ?? null, length: v?.trace.length ?? null, distinct: result.distinct, generated: result.generated, depth: result.depth })
+      // A recorded counterexample must also be the committed one, byte for byte (the search is
+      // deterministic for any worker count), unless this run is rewriting the committed files.
+      const committedDir = options.committed ?? COMMITTED_TRACES
+      if (mismatch === null && contents && protocol.source === undefined && resolve(options.traces) !== resolve(committedDir)) {
+        const committed = join(committedDir, protocol.name, `${run.name}.itf.json`)
+        const now = contents.itf
+        if (!existsSync(committed)) mismatch = `no committed counterexample ${relative(process.cwd(), committed)}`
+        else if (readFileSync(committed, "utf8") !== now) mismatch = `the counterexample differs from the committed ${relative(process.cwd(), committed)}`
+      }
       const row: VerdictRow = {
         protocol: protocol.name,
         name: run.name,

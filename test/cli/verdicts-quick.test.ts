@@ -1,5 +1,8 @@
-/** `replcheck verdicts --quick`: the runs a manifest marks slow are listed as skipped, not run. */
-import { mkdtempSync } from "node:fs"
+/**
+ * `replcheck verdicts`: with --quick the runs a manifest marks slow are listed as skipped, not run;
+ * a recorded counterexample must be the committed file, byte for byte.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
@@ -17,33 +20,54 @@ const counter = defineProtocol({
   state: State,
   actions: () => [State.action("Up").then((t, _a, s) => void (t.x = s.x + 1))],
   constraint: (s, b) => s.x <= b.top,
+  invariants: () => [State.invariant("Small", "x stays below 4", (s) => s.x < 4)],
   manifest: {
     protocol: "tiny",
     runs: [
-      { name: "small", result: "success", distinct: 4 },
+      { name: "small", config: { top: 2 }, result: "success", distinct: 3 },
       // Recorded wrongly on purpose: were it run, the table would say so.
-      { name: "big", config: { top: 8 }, result: "success", distinct: 1, slow: true }
+      { name: "big", config: { top: 8 }, result: "success", distinct: 1, slow: true },
+      { name: "over", result: "violation", violated: "Small", traceLength: 5, trace: true }
     ]
   }
 })
 const traces = mkdtempSync(join(tmpdir(), "replcheck-quick-"))
+// No committed counterexamples for this protocol: the first two tests compare nothing.
+const noCommitted = { committed: traces }
 
 describe("verdicts --quick", () => {
   it("runs the runs not marked slow and lists the slow ones as skipped", async () => {
-    const rows = await Effect.runPromise(runVerdicts(counter, { workers: 1, traces, quick: true }).pipe(Effect.provide([WorkerThreads.layer, Files.layer])))
+    const rows = await Effect.runPromise(runVerdicts(counter, { workers: 1, traces, quick: true, ...noCommitted }).pipe(Effect.provide([WorkerThreads.layer, Files.layer])))
     expect(rows.map((r) => [r.name, r.skipped, r.asRecorded, r.distinct])).toEqual([
-      ["small", false, true, 4],
-      ["big", true, true, 0]
+      ["small", false, true, 3],
+      ["big", true, true, 0],
+      ["over", false, true, 4]
     ])
     const table = renderVerdicts(counter, rows)
     expect(table).toMatch(/big .*skipped \(slow\)/)
-    expect(table).toMatch(/all 1 runs gave their recorded verdicts; 1 slow run skipped/)
+    expect(table).toMatch(/all 2 runs gave their recorded verdicts; 1 slow run skipped/)
   })
   it("runs every run without it (and so finds the wrong record)", async () => {
-    const rows = await Effect.runPromise(runVerdicts(counter, { workers: 1, traces }).pipe(Effect.provide([WorkerThreads.layer, Files.layer])))
+    const rows = await Effect.runPromise(runVerdicts(counter, { workers: 1, traces, ...noCommitted }).pipe(Effect.provide([WorkerThreads.layer, Files.layer])))
     expect(rows.map((r) => [r.name, r.skipped, r.asRecorded, r.distinct])).toEqual([
-      ["small", false, true, 4],
-      ["big", false, false, 9]
+      ["small", false, true, 3],
+      ["big", false, false, 5],
+      ["over", false, true, 4]
     ])
+  })
+  it("compares each recorded counterexample with the committed one", async () => {
+    const written = readFileSync(join(traces, "tiny", "over.itf.json"), "utf8")
+    const verdict = async (committedFile: string | null) => {
+      const committed = mkdtempSync(join(tmpdir(), "replcheck-committed-"))
+      if (committedFile !== null) {
+        mkdirSync(join(committed, "tiny"))
+        writeFileSync(join(committed, "tiny", "over.itf.json"), committedFile)
+      }
+      const rows = await Effect.runPromise(runVerdicts(counter, { workers: 1, traces, quick: true, committed }).pipe(Effect.provide([WorkerThreads.layer, Files.layer])))
+      return rows.find((r) => r.name === "over")!.mismatch
+    }
+    expect(await verdict(written)).toBeNull()
+    expect(await verdict(written.replace('"#bigint": "2"', '"#bigint": "1"'))).toMatch(/^the counterexample differs from the committed .*over\.itf\.json$/)
+    expect(await verdict(null)).toMatch(/^no committed counterexample /)
   })
 })

@@ -78,4 +78,13 @@ describe.each(withManifests)("$name verdicts (its manifest.json)", (protocol) =>
       expect(files.text).toBe(readFileSync(join(tracesDir, `${run.name}.txt`), "utf8"))
     }
   })
+
+  // Committed with 2 workers and checked above with 1: with 3 (more than the cores CI has, so
+  // threads interleave differently) the counterexample is still the same, byte for byte.
+  it.each(runs.filter((r) => !r.slow && r.trace))("$name: the same counterexample with 3 workers", async (run) => {
+    const config = runConfig(protocol, run)
+    const model = protocol.build(config, run.variant, { symmetry: run.symmetry })
+    const r = await search(protocol, model, config, { workers: 3, symmetry: run.symmetry, deadlock: false, invariants: run.invariants })
+    expect(traceFileContents(protocol, model, config, r.violation!).itf).toBe(readFileSync(join(tracesDir, `${run.name}.itf.json`), "utf8"))
+  })
 })
