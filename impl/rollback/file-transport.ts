@@ -8,12 +8,39 @@
  * the view while it exists). Every file is replaced by writing a temporary file, fsyncing it,
  * renaming it and fsyncing the directory, so a crash leaves either the old or the new file.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs"
+import * as nodeFs from "node:fs"
 import { join } from "node:path"
 import { Effect, Layer, Schema } from "effect"
 import { CommitPointMoved, EmitFailed, ReadTailFailed, RecoverFailed, RejoinFailed, TailPersistFailed, TermLockBusy } from "./errors.js"
 import { rollbackFileName, RollbackTransport } from "./transport.js"
 import { LogEntry, RollbackEvent, type LeaderView } from "./types.js"
+
+/**
+ * The file operations this layer makes: node:fs, or, in tests, a simulated disk that forgets at a
+ * power loss whatever was not fsynced (test/support/power-loss-fs.ts). Module state rather than a
+ * parameter because FileNode's helpers, the transport and the crash child all share it.
+ */
+export interface FileOps {
+  openSync(path: string, flags: "r" | "w" | "a" | "wx"): number
+  writeSync(fd: number, data: string): unknown
+  fsyncSync(fd: number): void
+  closeSync(fd: number): void
+  renameSync(from: string, to: string): void
+  readFileSync(path: string, encoding: "utf8"): string
+  existsSync(path: string): boolean
+  readdirSync(path: string): string[]
+  mkdirSync(path: string, options: { recursive: true }): unknown
+  rmSync(path: string, options: { force: true }): void
+}
+let ops: FileOps = nodeFs
+/** The file operations in use (the sidecar's file store makes them too). */
+export const fileOps = (): FileOps => ops
+/** Makes this layer use `next` until the returned function is called. */
+export function useFileOps(next: FileOps): () => void {
+  const previous = ops
+  ops = next
+  return () => void (ops = previous)
+}
 
 /** Where in the sequence of a durable write a test may stop the process (see failpoints). */
 export type PersistFailpoint = "before-fsync" | "after-fsync" | "after-rename"
@@ -22,27 +49,27 @@ export type PersistFailpoint = "before-fsync" | "after-fsync" | "after-rename"
 export type Failpoint = PersistFailpoint | "after-marker" | "after-emit-append"
 
 function fsyncDir(dir: string): void {
-  const fd = openSync(dir, "r")
+  const fd = ops.openSync(dir, "r")
   try {
-    fsyncSync(fd)
+    ops.fsyncSync(fd)
   } finally {
-    closeSync(fd)
+    ops.closeSync(fd)
   }
 }
 
 /** Replaces `path` durably; `failpoint` is called between the steps (tests crash there). */
 export function writeDurably(path: string, content: string, failpoint: (at: PersistFailpoint) => void = () => {}): void {
   const tmp = `${path}.tmp`
-  const fd = openSync(tmp, "w")
+  const fd = ops.openSync(tmp, "w")
   try {
-    writeSync(fd, content)
+    ops.writeSync(fd, content)
     failpoint("before-fsync")
-    fsyncSync(fd)
+    ops.fsyncSync(fd)
   } finally {
-    closeSync(fd)
+    ops.closeSync(fd)
   }
   failpoint("after-fsync")
-  renameSync(tmp, path)
+  ops.renameSync(tmp, path)
   fsyncDir(join(path, ".."))
   failpoint("after-rename")
 }
@@ -50,9 +77,9 @@ export function writeDurably(path: string, content: string, failpoint: (at: Pers
 const lines = (values: readonly unknown[]) => values.map((v) => JSON.stringify(v) + "\n").join("")
 
 function readLines<A, I>(path: string, schema: Schema.Schema<A, I>): A[] {
-  if (!existsSync(path)) return []
+  if (!ops.existsSync(path)) return []
   const decode = Schema.decodeUnknownSync(schema)
-  return readFileSync(path, "utf8")
+  return ops.readFileSync(path, "utf8")
     .split("\n")
     .filter((l) => l.trim() !== "")
     .map((l, k) => {
@@ -77,12 +104,12 @@ export interface FileNodeContents {
   readonly termLocked: boolean
 }
 
-const readJson = (path: string): unknown => (existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : null)
+const readJson = (path: string): unknown => (ops.existsSync(path) ? JSON.parse(ops.readFileSync(path, "utf8")) : null)
 
 export const FileNode = {
   /** Creates a node's data directory holding `log`, its key versions, and what its replication layer knows. */
   init(dir: string, log: readonly LogEntry[], view: LeaderView | null = null, commitPoint = 0): void {
-    mkdirSync(join(dir, "rollback"), { recursive: true })
+    ops.mkdirSync(join(dir, "rollback"), { recursive: true })
     writeDurably(join(dir, "log.ndjson"), lines(log))
     writeDurably(join(dir, "kv.ndjson"), lines(log))
     FileNode.setCommitPoint(dir, commitPoint)
@@ -90,7 +117,7 @@ export const FileNode = {
   },
   read(dir: string): FileNodeContents {
     const rollbackDir = join(dir, "rollback")
-    const files = existsSync(rollbackDir) ? readdirSync(rollbackDir).filter((f) => f.endsWith(".ndjson")) : []
+    const files = ops.existsSync(rollbackDir) ? ops.readdirSync(rollbackDir).filter((f) => f.endsWith(".ndjson")) : []
     const pending = readJson(join(dir, "pending-event.json"))
     return {
       log: readLines(join(dir, "log.ndjson"), LogEntry),
@@ -101,7 +128,7 @@ export const FileNode = {
       replicaOf: readJson(join(dir, "replica.json")) as { primary: number; term: number } | null,
       view: readJson(join(dir, "view.json")) as LeaderView | null,
       commitPoint: ((readJson(join(dir, "commit-point.json")) as { index: number } | null) ?? { index: 0 }).index,
-      termLocked: existsSync(join(dir, "term.lock"))
+      termLocked: ops.existsSync(join(dir, "term.lock"))
     }
   },
   /** The value of `key` the node's store serves: its latest version (null if none or deleted). */
@@ -114,7 +141,7 @@ export const FileNode = {
    * false, while a rollback holds the term lock.
    */
   setLeaderView(dir: string, view: LeaderView | null): boolean {
-    if (existsSync(join(dir, "term.lock"))) return false
+    if (ops.existsSync(join(dir, "term.lock"))) return false
     writeDurably(join(dir, "view.json"), JSON.stringify(view) + "\n")
     return true
   },
@@ -146,7 +173,7 @@ export function fileTransport(dir: string, failpoint?: (at: Failpoint) => void):
       attempt(
         () => {
           const name = rollbackFileName(tail)
-          mkdirSync(join(dir, "rollback"), { recursive: true })
+          ops.mkdirSync(join(dir, "rollback"), { recursive: true })
           writeDurably(join(dir, "rollback", name), lines(tail), (at) => failpoint?.(at))
           return name
         },
@@ -164,7 +191,7 @@ export function fileTransport(dir: string, failpoint?: (at: Failpoint) => void):
     clearEventPending: () =>
       attempt(
         () => {
-          rmSync(pendingPath, { force: true })
+          ops.rmSync(pendingPath, { force: true })
           fsyncDir(dir)
         },
         (m) => new EmitFailed({ message: m })
@@ -173,11 +200,11 @@ export function fileTransport(dir: string, failpoint?: (at: Failpoint) => void):
     withTermLock: <A, E, R>(body: Effect.Effect<A, E, R>) =>
       Effect.acquireUseRelease(
         Effect.try({
-          try: () => closeSync(openSync(lockPath, "wx")),
+          try: () => ops.closeSync(ops.openSync(lockPath, "wx")),
           catch: (e) => new TermLockBusy({ message: `${lockPath}: ${message(e)}` })
         }),
         () => body,
-        () => Effect.sync(() => rmSync(lockPath, { force: true }))
+        () => Effect.sync(() => ops.rmSync(lockPath, { force: true }))
       ),
     restoreKeyVersions: (target) =>
       attempt(
@@ -210,12 +237,12 @@ export function fileTransport(dir: string, failpoint?: (at: Failpoint) => void):
         () => {
           const path = join(dir, "events.ndjson")
           if (readLines(path, RollbackEvent).some((e) => e.rollbackFile === event.rollbackFile)) return
-          const fd = openSync(path, "a")
+          const fd = ops.openSync(path, "a")
           try {
-            writeSync(fd, JSON.stringify(event) + "\n")
-            fsyncSync(fd)
+            ops.writeSync(fd, JSON.stringify(event) + "\n")
+            ops.fsyncSync(fd)
           } finally {
-            closeSync(fd)
+            ops.closeSync(fd)
           }
           failpoint?.("after-emit-append")
         },
@@ -227,6 +254,6 @@ export function fileTransport(dir: string, failpoint?: (at: Failpoint) => void):
         (m) => new RejoinFailed({ message: m })
       ),
     // A node runs one process, so at startup a lock file is the crashed process's.
-    releaseStaleTermLock: () => Effect.sync(() => rmSync(lockPath, { force: true }))
+    releaseStaleTermLock: () => Effect.sync(() => ops.rmSync(lockPath, { force: true }))
   })
 }

@@ -4,10 +4,9 @@
  * Two layers: in memory, and on a file (replaced atomically by every operation: temporary file,
  * fsync, rename, directory fsync).
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { Context, Effect, Layer } from "effect"
-import { writeDurably } from "../rollback/file-transport.js"
+import { fileOps, writeDurably } from "../rollback/file-transport.js"
 
 export const TABLES = [0, 1] as const
 
@@ -115,11 +114,11 @@ export function memoryStore(state: StoreState): Layer.Layer<SidecarStore> {
  * append its audit row) is all-or-nothing across a crash.
  */
 export function fileStore(dir: string, writers: number): Layer.Layer<SidecarStore> {
-  mkdirSync(dir, { recursive: true })
+  fileOps().mkdirSync(dir, { recursive: true })
   const path = join(dir, "store.json")
   const load = (): StoreState => {
-    if (!existsSync(path)) return emptyState(writers)
-    const raw = JSON.parse(readFileSync(path, "utf8")) as Omit<StoreState, "sidecars"> & { sidecars: SidecarRecord[] }
+    if (!fileOps().existsSync(path)) return emptyState(writers)
+    const raw = JSON.parse(fileOps().readFileSync(path, "utf8")) as Omit<StoreState, "sidecars"> & { sidecars: SidecarRecord[] }
     return { ...raw, sidecars: new Map(raw.sidecars.map((r) => [r.op, r])) }
   }
   const save = (s: StoreState) => writeDurably(path, JSON.stringify({ ...s, sidecars: [...s.sidecars.values()] }) + "\n")
