@@ -7,10 +7,13 @@
  * Searches run as the CLI runs them: compiled, in a worker thread (vitest's own module
  * transform makes every cross-module call a property lookup, and model code slows down 3-4x).
  */
-import { readFileSync } from "node:fs"
+import { spawnSync } from "node:child_process"
+import { mkdtempSync, readFileSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { Effect } from "effect"
+import { flagName } from "../../model/engine/config.js"
 import type { ExploreOptions } from "../../model/engine/explorer.js"
 import { WorkerThreads } from "../../model/engine/parallel.js"
 import { successorsOf } from "../../model/engine/path.js"
@@ -77,6 +80,18 @@ describe.each(withManifests)("$name verdicts (its manifest.json)", (protocol) =>
       expect(files.itf).toBe(readFileSync(join(tracesDir, `${run.name}.itf.json`), "utf8"))
       expect(files.text).toBe(readFileSync(join(tracesDir, `${run.name}.txt`), "utf8"))
     }
+  })
+
+  // The CLI with one worker runs the sequential search (not the worker code above): it too must
+  // write the committed counterexample.
+  it.each(runs.filter((r) => !r.slow && r.trace))("$name: the same counterexample from the sequential search (check --workers 1)", (run) => {
+    const out = mkdtempSync(join(tmpdir(), "replcheck-sequential-"))
+    const flags = Object.entries(run.config).flatMap(([k, v]) => [`--${flagName(k)}`, String(v)])
+    const args = ["check", protocol.name, "--variant", run.variant, ...flags, ...(run.symmetry ? ["--symmetry"] : []), ...(run.invariants ?? []).flatMap((i) => ["--invariant", i]), "--workers", "1", "--out", out, "--json"]
+    const r = spawnSync(process.execPath, [join(import.meta.dirname, "../../bin/replcheck.js"), ...args], { encoding: "utf8" })
+    expect(r.status, r.stderr).toBe(1)
+    const file = JSON.parse(r.stdout).violation.traceFile as string
+    expect(readFileSync(file, "utf8")).toBe(readFileSync(join(tracesDir, `${run.name}.itf.json`), "utf8"))
   })
 
   // Committed with 2 workers and checked above with 1: with 3 (more than the cores CI has, so

@@ -1,0 +1,145 @@
+/**
+ * `npm run mutants`: a mutation check. Each mutant is one planted bug (a text replacement in one
+ * source file) in the engine, the trace layer or a reference implementation, with the tests meant
+ * to catch it. The script copies the repository's tracked files to a scratch folder (node_modules
+ * linked), and for each mutant applies it, rebuilds, runs those tests and restores the file. A
+ * mutant is killed when the tests fail; the score and every survivor are printed (a survivor
+ * needs a new test, or a note that it is equivalent). Results go in bench/RESULTS.md.
+ *
+ *   npm run mutants [-- --only ID]
+ */
+import { execFileSync, spawnSync } from "node:child_process"
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+
+interface Mutant {
+  readonly id: string
+  readonly file: string
+  readonly find: string
+  readonly replace: string
+  /** vitest arguments: test files, and a -t filter where the file is long. */
+  readonly tests: readonly string[]
+}
+
+const mutants: readonly Mutant[] = [
+  {
+    id: "parallel-first-edge-wins",
+    file: "model/engine/level-worker.ts",
+    find: "  private lowerEdge(p: number): void {\n",
+    replace: "  private lowerEdge(p: number): void {\n    if (p >= 0) return\n",
+    tests: ["test/protocols/verdicts.test.ts", "-t", "3 workers"]
+  },
+  {
+    id: "sequential-first-edge-wins",
+    file: "model/engine/bfs.ts",
+    find: "if ((compareFingerprints(this.parentHi, this.parentLo, m[b + 2]!, m[b + 3]!) || this.ordinal - m[b + 4]!) < 0) {",
+    replace: "if ((compareFingerprints(this.parentHi, this.parentLo, m[b + 2]!, m[b + 3]!) || this.ordinal - m[b + 4]!) < -1e308) {",
+    tests: ["test/engine", "test/protocols/verdicts.test.ts", "-t", "sequential"]
+  },
+  {
+    id: "validate-accepts-proto-keys",
+    file: "model/trace/validate.ts",
+    find: `if (text.includes('"__proto__"') && hasProtoKey(json))`,
+    replace: `if (text.includes('"__proto__"') && hasProtoKey(json) && text.length < 0)`,
+    tests: ["test/cli/cli.test.ts"]
+  },
+  {
+    id: "itf-ignores-extra-variables",
+    file: "model/trace/validate.ts",
+    find: `{ onExcessProperty: "error" }`,
+    replace: `{ onExcessProperty: "ignore" }`,
+    tests: ["test/cli/cli.test.ts"]
+  },
+  {
+    id: "conform-drops-unsolicited-lines",
+    file: "model/trace/conform.ts",
+    find: "    else fail(new AdapterFailed(`the adapter wrote a line that answers no request",
+    replace: "    else if (w) fail(new AdapterFailed(`the adapter wrote a line that answers no request",
+    tests: ["test/trace/adapter-link.test.ts"]
+  },
+  {
+    id: "conform-signals-only-the-shell",
+    file: "model/trace/conform.ts",
+    find: "if (child.pid !== undefined) process.kill(-child.pid, signal)",
+    replace: "if (child.pid !== undefined) process.kill(child.pid, signal)",
+    tests: ["test/trace/adapter-link.test.ts"]
+  },
+  {
+    id: "durable-write-without-fsync",
+    file: "impl/rollback/file-transport.ts",
+    find: '    failpoint("before-fsync")\n    ops.fsyncSync(fd)\n',
+    replace: '    failpoint("before-fsync")\n',
+    tests: ["test/impl"]
+  },
+  {
+    id: "durable-write-without-directory-fsync",
+    file: "impl/rollback/file-transport.ts",
+    find: "  ops.renameSync(tmp, path)\n  fsyncDir(join(path, \"..\"))\n",
+    replace: "  ops.renameSync(tmp, path)\n",
+    tests: ["test/impl"]
+  },
+  {
+    id: "plan-check-fails-open",
+    file: "impl/rollback/coordinator.ts",
+    find: "return view !== null && view.primary === primary && view.term === term",
+    replace: "return view === null || (view.primary === primary && view.term === term)",
+    tests: ["test/impl/rollback"]
+  },
+  {
+    id: "truncate-ignores-commit-point",
+    file: "impl/rollback/transport.ts",
+    find: "if (node.commitPoint > target) return yield* new CommitPointMoved",
+    replace: "if (node.commitPoint > 1e9) return yield* new CommitPointMoved",
+    tests: ["test/impl/rollback", "test/impl/cluster"]
+  },
+  {
+    id: "resume-announces-kept-entries",
+    file: "impl/rollback/coordinator.ts",
+    find: "const lost = owed.removed.filter((e) => !holds(log, e))",
+    replace: "const lost = owed.removed.filter((e) => !holds(log, e) || e.lsn > 0)",
+    tests: ["test/impl/rollback", "test/impl/cluster"]
+  },
+  {
+    id: "sidecar-rollback-restores-tables-it-does-not-hold",
+    file: "impl/sidecar/sweep.ts",
+    find: 'if (decision === "Back") for (const t of [0, 1]) if (holdsOwn(now, r, t)) run(store.restore(t, r.expected[t]!))',
+    replace: 'if (decision === "Back") for (const t of [0, 1]) run(store.restore(t, r.expected[t]!))',
+    tests: ["test/impl/sidecar"]
+  }
+]
+
+const root = fileURLToPath(new URL("../..", import.meta.url))
+const argv = process.argv.slice(2)
+const only = argv.includes("--only") ? argv[argv.indexOf("--only") + 1] : undefined
+const chosen = mutants.filter((m) => only === undefined || m.id === only)
+
+const scratch = mkdtempSync(join(tmpdir(), "replcheck-mutants-"))
+const tracked = execFileSync("git", ["ls-files", "-z"], { cwd: root, encoding: "utf8" }).split("\0").filter((f) => f !== "")
+for (const f of tracked) {
+  mkdirSync(dirname(join(scratch, f)), { recursive: true })
+  copyFileSync(join(root, f), join(scratch, f))
+}
+symlinkSync(join(root, "node_modules"), join(scratch, "node_modules"))
+const sh = (cmd: string, args: readonly string[]) => spawnSync(cmd, args, { cwd: scratch, encoding: "utf8" })
+if (sh("npx", ["tsc", "-p", "tsconfig.build.json"]).status !== 0) throw new Error("the unmutated copy does not build")
+
+const rows: Array<{ id: string; result: string; seconds: number }> = []
+for (const m of chosen) {
+  const path = join(scratch, m.file)
+  const original = readFileSync(path, "utf8")
+  if (!original.includes(m.find)) throw new Error(`mutant ${m.id}: ${m.file} no longer contains its text; update the mutant`)
+  const started = performance.now()
+  writeFileSync(path, original.replace(m.find, m.replace))
+  let result: string
+  if (sh("npx", ["tsc", "-p", "tsconfig.build.json"]).status !== 0) result = "killed (does not compile)"
+  else result = sh("npx", ["vitest", "run", ...m.tests]).status === 0 ? "SURVIVED" : "killed"
+  writeFileSync(path, original)
+  rows.push({ id: m.id, result, seconds: (performance.now() - started) / 1000 })
+  console.log(`${m.id.padEnd(50)} ${result.padEnd(26)} ${rows[rows.length - 1]!.seconds.toFixed(0)} s`)
+}
+sh("npx", ["tsc", "-p", "tsconfig.build.json"])
+rmSync(scratch, { recursive: true, force: true })
+const killed = rows.filter((r) => r.result.startsWith("killed")).length
+console.log(`score: ${killed} of ${rows.length} mutants killed${rows.some((r) => r.result === "SURVIVED") ? `; survivors: ${rows.filter((r) => r.result === "SURVIVED").map((r) => r.id).join(", ")}` : ""}`)
