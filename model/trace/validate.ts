@@ -284,6 +284,12 @@ export async function validateTrace(
         throw new TraceInputError(file, lineNo, `observed.${field}`, `not a variable of ${protocol.name} (variables: ${[...variables].join(", ")})`)
       }
     }
+    // An argument no action of the event has is a mistake in the trace, not a step that is not enabled.
+    const params = new Set<string>()
+    for (const f of sequence) for (const p of model.families[f]!.params) params.add(p)
+    for (const name of Object.keys(event.args)) {
+      if (!params.has(name)) throw new TraceInputError(file, lineNo, `args.${name}`, `not an argument of ${event.action} (its arguments: ${[...params].join(", ") || "none"})`)
+    }
     const closure = close(model, frontier, internal, options.internalSteps, keep)
     // The model steps the event stands for, in order; the observation is of the state after them.
     let ends: Array<{ entry: Entry; from: Entry; step: TraceStep | undefined }> = [...closure.values()].map((entry) => ({ entry, from: entry, step: undefined }))
