@@ -86,7 +86,8 @@ export type Command =
   | ValidateCommand
   | SimulateCommand
   | { readonly command: "list"; readonly json: boolean }
-  | { readonly command: "help" }
+  | { readonly command: "help"; readonly topic?: string }
+  | { readonly command: "version" }
 
 export const USAGE = `usage:
   replcheck check <protocol> [bound flags] [--variant NAME] [--invariant NAME]...
@@ -100,7 +101,7 @@ export const USAGE = `usage:
   replcheck simulate <protocol> [bound flags] [--steps N] [--seed S] [--observe full|node|none]
                      [--hide ACTION]... [--prefer PREFIX]... [--out FILE]
   replcheck list [--json]
-  replcheck help
+  replcheck help | <command> --help | --version
 
 <protocol> is a built-in protocol's name (replcheck list) or the path of a model module (.ts or
 .js, whose default export is a defineProtocol result).
@@ -118,6 +119,24 @@ Exit status: 0 no violation (verdicts: every run as recorded; validate: trace ac
 3 internal error.`
 
 const fail = (message: string) => Either.left(new UsageError({ message }))
+
+/** The usage lines of one command (its first line and the continuation lines under it). */
+export function usageOf(command: string): string {
+  const lines = USAGE.split("\n")
+  const k = lines.findIndex((l) => l.startsWith(`  replcheck ${command} `) || l === `  replcheck ${command}`)
+  if (k < 0) return USAGE
+  let end = k + 1
+  while (end < lines.length && /^ {5,}\S/.test(lines[end]!) && !lines[end]!.startsWith("  replcheck ")) end++
+  return ["usage:", ...lines.slice(k, end), "", "replcheck help: every command, the protocol argument and the exit status."].join("\n")
+}
+
+/** `--flag=value` as two arguments, `--flag value`, the form the parsers read. */
+export function splitFlagValues(argv: readonly string[]): string[] {
+  return argv.flatMap((a) => {
+    const eq = a.indexOf("=")
+    return a.startsWith("--") && eq > 2 ? [a.slice(0, eq), a.slice(eq + 1)] : [a]
+  })
+}
 
 function integer(flag: string, raw: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): Either.Either<number, UsageError> {
   if (raw === undefined || raw.startsWith("--")) return fail(`${flag} needs a value`)
@@ -159,6 +178,8 @@ const known = () => `${builtInProtocols.map((p) => p.name).join(", ")}; or the p
 export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.Either<Command, UsageError> {
   const [command, ...rest] = argv
   if (command === undefined || command === "help" || command === "--help" || command === "-h") return Either.right({ command: "help" })
+  if (command === "--version" || command === "version") return Either.right({ command: "version" })
+  if (rest.includes("--help") || rest.includes("-h")) return Either.right({ command: "help", topic: command })
   if (command === "list") {
     for (const a of rest) if (a !== "--json") return fail(`list: unknown argument ${a}`)
     return Either.right({ command: "list", json: rest.includes("--json") })

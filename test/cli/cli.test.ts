@@ -79,6 +79,27 @@ describe("bad usage exits 2 with one line and no stack trace", () => {
   })
 })
 
+describe("conventions", () => {
+  it("--version prints the package's version", () => {
+    const version = JSON.parse(readFileSync(join(import.meta.dirname, "../../package.json"), "utf8")).version
+    for (const flag of ["--version", "version"]) expect(run(flag)).toEqual({ code: 0, stdout: `replcheck ${version}\n`, stderr: "" })
+  })
+  it("<command> --help prints that command's usage only", () => {
+    const r = run("simulate", "--help")
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^usage:\n {2}replcheck simulate <protocol> \[bound flags\]/)
+    expect(r.stdout).toMatch(/--hide ACTION/)
+    expect(r.stdout).not.toMatch(/replcheck check/)
+    expect(run("check", "rollback", "-h").stdout).toMatch(/^usage:\n {2}replcheck check <protocol>/)
+  })
+  it("--flag=value is --flag value", () => {
+    const a = JSON.parse(run("check", "mutex", "--processes=3", "--workers=2", "--json").stdout)
+    const b = JSON.parse(run("check", "mutex", "--processes", "3", "--workers", "2", "--json").stdout)
+    expect([a.config, a.workers, a.distinct]).toEqual([b.config, b.workers, b.distinct])
+    expect(a.config).toEqual({ processes: 3 })
+  })
+})
+
 describe("output that cannot be written", () => {
   it("a target that is a directory leaves no temporary file behind (exit 2)", () => {
     const dir = mkdtempSync(join(tmpdir(), "replcheck-out-"))
