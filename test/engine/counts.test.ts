@@ -1,6 +1,9 @@
 /**
- * Count semantics on tiny models whose numbers are derived by hand (or reported by TLC 2.20 for
- * DESIGN.md's worked example), with 1 and 2 workers.
+ * Count semantics (README, "Count semantics") on tiny models whose numbers are derived by hand,
+ * with 1 and 2 workers. The worked example is the `counter` protocol: x starts at 0 and grows by 1
+ * or 2 under the constraint x <= 3, so the states 0..3 are 4 distinct; each of them has 2
+ * successors plus the initial state makes 9 generated (4 and 5 fall outside the constraint and
+ * are generated, not explored); depth 3 (0, then 1 and 2, then 3). TLC 2.20 reports the same.
  */
 import { describe, expect, it } from "vitest"
 import type { ModelRef } from "../../model/engine/model.js"
@@ -10,7 +13,7 @@ const counter = (variant = "base"): ModelRef => ({ protocol: "counter", variant,
 const mutex = (variant = "base", symmetry = false): ModelRef => ({ protocol: "mutex", variant, config: { processes: 2 }, symmetry })
 
 describe.each([1, 2])("with %i worker(s)", (workers) => {
-  it("counts DESIGN.md's example like TLC: 9 generated, 4 distinct, depth 3", async () => {
+  it("counts the worked example like TLC: 9 generated, 4 distinct, depth 3", async () => {
     const r = await check(counter(), { workers, invariants: [] })
     expect([r.generated, r.distinct, r.depth, r.violation]).toEqual([9, 4, 3, null])
   })
