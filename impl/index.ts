@@ -50,13 +50,17 @@ const counts = (lines: readonly string[]) => {
   return c
 }
 
+/** The flags every seeded simulation takes: its seed and how many steps it may take. */
+const seedFlag = { kind: "int", default: 1, min: 0, max: 2 ** 32 - 1, description: "the schedule's seed" } as const
+const stepsFlag = (byDefault: number) => ({ kind: "int", default: byDefault, min: 1, max: 1_000_000, description: "at most this many steps" }) as const
+
 const rollbackCluster: ReferenceImplementation = {
   protocol: "rollback",
   summary: "nodes running the reference rollback coordinator (impl/rollback) with crashes, failed persists and partitions",
   flags: {
-    seed: { kind: "int", default: 1, min: 0, max: 2 ** 32 - 1, description: "the schedule's seed" },
+    seed: seedFlag,
     nodes: { kind: "int", default: 3, min: 2, max: 7, description: "nodes" },
-    steps: { kind: "int", default: 200, min: 1, max: 1_000_000, description: "at most this many steps" },
+    steps: stepsFlag(200),
     faults: { kind: "list", values: ["crash", "persist", "partition"], default: ["crash", "persist", "partition"], description: "faults to inject" },
     "max-term": { kind: "int", default: 15, min: 1, max: 15, description: "terms stop growing here" },
     "max-log-len": { kind: "int", default: 12, min: 1, max: 15, description: "logs stop growing here" }
@@ -82,10 +86,10 @@ const sidecarCluster: ReferenceImplementation = {
   protocol: "sidecar",
   summary: "the reference sidecar writers and recovery sweeps (impl/sidecar) on an in-memory or file store, with crashes",
   flags: {
-    seed: { kind: "int", default: 1, min: 0, max: 2 ** 32 - 1, description: "the schedule's seed" },
+    seed: seedFlag,
     writers: { kind: "int", default: 2, min: 1, max: 2, description: "writers, one operation each" },
     sweeps: { kind: "int", default: 2, min: 1, max: 2, description: "concurrent recovery sweeps" },
-    steps: { kind: "int", default: 60, min: 1, max: 1_000_000, description: "at most this many steps" },
+    steps: stepsFlag(60),
     bugs: { kind: "list", values: SIDECAR_BUGS, default: [], description: "planted bugs" },
     "store-dir": { kind: "dir", description: "a new or empty directory for the file store (default: in memory)" }
   },

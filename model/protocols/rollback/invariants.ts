@@ -2,6 +2,10 @@
  * The rollback protocol's invariants (spec/adr/0001-deposed-primary-rollback.md names each one).
  * They speak of data: entries of logs, the key versions a store serves, the entries operator
  * events name, and the ghost history of what was committed and what was removed.
+ *
+ * The loops over every [term, index] are written out in each invariant on purpose: they run on
+ * every state, and a shared helper taking a callback made the default search about 20% slower
+ * (21.4-22.4 s against 17.8 s, 2 workers).
  */
 import { NoTwoPrimariesInSameTerm } from "../raftmongo/invariants.js"
 import { isMajority, len, logTerm, Role, type RaftBounds } from "../raftmongo/state.js"

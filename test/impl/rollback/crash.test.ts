@@ -15,30 +15,10 @@ import { describe, expect, it } from "vitest"
 import { RollbackCoordinator } from "../../../impl/rollback/coordinator.js"
 import { FileNode, fileTransport } from "../../../impl/rollback/file-transport.js"
 import { valueOf } from "../../../impl/rollback/transport.js"
-import type { LogEntry, RollbackInput } from "../../../impl/rollback/types.js"
+import type { RollbackInput } from "../../../impl/rollback/types.js"
+import { durable, finished as expected, input, keys, local, tail, view } from "../../support/rollback-node.js"
 
 const root = join(import.meta.dirname, "../../..")
-const entry = (lsn: number, term: number, key: string, value: string | null): LogEntry => ({ lsn, term, key, value })
-const local = [entry(1, 1, "a", "a1"), entry(2, 1, "b", "b1"), entry(3, 1, "a", "a-lost"), entry(4, 1, "c", "c-lost"), entry(5, 1, "b", null)]
-const source = [entry(1, 1, "a", "a1"), entry(2, 1, "b", "b1"), entry(3, 2, "b", "b2")]
-const view = { primary: 2, term: 2 }
-const input: RollbackInput = { node: 1, localLog: local, sourceLog: source, source: 2, sourceTerm: 2, watermark: 2 }
-const keys = ["a", "b", "c"]
-const tail = local.slice(2)
-
-/** The durable state that matters: log, the values the store serves, rollback files, events, marker, lock. */
-function durable(dir: string) {
-  const c = FileNode.read(dir)
-  return {
-    log: c.log,
-    served: keys.map((k) => FileNode.valueOf(c, k)),
-    rollbackFiles: [...c.rollbackFiles.values()],
-    events: c.events.map((e) => e.removed),
-    pending: c.pending?.removed ?? null,
-    termLocked: c.termLocked
-  }
-}
-
 const newNode = () => {
   const dir = mkdtempSync(join(tmpdir(), "replcheck-crash-"))
   FileNode.init(dir, local, view, 2)
@@ -75,7 +55,6 @@ const failpoints = [
 
 describe("SIGKILL at every failpoint of a file-backed rollback", () => {
   const clean = newNode()
-  const expected = { log: local.slice(0, 2), served: ["a1", "b1", null], rollbackFiles: [tail], events: [tail.map((e) => ({ lsn: e.lsn, term: e.term }))], pending: null, termLocked: false }
 
   it("a run without a crash ends in the expected state", async () => {
     const child = crash(clean, "none")

@@ -11,29 +11,11 @@ import { Effect, Either } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { RollbackCoordinator } from "../../../impl/rollback/coordinator.js"
 import { FileNode, fileTransport, useFileOps } from "../../../impl/rollback/file-transport.js"
-import type { LogEntry, RollbackInput } from "../../../impl/rollback/types.js"
 import { PowerLossFs } from "../../support/power-loss-fs.js"
+import { durable as durableIn, finished as expected, input, local, tail, view } from "../../support/rollback-node.js"
 
-const entry = (lsn: number, term: number, key: string, value: string | null): LogEntry => ({ lsn, term, key, value })
-const local = [entry(1, 1, "a", "a1"), entry(2, 1, "b", "b1"), entry(3, 1, "a", "a-lost"), entry(4, 1, "c", "c-lost"), entry(5, 1, "b", null)]
-const source = [entry(1, 1, "a", "a1"), entry(2, 1, "b", "b1"), entry(3, 2, "b", "b2")]
-const input: RollbackInput = { node: 1, localLog: local, sourceLog: source, source: 2, sourceTerm: 2, watermark: 2 }
-const keys = ["a", "b", "c"]
-const tail = local.slice(2)
 const dir = "/node"
-const expected = { log: local.slice(0, 2), served: ["a1", "b1", null], rollbackFiles: [tail], events: [tail.map((e) => ({ lsn: e.lsn, term: e.term }))], pending: null, termLocked: false }
-
-function durable() {
-  const c = FileNode.read(dir)
-  return {
-    log: c.log,
-    served: keys.map((k) => FileNode.valueOf(c, k)),
-    rollbackFiles: [...c.rollbackFiles.values()],
-    events: c.events.map((e) => e.removed),
-    pending: c.pending?.removed ?? null,
-    termLocked: c.termLocked
-  }
-}
+const durable = () => durableIn(dir)
 
 let restore: () => void = () => {}
 afterEach(() => restore())
@@ -46,7 +28,7 @@ const use = (disk: PowerLossFs) => {
 function freshDisk(): PowerLossFs {
   const disk = new PowerLossFs()
   use(disk)
-  FileNode.init(dir, local, { primary: 2, term: 2 }, 2)
+  FileNode.init(dir, local, view, 2)
   disk.syncAll()
   return disk
 }
