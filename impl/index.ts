@@ -87,30 +87,32 @@ const sidecarCluster: ReferenceImplementation = {
   summary: "the reference sidecar writers and recovery sweeps (impl/sidecar) on an in-memory or file store, with crashes",
   flags: {
     seed: seedFlag,
-    writers: { kind: "int", default: 2, min: 1, max: 2, description: "writers, one operation each" },
-    sweeps: { kind: "int", default: 2, min: 1, max: 2, description: "concurrent recovery sweeps" },
+    writers: { kind: "int", default: 2, min: 1, max: 4, description: "writers, one operation each" },
+    sweeps: { kind: "int", default: 2, min: 1, max: 3, description: "concurrent recovery sweeps" },
+    tables: { kind: "int", default: 2, min: 1, max: 3, description: "tables" },
     steps: stepsFlag(60),
     bugs: { kind: "list", values: SIDECAR_BUGS, default: [], description: "planted bugs" },
     "store-dir": { kind: "dir", description: "a new or empty directory for the file store (default: in memory)" }
   },
   defaultOut: (f) => {
     const bugs = f["bugs"] as readonly string[]
-    return `traces/out/cluster-sidecar-seed${f["seed"]}-w${f["writers"]}-s${f["sweeps"]}${bugs.length ? `-${bugs.join("+")}` : ""}.ndjson`
+    return `traces/out/cluster-sidecar-seed${f["seed"]}-w${f["writers"]}-s${f["sweeps"]}-t${f["tables"]}${bugs.length ? `-${bugs.join("+")}` : ""}.ndjson`
   },
   run(f) {
     const dir = f["store-dir"] as string | undefined
     const writers = f["writers"] as number
+    const tables = f["tables"] as number
     const bugs = f["bugs"] as SidecarBug[]
     const staged = dir === undefined ? undefined : stage(dir)
     const staging = staged?.staging
-    const lines = runSidecarCluster({ writers, sweeps: f["sweeps"] as number, seed: f["seed"] as number, steps: f["steps"] as number, bugs, ...(staging === undefined ? {} : { store: fileStore(staging, writers) }) })
+    const lines = runSidecarCluster({ writers, sweeps: f["sweeps"] as number, tables, seed: f["seed"] as number, steps: f["steps"] as number, bugs, ...(staging === undefined ? {} : { store: fileStore(staging, tables) }) })
     const c = counts(lines)
-    const actions = ["WriteSidecar", "CommitTable", "PublishManifest", "DeleteSidecar", "CrashWriter", "SweepClassify", "SweepApply", "SweepFinish"]
+    const actions = ["Heal", "WriteSidecar", "CommitTable", "PublishManifest", "DeleteSidecar", "CrashWriter", "SweepClassify", "SweepApply", "SweepFinish"]
     return {
       lines,
       broken: [],
       summary: [
-        `cluster sidecar: seed ${f["seed"]}, ${writers} writers, ${f["sweeps"]} sweeps, ${lines.length - 1} events (of at most ${f["steps"]} steps), store: ${dir ?? "memory"}, bugs: ${bugs.join(",") || "none"}`,
+        `cluster sidecar: seed ${f["seed"]}, ${writers} writers, ${f["sweeps"]} sweeps, ${tables} tables, ${lines.length - 1} events (of at most ${f["steps"]} steps), store: ${dir ?? "memory"}, bugs: ${bugs.join(",") || "none"}`,
         `steps: ${actions.map((a) => `${a} ${c.get(a) ?? 0}`).join(", ")}`
       ],
       // The store appears under --store-dir only once the run and its trace are complete.

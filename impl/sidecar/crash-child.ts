@@ -10,7 +10,7 @@ import { fileStore, SidecarStore } from "./store.js"
 import { recoverAll } from "./sweep.js"
 
 const [dir, failpoint] = process.argv.slice(2) as [string, string]
-const store = Effect.runSync(SidecarStore.pipe(Effect.provide(fileStore(dir, 1))))
+const store = Effect.runSync(SidecarStore.pipe(Effect.provide(fileStore(dir, 2))))
 const run = <A>(e: Effect.Effect<A>) => Effect.runSync(e)
 const crashAfter = (phase: string) => {
   if (failpoint === `after-${phase}`) process.kill(process.pid, "SIGKILL")
@@ -22,14 +22,15 @@ if (failpoint === "recover-after-apply") {
 }
 
 const manifest = run(store.read).manifest
-const record = { op: 1, expected: [...manifest.tables], target: manifest.tables.map((v) => v + 1) }
+const record = { op: 1, tables: [0, 1], expected: [...manifest.tables], target: manifest.tables.map((v) => v + 1) }
 run(store.writeSidecar(record))
 crashAfter("sidecar")
 for (const t of [0, 1]) {
-  if (!run(store.commitIf(t, record.expected[t]!, record.target[t]!, 1))) process.exit(1)
+  if (!run(store.commitIf(t, record.expected[t]!, 1))) process.exit(1)
   crashAfter(`commit-${t + 1}`)
 }
-if (!run(store.casManifest(manifest.version, record.target))) process.exit(1)
+const pins = (vs: readonly number[]) => new Map(vs.map((v, t) => [t, v]))
+if (!run(store.casManifest(pins(record.expected), pins(record.target)))) process.exit(1)
 crashAfter("publish")
 run(store.deleteSidecar(1))
 crashAfter("delete")

@@ -59,7 +59,7 @@ describe("bad usage exits 2 with one line and no stack trace", () => {
     [["verdicts", "rollback", "--traces"], /--traces needs a directory/],
     [["cluster", "raftmongo"], /raftmongo has no reference implementation to run \(protocols with one: rollback, sidecar\)/],
     [["cluster", "sidecar", "--bugs", "fire"], /--bugs: unknown bug "fire" \(cas-mismatch-fails-open, /],
-    [["cluster", "sidecar", "--writers", "3"], /--writers: expected an integer between 1 and 2, got 3/],
+    [["cluster", "sidecar", "--writers", "5"], /--writers: expected an integer between 1 and 4, got 5/],
     [["cluster", "sidecar", "--nodes", "3"], /unknown flag --nodes for cluster sidecar/],
     [["cluster", "sidecar", "--store-dir", ""], /--store-dir needs a directory/],
     [["cluster", "rollback", "--faults", "fire"], /--faults: unknown fault "fire"/],
@@ -203,7 +203,7 @@ describe("cluster sidecar", () => {
     const args = ["cluster", "sidecar", "--seed", "3", "--store-dir", join(dir, "store"), "--out", join(dir, "run.ndjson")]
     const r = run(...args)
     expect(r.code).toBe(0)
-    expect(r.stdout).toMatch(/^cluster sidecar: seed 3, 2 writers, 2 sweeps, \d+ events \(of at most 60 steps\), store: .*store, bugs: none/)
+    expect(r.stdout).toMatch(/^cluster sidecar: seed 3, 2 writers, 2 sweeps, 2 tables, \d+ events \(of at most 60 steps\), store: .*store, bugs: none/)
     expect(r.stdout).toMatch(/validation: accepted/)
     expect(readFileSync(join(dir, "store", "store.json"), "utf8")).toMatch(/"manifest"/)
     // The store is left for inspection, and a second run refuses to start from it.

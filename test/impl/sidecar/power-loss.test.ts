@@ -1,13 +1,13 @@
 /**
  * Power loss and process crash at every operation of a sidecar writer on the file store, on the
  * simulated disk of test/support/power-loss-fs.ts (only fsynced bytes and directory entries
- * survive a power loss). After each, recovery on open leaves no sidecar, and tables and manifest
- * at all of the operation or none of it, with one audit row per recovered sidecar.
+ * survive a power loss). After each, recovery on open leaves no sidecar, published versions that
+ * hold all of the operation's rows or none of them, and one audit row per recovered sidecar.
  */
 import { Effect } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { useFileOps } from "../../../impl/rollback/file-transport.js"
-import { fileStore, SidecarStore } from "../../../impl/sidecar/store.js"
+import { fileStore, head, SidecarStore } from "../../../impl/sidecar/store.js"
 import { recoverAll } from "../../../impl/sidecar/sweep.js"
 import { PowerLossFs } from "../../support/power-loss-fs.js"
 
@@ -18,17 +18,18 @@ const use = (disk: PowerLossFs) => {
   restore()
   restore = useFileOps(disk)
 }
-const open = () => Effect.runSync(SidecarStore.pipe(Effect.provide(fileStore(dir, 1))))
+const open = () => Effect.runSync(SidecarStore.pipe(Effect.provide(fileStore(dir, 2))))
 
 /** One writer's operation, as the crash child runs it; stops at the first failure (the power going). */
 function writeOperation(): void {
   const store = open()
   const run = <A>(e: Effect.Effect<A>) => Effect.runSync(e)
   const manifest = run(store.read).manifest
-  const record = { op: 1, expected: [...manifest.tables], target: manifest.tables.map((v) => v + 1) }
+  const record = { op: 1, tables: [0, 1], expected: [...manifest.tables], target: manifest.tables.map((v) => v + 1) }
   run(store.writeSidecar(record))
-  for (const t of [0, 1]) if (!run(store.commitIf(t, record.expected[t]!, record.target[t]!, 1))) throw new Error("commit refused")
-  if (!run(store.casManifest(manifest.version, record.target))) throw new Error("publish refused")
+  for (const t of [0, 1]) if (!run(store.commitIf(t, record.expected[t]!, 1))) throw new Error("commit refused")
+  const pins = (vs: readonly number[]) => new Map(vs.map((v, t) => [t, v]))
+  if (!run(store.casManifest(pins(record.expected), pins(record.target)))) throw new Error("publish refused")
   run(store.deleteSidecar(1))
 }
 
@@ -54,8 +55,8 @@ describe("power loss and process crash at every operation of a sidecar writer", 
         recoverAll(store)
         const s = Effect.runSync(open().read)
         expect(s.sidecars.size, where).toBe(0)
-        expect([[0, 0], [1, 1]], where).toContainEqual(s.heads)
-        expect(s.manifest.tables, where).toEqual(s.heads)
+        expect([[[], []], [[1], [1]]], where).toContainEqual(s.manifest.tables.map((v, t) => s.tables[t]![v]!.rows))
+        expect(s.manifest.tables, where).toEqual([head(s, 0), head(s, 1)])
         expect(s.audit.length, where).toBe(pending)
       }
     }
