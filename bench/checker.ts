@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: raftmongo at MongoDB's bounds with 1 and 2 workers, with and without symmetry,
- * the 5-server counterexample search, and the rollback model at its defaults (1 and 2 workers)
- * and at 5 servers with symmetry. Each run is a fresh `replcheck check --json` process, so
+ * the 5-server counterexample search, the rollback model at its defaults (1 and 2 workers)
+ * and at 5 servers with symmetry, and the sidecar model at 3 writers and at 4 with symmetry. Each run is a fresh `replcheck check --json` process, so
  * wall time includes start-up and peak RSS is that run's own. Prints one row per run (the median
  * of `--repeat` runs) and the 2-worker speed-ups.
  *
@@ -24,7 +24,9 @@ const runs = [
   { name: "five-servers sym w2", args: ["raftmongo", ...FIVE, "--workers", "2"], once: true },
   { name: "rollback defaults w1", args: ["rollback", "--workers", "1"] },
   { name: "rollback defaults w2", args: ["rollback", "--workers", "2"] },
-  { name: "rollback five-servers sym w2", args: ["rollback", "--servers", "5", "--max-term", "2", "--max-log-len", "1", "--symmetry", "--workers", "2"], once: true }
+  { name: "rollback five-servers sym w2", args: ["rollback", "--servers", "5", "--max-term", "2", "--max-log-len", "1", "--symmetry", "--workers", "2"], once: true },
+  { name: "sidecar 3-writers w2", args: ["sidecar", "--writers", "3", "--workers", "2"] },
+  { name: "sidecar 4-writers sym w2", args: ["sidecar", "--writers", "4", "--symmetry", "--workers", "2"], once: true }
 ]
 
 const argv = process.argv.slice(2)

@@ -102,10 +102,24 @@ const mutants: readonly Mutant[] = [
     tests: ["test/impl/rollback", "test/impl/cluster"]
   },
   {
-    id: "sidecar-rollback-restores-tables-it-does-not-hold",
+    id: "sidecar-rollback-restores-tables-that-did-not-move",
     file: "impl/sidecar/sweep.ts",
-    find: 'if (decision === "Back") for (const t of [0, 1]) if (holdsOwn(now, r, t)) run(store.restore(t, r.expected[t]!))',
-    replace: 'if (decision === "Back") for (const t of [0, 1]) run(store.restore(t, r.expected[t]!))',
+    find: "const moved = r.tables.filter((t) => head(now, t) !== read.pins[t])",
+    replace: "const moved = [...r.tables]",
+    tests: ["test/impl/sidecar"]
+  },
+  {
+    id: "sidecar-classify-ignores-lineage",
+    file: "impl/sidecar/sweep.ts",
+    find: 'if (s.manifest.rolledBack.includes(r.op)) return "DoneBack"',
+    replace: "",
+    tests: ["test/impl/sidecar"]
+  },
+  {
+    id: "sidecar-writer-skips-barrier",
+    file: "impl/sidecar/cluster.ts",
+    find: "if (deadSidecars.every((r) => r.op === op) && subsets.length > 0)",
+    replace: "if (subsets.length > 0)",
     tests: ["test/impl/sidecar"]
   }
 ]
