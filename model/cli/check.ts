@@ -7,41 +7,10 @@ import { workerScript } from "../protocols/load.js"
 import { renderTrace, toItfTrace } from "../trace/counterexample.js"
 import type { CheckCommand } from "./args.js"
 import { UsageError } from "./args.js"
+import type { CheckReport } from "./check-report.js"
 import { Files } from "./files.js"
 
-export interface CheckReport {
-  readonly protocol: string
-  readonly variant: string
-  readonly config: Record<string, number>
-  readonly workers: number
-  readonly symmetry: boolean
-  readonly deadlock: boolean
-  readonly invariants: readonly string[]
-  readonly generated: number
-  readonly distinct: number
-  readonly depth: number
-  readonly seconds: number
-  readonly statesPerSecond: number
-  /** True when every reachable state (within the constraint) was explored. */
-  readonly complete: boolean
-  readonly stopped: null | { readonly cap: string; readonly limit: number; readonly unexplored: number }
-  readonly violation: null | {
-    readonly invariant: string
-    readonly kind: string
-    readonly length: number
-    /** null when the files could not be written (then `writeError` says why; the verdict stands). */
-    readonly traceFile: string | null
-    readonly textFile: string | null
-    readonly writeError: string | null
-  }
-  /** TLC's optimistic estimate: distinct * (generated - distinct) / 2^64. */
-  readonly collisionProbability: number
-  readonly coverage: Record<string, number>
-  readonly neverFired: readonly string[]
-  readonly seenSetBytes: number
-  readonly seenSetBytesPerState: number
-  readonly peakRssBytes: number
-}
+export { CheckReport } from "./check-report.js"
 
 /** TLC's "calculated (optimistic)" fingerprint collision probability. */
 export function collisionProbability(distinct: number, generated: number): number {
@@ -98,6 +67,7 @@ export const runCheck = (cmd: CheckCommand, onProgress?: (p: Progress) => void) 
       protocol: ref.protocol,
       variant: ref.variant,
       config: ref.config,
+      verdict: result.violation ? "violation" : result.stopped ? "incomplete" : "ok",
       workers: cmd.workers,
       symmetry: cmd.symmetry,
       deadlock: cmd.deadlock,
@@ -105,7 +75,7 @@ export const runCheck = (cmd: CheckCommand, onProgress?: (p: Progress) => void) 
       generated: result.generated,
       distinct: result.distinct,
       depth: result.depth,
-      seconds: result.seconds,
+      seconds: Math.round(result.seconds * 1000) / 1000,
       statesPerSecond: result.seconds > 0 ? Math.round(result.generated / result.seconds) : 0,
       complete: result.stopped === null && result.violation === null,
       stopped: result.stopped,

@@ -1,8 +1,9 @@
 /**
- * The JSON Schemas of every trace format, generated from their Effect Schemas. `npm run schemas`
+ * The JSON Schemas of every trace format and of `check --json`, generated from their Effect Schemas. `npm run schemas`
  * writes them to traces/schema/; a test fails when the committed files differ.
  */
 import { JSONSchema } from "effect"
+import { CheckReport } from "../cli/check-report.js"
 import { AdapterReply, AdapterRequest } from "./adapter-protocol.js"
 import { TraceEvent, TraceHeader, TraceLine } from "./events.js"
 
@@ -14,6 +15,7 @@ export function jsonSchemaFiles(): Record<string, string> {
     "trace-event.schema.json": text(JSONSchema.make(TraceEvent)),
     "trace-line.schema.json": text(JSONSchema.make(TraceLine)),
     "adapter-request.schema.json": text(JSONSchema.make(AdapterRequest)),
-    "adapter-reply.schema.json": text(JSONSchema.make(AdapterReply))
+    "adapter-reply.schema.json": text(JSONSchema.make(AdapterReply)),
+    "check-report.schema.json": text(JSONSchema.make(CheckReport))
   }
 }

@@ -3,7 +3,9 @@ import { spawnSync } from "node:child_process"
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { Schema } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
+import { CheckReport } from "../../model/cli/check-report.js"
 import { builtInProtocols } from "../../model/protocols/index.js"
 
 const bin = join(import.meta.dirname, "../../bin/replcheck.js")
@@ -155,6 +157,24 @@ describe("check", () => {
     })
     expect(typeof report.seconds).toBe("number")
     expect(report.collisionProbability).toBeCloseTo((8 * 7) / 2 ** 64, 30)
+  })
+
+  it("--json carries a verdict and holds to traces/schema/check-report.schema.json's schema, for each verdict", () => {
+    const dir = mkdtempSync(join(tmpdir(), "replcheck-out-"))
+    const cases = [
+      [["check", "mutex", "--json"], 0, "ok"],
+      [["check", "mutex", "--variant", "no-lock", "--out", dir, "--json"], 1, "violation"],
+      [["check", "mutex", "--max-depth", "1", "--json"], 0, "incomplete"]
+    ] as const
+    for (const [args, code, verdict] of cases) {
+      const r = run(...args)
+      expect(r.code, args.join(" ")).toBe(code)
+      // decodeUnknownSync throws, naming the field, on anything the schema does not allow.
+      const report = Schema.decodeUnknownSync(CheckReport, { onExcessProperty: "error" })(JSON.parse(r.stdout))
+      expect(report.verdict).toBe(verdict)
+      expect(report.complete).toBe(verdict === "ok")
+      expect(report.seconds).toBe(Math.round(report.seconds * 1000) / 1000)
+    }
   })
 
   it("writes the counterexample as ITF and text and exits 1 on a violation", () => {

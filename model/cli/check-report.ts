@@ -1,0 +1,51 @@
+/**
+ * The result of `replcheck check --json`, as an Effect Schema: the CLI writes it, the library
+ * API returns it, and traces/schema/check-report.schema.json is generated from it, so a script
+ * reading the JSON has a schema to hold it to.
+ */
+import { Schema } from "effect"
+
+const Count = Schema.Int.pipe(Schema.nonNegative())
+
+export const CheckReport = Schema.Struct({
+  protocol: Schema.String,
+  variant: Schema.String,
+  config: Schema.Record({ key: Schema.String, value: Schema.Int }),
+  /** "ok": every reachable state explored and no invariant violated; "violation": one was (see `violation`); "incomplete": a cap stopped the search first (see `stopped`). */
+  verdict: Schema.Literal("ok", "violation", "incomplete"),
+  workers: Schema.Int.pipe(Schema.positive()),
+  symmetry: Schema.Boolean,
+  deadlock: Schema.Boolean,
+  invariants: Schema.Array(Schema.String),
+  generated: Count,
+  distinct: Count,
+  depth: Count,
+  /** The search's wall time, rounded to milliseconds. */
+  seconds: Schema.Number.pipe(Schema.nonNegative()),
+  statesPerSecond: Count,
+  /** True when every reachable state (within the constraint) was explored. */
+  complete: Schema.Boolean,
+  stopped: Schema.NullOr(Schema.Struct({ cap: Schema.String, limit: Count, unexplored: Count })),
+  violation: Schema.NullOr(
+    Schema.Struct({
+      invariant: Schema.String,
+      kind: Schema.String,
+      /** The counterexample's length in states. */
+      length: Schema.Int.pipe(Schema.positive()),
+      /** null when the files could not be written (then `writeError` says why; the verdict stands). */
+      traceFile: Schema.NullOr(Schema.String),
+      textFile: Schema.NullOr(Schema.String),
+      writeError: Schema.NullOr(Schema.String)
+    })
+  ),
+  /** TLC's optimistic estimate: distinct * (generated - distinct) / 2^64. */
+  collisionProbability: Schema.Number.pipe(Schema.nonNegative()),
+  /** Action name to the number of times it fired. */
+  coverage: Schema.Record({ key: Schema.String, value: Count }),
+  neverFired: Schema.Array(Schema.String),
+  seenSetBytes: Count,
+  seenSetBytesPerState: Schema.Number.pipe(Schema.nonNegative()),
+  peakRssBytes: Count
+}).annotations({ identifier: "CheckReport", title: "replcheck check --json", description: "the result of one replcheck check run" })
+
+export type CheckReport = typeof CheckReport.Type
