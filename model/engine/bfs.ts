@@ -25,8 +25,8 @@ export class SequentialBfs extends Expander {
 
   constructor(model: Model, options: SearchOptions) {
     super(model, options, false)
-    this.frontier = new StateStore(this.widthWords, 1024)
-    this.nextLevel = new StateStore(this.widthWords, 1024)
+    this.frontier = new StateStore(this.widthWords, options.chunkShift)
+    this.nextLevel = new StateStore(this.widthWords, options.chunkShift)
   }
 
   /** Level 1: the initial states. */
@@ -62,24 +62,23 @@ export class SequentialBfs extends Expander {
   /** Round, phase 1: expands every frontier state into the next level. */
   expandFrontier(successorLength: number): void {
     this.successorLength = successorLength
-    const frontier = this.frontier
-    const w = this.widthWords
-    for (let p = 0; p < frontier.count; p++) {
+    const { meta, words, count } = this.frontier
+    for (let p = 0; p < count; p++) {
       this.expanded = p
       if ((p & 16383) === 16383 && this.tick !== undefined) this.tick()
-      this.expandState(frontier.words, p * w, frontier.meta[p * META]!, frontier.meta[p * META + 1]!)
+      this.expandState(words.chunk(p), words.offset(p), meta[p * META]!, meta[p * META + 1]!)
     }
-    this.expanded = frontier.count
+    this.expanded = count
   }
 
   /** Round, phase 2: checks the new states, records them and makes them the frontier. */
   finishLevel(): void {
     const next = this.nextLevel
-    const w = this.widthWords
+    const { meta, words } = next
     for (let p = 0; p < next.count; p++) {
       const b = p * META
-      this.seen.add(next.meta[b]!, next.meta[b + 1]!)
-      this.closeState(next.meta, b, next.words, p * w)
+      this.seen.add(meta[b]!, meta[b + 1]!)
+      this.closeState(meta, b, words.chunk(p), words.offset(p))
     }
     this.levelEnds.push(this.recordCount)
     const old = this.frontier

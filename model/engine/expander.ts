@@ -11,7 +11,7 @@
 import { fingerprintWords, fpHi, fpLo } from "./fingerprint.js"
 import type { Model, Successors } from "./model.js"
 import { lesserViolation, type SearchOptions, type ViolationKind, type ViolationRecord } from "./search-types.js"
-import { allocInt32 } from "./seen-set.js"
+import { Rows } from "./rows.js"
 import { META } from "./state-store.js"
 
 /**
@@ -30,7 +30,7 @@ export abstract class Expander implements Successors {
   readonly coverage: Float64Array
   violation: ViolationRecord | null = null
   /** Per distinct state recorded here: fingerprint, parent fingerprint, ordinal (META words each). */
-  records: Int32Array
+  readonly records: Rows
   recordCount = 0
   /** Record count at the end of each level (levelEnds[d-1] = records of levels 1..d). */
   readonly levelEnds: number[] = []
@@ -62,12 +62,12 @@ export abstract class Expander implements Successors {
   constructor(
     readonly model: Model,
     readonly options: SearchOptions,
-    private readonly sharedRecords: boolean
+    sharedRecords: boolean
   ) {
     this.widthWords = model.widthBytes >> 2
     this.coverage = new Float64Array(model.families.length)
     this.familyStart = new Int32Array(model.families.length)
-    this.records = allocInt32(1024 * META, sharedRecords)
+    this.records = new Rows(META, options.chunkShift, sharedRecords)
     const buf = () => new Int32Array(this.widthWords)
     const words = (b: Uint8Array) => new Int32Array(b.buffer, b.byteOffset, this.widthWords)
     this.srcBytes = model.buffers?.src ?? new Uint8Array(buf().buffer)
@@ -168,14 +168,12 @@ export abstract class Expander implements Successors {
 
   /** A new state of the level: records its edge (meta[b ..]) and checks it (its words at words[offset ..]). */
   protected closeState(meta: Int32Array, b: number, words: Int32Array, offset: number): void {
-    if ((this.recordCount + 1) * META > this.records.length) {
-      const bigger = allocInt32(this.records.length * 2, this.sharedRecords)
-      bigger.set(this.records)
-      this.records = bigger
-    }
-    const r = this.recordCount * META
-    for (let i = 0; i < META; i++) this.records[r + i] = meta[b + i]!
-    this.recordCount++
+    const n = this.recordCount++
+    const records = this.records
+    if (n >= records.capacity) records.reserve(n + 1)
+    const chunk = records.chunk(n)
+    const r = records.offset(n)
+    for (let i = 0; i < META; i++) chunk[r + i] = meta[b + i]!
     const inv = this.options.stateInvariants
     if (inv.length === 0) return
     const scratch = this.scratchWords

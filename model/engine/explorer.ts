@@ -5,6 +5,7 @@
  */
 import type { Model } from "./model.js"
 import { reconstructTrace, ReplayDivergence, type RecordSet, type TraceStep } from "./path.js"
+import { DEFAULT_CHUNK_SHIFT } from "./rows.js"
 import { SequentialBfs } from "./bfs.js"
 import { compareViolations, type RoundStats, type SearchOptions, type ViolationRecord } from "./search-types.js"
 
@@ -24,6 +25,11 @@ export interface ExploreOptions {
   /** Called about every `progressSeconds` on long runs. */
   readonly onProgress?: (p: Progress) => void
   readonly progressSeconds?: number
+  /**
+   * Rows per chunk of the chunked tables (level stores, edge records), as a power of two;
+   * default 16. Only tests change it, to cross chunk boundaries on small models.
+   */
+  readonly chunkShift?: number
 }
 
 export interface Progress {
@@ -86,7 +92,8 @@ export function searchOptions(model: Model, options: ExploreOptions, index: numb
     count: options.workers,
     symmetry: options.symmetry,
     deadlock: options.deadlock,
-    ...selectInvariants(model, options.invariants)
+    ...selectInvariants(model, options.invariants),
+    chunkShift: options.chunkShift ?? DEFAULT_CHUNK_SHIFT
   }
 }
 
@@ -108,7 +115,7 @@ export function localDriver(model: Model, options: ExploreOptions): RoundDriver 
       return [search.stats()]
     },
     violations: async () => (search.violation ? [search.violation] : []),
-    records: async () => [{ records: search.records, levelEnds: search.levelEnds }],
+    records: async () => [{ records: search.records.chunks, shift: search.records.shift, levelEnds: search.levelEnds }],
     close: async () => {}
   }
 }

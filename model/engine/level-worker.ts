@@ -40,15 +40,20 @@ export const CTL = {
 const MAP = 3
 const CHUNK = 256
 
-/** The shared arrays of a parallel search; the coordinator replaces them when they grow. */
+/**
+ * The shared arrays of a parallel search; the coordinator replaces them when they grow. The
+ * level stores' states are chunked (rows.ts): entry p's state lives in chunk p >>> chunkShift, at
+ * row p & (2^chunkShift - 1). Their metadata and locks stay flat (see state-store.ts for why).
+ */
 export interface SharedTables {
   readonly ctl: Int32Array
   readonly seen: Int32Array
+  readonly chunkShift: number
   readonly frontierMeta: Int32Array
-  readonly frontierWords: Int32Array
+  readonly frontierWords: readonly Int32Array[]
   readonly frontierCount: number
   readonly nextMeta: Int32Array
-  readonly nextWords: Int32Array
+  readonly nextWords: readonly Int32Array[]
   /** Per next-level entry, a version word guarding its edge (odd while being written). */
   readonly nextLocks: Int32Array
   readonly map: Int32Array
@@ -74,6 +79,9 @@ export class LevelWorker extends Expander {
   private chunkPos = 0
   private chunkEnd = 0
   private maxFanout = 0
+  /** The level stores' chunking (SharedTables.chunkShift) and its row mask. */
+  private shift = 0
+  private mask = 0
 
   constructor(model: Model, options: SearchOptions) {
     super(model, options, true)
@@ -83,7 +91,9 @@ export class LevelWorker extends Expander {
     this.t = tables
     this.mapCap = tables.map.length / MAP
     this.seenCap = tables.seen.length >> 1
-    const nextCap = tables.nextMeta.length / META
+    this.shift = tables.chunkShift
+    this.mask = 2 ** tables.chunkShift - 1
+    const nextCap = Math.min(tables.nextMeta.length / META, tables.nextWords.length * 2 ** tables.chunkShift)
     this.hardLimit = Math.min(mapLimitOf(this.mapCap), nextCap) - 4 * this.options.count
     this.setSoftLimit()
   }
@@ -128,7 +138,7 @@ export class LevelWorker extends Expander {
       const p = this.chunkPos
       if ((p & 8191) === 0 && this.tick !== undefined) this.tick()
       try {
-        this.expandState(t.frontierWords, p * w, t.frontierMeta[p * META]!, t.frontierMeta[p * META + 1]!)
+        this.expandState(t.frontierWords[p >>> this.shift]!, (p & this.mask) * w, t.frontierMeta[p * META]!, t.frontierMeta[p * META + 1]!)
       } catch (e) {
         if (!(e instanceof TableFull)) throw e
         // Undo the partial expansion's counts; its edges stay, since adding them again is
@@ -202,9 +212,10 @@ export class LevelWorker extends Expander {
     m[b + 3] = this.parentLo
     m[b + 4] = this.ordinal
     const w = this.widthWords
-    const words = t.nextWords
+    const words = t.nextWords[p >>> this.shift]!
+    const to = (p & this.mask) * w
     const src = this.scratchWords
-    for (let i = 0; i < w; i++) words[p * w + i] = src[i]!
+    for (let i = 0; i < w; i++) words[to + i] = src[i]!
   }
 
   /**
@@ -253,7 +264,7 @@ export class LevelWorker extends Expander {
     const m = t.nextMeta
     for (let p = from; p < to; p++) {
       this.seenInsert(m[p * META]!, m[p * META + 1]!)
-      this.closeState(m, p * META, t.nextWords, p * this.widthWords)
+      this.closeState(m, p * META, t.nextWords[p >>> this.shift]!, (p & this.mask) * this.widthWords)
     }
     this.levelEnds.push(this.recordCount)
   }

@@ -13,6 +13,7 @@ import type { RecordSet } from "./path.js"
 import type { Reply, Request } from "./search-worker.js"
 import { allocInt32, slotOf } from "./seen-set.js"
 import type { RoundStats } from "./search-types.js"
+import { chunkShiftFor, DEFAULT_CHUNK_SHIFT, Rows } from "./rows.js"
 import { META } from "./state-store.js"
 
 export class WorkerFailed extends Data.TaggedError("WorkerFailed")<{ readonly message: string }> {}
@@ -80,6 +81,8 @@ export interface Tuning {
   readonly initialCapacity: number
   /** The fan-out assumed per state before a larger one is seen. */
   readonly fanoutFloor: number
+  /** Rows per chunk of the level stores, as a power of two (rows.ts; default 16). */
+  readonly chunkShift?: number
 }
 
 /**
@@ -99,9 +102,15 @@ export function parallelDriver(
   let seen = shared(2 * 2 * tuning.initialCapacity)
   let seenSize = 0
   let previousCount = 1
-  let frontier = { meta: shared(0), words: shared(0), count: 0 }
+  const chunkShift = chunkShiftFor(width, tuning.chunkShift ?? DEFAULT_CHUNK_SHIFT)
+  const states = (rows: number) => {
+    const r = new Rows(width, chunkShift, true)
+    r.reserve(rows)
+    return r
+  }
+  let frontier = { meta: shared(0), words: states(0), count: 0 }
   const initial = tuning.initialCapacity
-  let next = { meta: shared(initial * META), words: shared(initial * width), locks: shared(initial) }
+  let next = { meta: shared(initial * META), words: states(initial), locks: shared(initial) }
   let map = shared(3 * initial)
   let replies: Reply[] = []
   let maxFanout = 0
@@ -110,11 +119,12 @@ export function parallelDriver(
   const tables = (): SharedTables => ({
     ctl,
     seen,
+    chunkShift,
     frontierMeta: frontier.meta,
-    frontierWords: frontier.words,
+    frontierWords: frontier.words.chunks,
     frontierCount: frontier.count,
     nextMeta: next.meta,
-    nextWords: next.words,
+    nextWords: next.words.chunks,
     nextLocks: next.locks,
     map,
     fanoutFloor: tuning.fanoutFloor
@@ -146,10 +156,10 @@ export function parallelDriver(
     if (nextCap !== next.locks.length) {
       const meta = shared(nextCap * META)
       meta.set(next.meta.subarray(0, count * META))
-      const words = shared(nextCap * width)
-      words.set(next.words.subarray(0, count * width))
-      next = { meta, words, locks: shared(nextCap) }
+      next = { meta, words: next.words, locks: shared(nextCap) }
     }
+    // The states grow by new chunks: nothing is copied, and the entries so far stay put.
+    next.words.reserve(nextCap)
   }
   const slack = () => 16 * W * Math.max(tuning.fanoutFloor, maxFanout)
 
@@ -187,11 +197,13 @@ export function parallelDriver(
     previousCount = count
     const old = frontier
     frontier = { meta: next.meta, words: next.words, count }
+    // The old frontier's tables hold the next level (entries are written before they are read).
     const cap = Math.max(initial, expected)
+    old.words.reserve(cap)
     next =
       old.meta.length >= cap * META
         ? { meta: old.meta, words: old.words, locks: shared(old.meta.length / META) }
-        : { meta: shared(cap * META), words: shared(cap * width), locks: shared(cap) }
+        : { meta: shared(cap * META), words: old.words, locks: shared(cap) }
     map = shared(3 * Math.max(initial, 2 ** Math.ceil(Math.log2(expected / 0.85 + 1))))
     ctl[CTL.cursor] = 0
     ctl[CTL.nextCount] = 0

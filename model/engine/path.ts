@@ -16,9 +16,10 @@ export interface TraceStep {
   readonly action?: { readonly name: string; readonly args: Record<string, unknown> }
 }
 
-/** The edge records of one searching thread, by level. */
+/** The edge records of one searching thread, by level: META words a record, in chunks of 2^shift records (rows.ts). */
 export interface RecordSet {
-  readonly records: Int32Array
+  readonly records: readonly Int32Array[]
+  readonly shift: number
   readonly levelEnds: readonly number[]
 }
 
@@ -98,13 +99,15 @@ export function fingerprintOf(model: Model, state: Uint8Array, symmetry: boolean
 }
 
 function findRecord(sets: readonly RecordSet[], level: number, hi: number, lo: number): number[] | null {
-  for (const { records, levelEnds } of sets) {
+  for (const { records, shift, levelEnds } of sets) {
     const from = level >= 2 ? levelEnds[level - 2]! : 0
     const to = levelEnds[level - 1] ?? 0
+    const mask = 2 ** shift - 1
     for (let r = from; r < to; r++) {
-      const b = r * META
-      if (records[b] === hi && records[b + 1] === lo) {
-        return [records[b + 2]!, records[b + 3]!, records[b + 4]!]
+      const chunk = records[r >>> shift]!
+      const b = (r & mask) * META
+      if (chunk[b] === hi && chunk[b + 1] === lo) {
+        return [chunk[b + 2]!, chunk[b + 3]!, chunk[b + 4]!]
       }
     }
   }

@@ -38,6 +38,8 @@ export interface SearchOptions {
   readonly deadlock: boolean
   readonly stateInvariants: readonly StateInvariant[]
   readonly stepInvariants: readonly StepInvariant[]
+  /** Rows per chunk of the chunked tables, as a power of two (rows.ts; tests make it tiny). */
+  readonly chunkShift: number
 }
 
 /** Counters a search reports after each round (summed over threads). */

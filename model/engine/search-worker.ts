@@ -73,7 +73,7 @@ export function serveSearch(buildModel: (ref: ModelRef) => Model): void {
           port.postMessage(reply("done"))
           break
         case "records":
-          port.postMessage({ records: worker.records, levelEnds: worker.levelEnds })
+          port.postMessage({ records: worker.records.chunks, shift: worker.records.shift, levelEnds: worker.levelEnds })
           break
       }
     } catch (e) {

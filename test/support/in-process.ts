@@ -25,7 +25,7 @@ export async function exploreInProcess(
     return {
       request: async <A>(req: unknown): Promise<A> => {
         const r = req as Request
-        if (r.type === "records") return { records: w.records, levelEnds: w.levelEnds } as A
+        if (r.type === "records") return { records: w.records.chunks, shift: w.records.shift, levelEnds: w.levelEnds } as A
         w.attach(r.tables)
         switch (r.type) {
           case "seed":
