@@ -4,6 +4,9 @@ import { decodeConfig, flagName } from "../engine/config.js"
 import { BASE_VARIANT, type Protocol } from "../kit/index.js"
 import { builtInProtocols } from "../protocols/index.js"
 import { referenceImplementations, type FlagValues, type ReferenceImplementation } from "../../impl/index.js"
+import { quickAnswer } from "./usage.js"
+
+export { USAGE, usageOf } from "./usage.js"
 
 export class UsageError extends Data.TaggedError("UsageError")<{ readonly message: string }> {}
 
@@ -37,7 +40,8 @@ export interface VerdictsCommand {
 export interface ValidateCommand {
   readonly command: "validate"
   readonly protocol: Protocol
-  readonly file: string
+  /** Trace files, or directories searched for *.ndjson and *.itf.json; more than one trace is a batch. */
+  readonly paths: readonly string[]
   readonly internalSteps: number
   readonly json: boolean
   /** Where to write the smallest failing window as ITF, on rejection. */
@@ -89,46 +93,7 @@ export type Command =
   | { readonly command: "help"; readonly topic?: string }
   | { readonly command: "version" }
 
-export const USAGE = `usage:
-  replcheck check <protocol> [bound flags] [--variant NAME] [--invariant NAME]...
-                  [--workers N] [--symmetry] [--deadlock] [--max-depth N] [--max-states N]
-                  [--json] [--out DIR]
-  replcheck verdicts [<protocol>] [--workers N] [--json] [--traces DIR] [--quick]
-  replcheck validate <protocol> <trace.ndjson | trace.itf.json> [--internal-steps N] [--window FILE] [--itf FILE] [--json]
-  replcheck conform <protocol> --adapter "<command>" [bound flags] [--depth D | --random
-                    [--seed S] [--runs N] [--steps K] [--prefer PREFIX]...] [--allow-empty-observation] [--json]
-  replcheck cluster <protocol> [its flags] [--out FILE] [--json]
-  replcheck simulate <protocol> [bound flags] [--steps N] [--seed S] [--observe full|node|none]
-                     [--hide ACTION]... [--prefer PREFIX]... [--out FILE]
-  replcheck list [--json]
-  replcheck help | <command> --help | --version
-
-<protocol> is a built-in protocol's name (replcheck list) or the path of a model module (.ts or
-.js, whose default export is a defineProtocol result).
-Bound flags are the kebab-case names of the protocol's bounds (see replcheck list).
-verdicts runs the recorded runs of the protocol's manifest (of every built-in protocol when none
-is named), prints a table each and writes the counterexamples to DIR/<protocol>/ (--traces DIR,
-default traces/out). cluster runs a protocol's reference implementation (replcheck list says
-which have one, and their flags) and validates its trace against the model.
-validate checks that an implementation trace (NDJSON, see traces/schema/) is a run of the model;
-simulate writes a random run of the model as such a trace; conform drives an implementation through
-an adapter process (NDJSON over stdin/stdout, see traces/schema/adapter-*.schema.json) with steps
-chosen from the model, and compares every state it reports.
-Exit status: 0 no violation (verdicts: every run as recorded; validate: trace accepted),
-1 violation (verdicts: a run not as recorded; validate: trace rejected), 2 bad usage or input,
-3 internal error.`
-
 const fail = (message: string) => Either.left(new UsageError({ message }))
-
-/** The usage lines of one command (its first line and the continuation lines under it). */
-export function usageOf(command: string): string {
-  const lines = USAGE.split("\n")
-  const k = lines.findIndex((l) => l.startsWith(`  replcheck ${command} `) || l === `  replcheck ${command}`)
-  if (k < 0) return USAGE
-  let end = k + 1
-  while (end < lines.length && /^ {5,}\S/.test(lines[end]!) && !lines[end]!.startsWith("  replcheck ")) end++
-  return ["usage:", ...lines.slice(k, end), "", "replcheck help: every command, the protocol argument and the exit status."].join("\n")
-}
 
 /** `--flag=value` as two arguments, `--flag value`, the form the parsers read. */
 export function splitFlagValues(argv: readonly string[]): string[] {
@@ -176,10 +141,10 @@ const known = () => `${builtInProtocols.map((p) => p.name).join(", ")}; or the p
 
 /** Parses a command line; `protocol` is what `protocolArgument` named, already resolved. */
 export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.Either<Command, UsageError> {
-  const [command, ...rest] = argv
-  if (command === undefined || command === "help" || command === "--help" || command === "-h") return Either.right({ command: "help" })
-  if (command === "--version" || command === "version") return Either.right({ command: "version" })
-  if (rest.includes("--help") || rest.includes("-h")) return Either.right({ command: "help", topic: command })
+  const quick = quickAnswer(argv)
+  if (quick !== null) return Either.right(quick)
+  // quickAnswer took the empty command line (help).
+  const [command, ...rest] = argv as readonly [string, ...string[]]
   if (command === "list") {
     for (const a of rest) if (a !== "--json") return fail(`list: unknown argument ${a}`)
     return Either.right({ command: "list", json: rest.includes("--json") })
@@ -315,8 +280,10 @@ function parseVerdicts(protocol: Protocol | undefined, flags: readonly string[])
 }
 
 function parseValidate(protocol: Protocol, flags: readonly string[]): Either.Either<Command, UsageError> {
-  const [file, ...rest] = flags
-  if (file === undefined || file.startsWith("--")) return fail("validate needs a trace file")
+  const paths: string[] = []
+  while (paths.length < flags.length && !flags[paths.length]!.startsWith("--")) paths.push(flags[paths.length]!)
+  if (paths.length === 0) return fail("validate needs a trace file (or several, or a directory of them)")
+  const rest = flags.slice(paths.length)
   let internalSteps = 0
   let json = false
   let window: string | undefined
@@ -336,9 +303,10 @@ function parseValidate(protocol: Protocol, flags: readonly string[]): Either.Eit
       if (Either.isLeft(n)) return Either.left(n.left)
       internalSteps = n.right
       k++
-    } else return fail(`unknown flag ${flag} for validate (flags: --internal-steps, --window, --itf, --json)`)
+    } else return fail(flag.startsWith("--") ? `unknown flag ${flag} for validate (flags: --internal-steps, --window, --itf, --json)` : `validate: trace files come before the flags (${flag})`)
   }
-  return Either.right({ command: "validate", protocol, file, internalSteps, json, window, itf })
+  if (paths.length > 1 && (window !== undefined || itf !== undefined)) return fail(`${window !== undefined ? "--window" : "--itf"} takes one trace, not a batch of ${paths.length}`)
+  return Either.right({ command: "validate", protocol, paths, internalSteps, json, window, itf })
 }
 
 function parseSimulate(protocol: Protocol, flags: readonly string[]): Either.Either<Command, UsageError> {

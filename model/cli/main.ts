@@ -2,7 +2,6 @@
  * The `replcheck` command. Exit status: 0 no violation, 1 violation, 2 bad usage or input,
  * 3 internal error (e.g. a model that does not replay deterministically). Errors are one line.
  */
-import { readFileSync } from "node:fs"
 import { Effect, Either } from "effect"
 import { WorkerThreads } from "../engine/parallel.js"
 import type { SearchFailed } from "../engine/run.js"
@@ -12,6 +11,7 @@ import { builtInProtocols } from "../protocols/index.js"
 import { loadProtocol, ProtocolLoadError } from "../protocols/load.js"
 import { parseArgs, protocolArgument, splitFlagValues, USAGE, usageOf, UsageError } from "./args.js"
 import { runCheck } from "./check.js"
+import { version } from "./fast.js"
 import { Files, type FileError } from "./files.js"
 import { listJson, renderList, renderProgress, renderReport } from "./render.js"
 import { renderVerdicts, runVerdicts, type VerdictRow } from "./verdicts.js"
@@ -26,9 +26,6 @@ const resolveProtocol = (argv: readonly string[]): Effect.Effect<Protocol | unde
     catch: (e) => new UsageError({ message: e instanceof ProtocolLoadError ? e.message : `${target}: ${(e as Error).message}` })
   })
 }
-
-/** package.json from dist/model/cli/main.js (the CLI always runs compiled). */
-const PACKAGE_JSON = "../../../package.json"
 
 function main(argv: readonly string[]): Effect.Effect<number> {
   return resolveProtocol(argv).pipe(
@@ -47,13 +44,7 @@ function command(argv: readonly string[], protocol: Protocol | undefined): Effec
   }
   const cmd = parsed.right
   if (cmd.command === "help") return Effect.sync(() => (process.stdout.write((cmd.topic ? usageOf(cmd.topic) : USAGE) + "\n"), 0))
-  if (cmd.command === "version") {
-    return Effect.sync(() => {
-      const pkg = JSON.parse(readFileSync(new URL(PACKAGE_JSON, import.meta.url), "utf8")) as { version: string }
-      process.stdout.write(`replcheck ${pkg.version}\n`)
-      return 0
-    })
-  }
+  if (cmd.command === "version") return Effect.sync(() => (process.stdout.write(`replcheck ${version()}\n`), 0))
   if (cmd.command === "list") {
     return Effect.sync(() => {
       process.stdout.write(cmd.json ? JSON.stringify(listJson(builtInProtocols), null, 2) + "\n" : renderList(builtInProtocols))

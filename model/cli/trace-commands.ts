@@ -1,8 +1,8 @@
 /** `replcheck validate` and `replcheck simulate`. */
 import { Effect } from "effect"
 import { simulateTrace } from "../trace/simulate.js"
-import { readFile, stat } from "node:fs/promises"
-import { dirname } from "node:path"
+import { readdir, readFile, stat } from "node:fs/promises"
+import { dirname, join } from "node:path"
 import { toItfTrace } from "../trace/counterexample.js"
 import { renderRejection, TraceInputError, validateItf, validateTrace, type ValidationResult } from "../trace/validate.js"
 import { AdapterFailed, conform, spawnAdapter } from "../trace/conform.js"
@@ -21,25 +21,72 @@ async function readItf(file: string): Promise<string> {
   return readFile(file, "utf8")
 }
 
-/** Validates a trace; exit 0 accepted, 1 rejected. Bad input is a one-line UsageError (exit 2). */
-export const runValidate = (cmd: ValidateCommand) =>
+/** Validates one trace file: the result, or a one-line UsageError naming file, line and field. */
+const validateFile = (cmd: ValidateCommand, file: string) =>
   Effect.gen(function* () {
     const files = yield* Files
-    const itf = cmd.file.endsWith(".itf.json")
-    const lines = itf ? undefined : yield* files.readLines(cmd.file)
-    const result: ValidationResult = yield* Effect.tryPromise({
-      try: async () =>
+    const itf = file.endsWith(".itf.json")
+    const lines = itf ? undefined : yield* files.readLines(file).pipe(Effect.mapError((e) => new UsageError({ message: e.message })))
+    return yield* Effect.tryPromise({
+      try: async (): Promise<ValidationResult> =>
         itf
-          ? validateItf(cmd.protocol, JSON.parse(await readItf(cmd.file)), cmd.file)
-          : validateTrace(cmd.protocol, cmd.protocol.traceMapping ?? { internal: [] }, lines!, cmd.file, {
+          ? validateItf(cmd.protocol, JSON.parse(await readItf(file)), file)
+          : validateTrace(cmd.protocol, cmd.protocol.traceMapping ?? { internal: [] }, lines!, file, {
               internalSteps: cmd.internalSteps,
               keepPath: cmd.itf !== undefined
             }),
       catch: (e) =>
         new UsageError({
-          message: e instanceof TraceInputError || e instanceof LineTooLong ? e.message : e instanceof SyntaxError ? `${cmd.file}:1: not valid JSON (${e.message})` : `${cmd.file}: ${(e as Error).message}`
+          message: e instanceof TraceInputError || e instanceof LineTooLong ? e.message : e instanceof SyntaxError ? `${file}:1: not valid JSON (${e.message})` : `${file}: ${(e as Error).message}`
         })
     })
+  })
+
+const isTrace = (name: string) => name.endsWith(".ndjson") || name.endsWith(".itf.json")
+
+/** The trace files the command names: files as given, directories searched (recursively, sorted) for traces. */
+const traceFiles = (paths: readonly string[]) =>
+  Effect.tryPromise({
+    try: async () => {
+      const out: string[] = []
+      for (const path of paths) {
+        const info = await stat(path).catch(() => null)
+        if (info === null || !info.isDirectory()) {
+          out.push(path)
+          continue
+        }
+        const found = (await readdir(path, { recursive: true, withFileTypes: true }))
+          .filter((e) => e.isFile() && isTrace(e.name))
+          .map((e) => join(e.parentPath, e.name))
+          .sort()
+        if (found.length === 0) throw new Error(`${path}: no traces (*.ndjson or *.itf.json) in this directory`)
+        out.push(...found)
+      }
+      return out
+    },
+    catch: (e) => new UsageError({ message: (e as Error).message })
+  })
+
+/**
+ * Validates traces. One trace: exit 0 accepted, 1 rejected, and bad input is a one-line
+ * UsageError (exit 2). Several (or a directory): a line each and a summary, in one process;
+ * exit 2 when any was bad input, else 1 when any was rejected, else 0.
+ */
+export const runValidate = (cmd: ValidateCommand) =>
+  Effect.gen(function* () {
+    const traces = yield* traceFiles(cmd.paths)
+    if (traces.length === 1 && cmd.paths.length === 1 && traces[0] === cmd.paths[0]) return yield* validateOne(cmd, traces[0]!)
+    if (cmd.window !== undefined || cmd.itf !== undefined) {
+      return yield* Effect.fail(new UsageError({ message: `${cmd.window !== undefined ? "--window" : "--itf"} takes one trace, not a batch of ${traces.length}` }))
+    }
+    return yield* validateBatch(cmd, traces)
+  })
+
+const validateOne = (cmd: ValidateCommand, file: string) =>
+  Effect.gen(function* () {
+    const files = yield* Files
+    const itf = file.endsWith(".itf.json")
+    const result = yield* validateFile(cmd, file)
     if (result.rejection && cmd.window !== undefined) {
       const w = result.rejection.window
       // The window's states are packed for the bounds the trace was validated at.
@@ -52,7 +99,7 @@ export const runValidate = (cmd: ValidateCommand) =>
       const model = cmd.protocol.build(result.config)
       const ctx = { protocol: cmd.protocol.name, variant: "base", config: result.config, invariant: "(accepted trace)", kind: "state" as const }
       const doc = toItfTrace(model, result.path, ctx)
-      yield* files.writeAtomic(cmd.itf, JSON.stringify({ ...doc, "#meta": { ...doc["#meta"], description: `the run of the model that ${cmd.file} is` } }, null, 2) + "\n")
+      yield* files.writeAtomic(cmd.itf, JSON.stringify({ ...doc, "#meta": { ...doc["#meta"], description: `the run of the model that ${file} is` } }, null, 2) + "\n")
     }
     if (cmd.json) {
       const { window: _window, ...rejection } = result.rejection ?? { window: undefined }
@@ -60,15 +107,49 @@ export const runValidate = (cmd: ValidateCommand) =>
       const peakRssBytes = process.resourceUsage().maxRSS * 1024
       process.stdout.write(JSON.stringify({ ...rest, peakRssBytes, rejection: result.rejection ? { ...rejection, windowFile: cmd.window ?? null } : null }) + "\n")
     }
-    else if (result.rejection) process.stdout.write(renderRejection(cmd.file, result.rejection) + "\n")
+    else if (result.rejection) process.stdout.write(renderRejection(file, result.rejection) + "\n")
     else {
       process.stdout.write(
-        `accepted: ${cmd.file}: ${result.events.toLocaleString("en-US")} ${itf ? "steps" : "events"} are a run of ${result.protocol} ` +
+        `accepted: ${file}: ${result.events.toLocaleString("en-US")} ${itf ? "steps" : "events"} are a run of ${result.protocol} ` +
           `(largest frontier ${result.maxFrontier}, ${result.seconds.toFixed(2)} s, ` +
           `${Math.round(result.events / Math.max(result.seconds, 1e-9)).toLocaleString("en-US")} ${itf ? "steps" : "events"}/s)\n`
       )
     }
     return result.accepted ? 0 : 1
+  })
+
+/** One trace of a batch, as --json reports it. */
+interface BatchRow {
+  readonly file: string
+  readonly verdict: "accepted" | "rejected" | "bad-input"
+  readonly events?: number
+  /** The first line of the rejection's diagnostic, or the bad input's message. */
+  readonly diagnostic?: string
+}
+
+const validateBatch = (cmd: ValidateCommand, traces: readonly string[]) =>
+  Effect.gen(function* () {
+    const started = performance.now()
+    const rows: BatchRow[] = []
+    for (const file of traces) {
+      const outcome = yield* validateFile(cmd, file).pipe(Effect.either)
+      const row: BatchRow =
+        outcome._tag === "Left"
+          ? { file, verdict: "bad-input", diagnostic: outcome.left.message }
+          : outcome.right.rejection
+            ? { file, verdict: "rejected", events: outcome.right.events, diagnostic: renderRejection(file, outcome.right.rejection).split("\n")[0]! }
+            : { file, verdict: "accepted", events: outcome.right.events }
+      rows.push(row)
+      if (!cmd.json) {
+        const line = row.verdict === "accepted" ? `accepted: ${file}: ${row.events!.toLocaleString("en-US")} events` : row.verdict === "rejected" ? row.diagnostic! : `bad input: ${row.diagnostic!}`
+        process.stdout.write(line + "\n")
+      }
+    }
+    const count = (v: BatchRow["verdict"]) => rows.filter((r) => r.verdict === v).length
+    const summary = { traces: rows.length, accepted: count("accepted"), rejected: count("rejected"), badInput: count("bad-input"), seconds: Math.round(performance.now() - started) / 1000 }
+    if (cmd.json) process.stdout.write(JSON.stringify({ ...summary, rows }) + "\n")
+    else process.stdout.write(`${summary.traces} traces: ${summary.accepted} accepted, ${summary.rejected} rejected, ${summary.badInput} bad input (${summary.seconds.toFixed(2)} s)\n`)
+    return summary.badInput > 0 ? 2 : summary.rejected > 0 ? 1 : 0
   })
 
 /** Writes a random run of the model as a trace, to --out or stdout. */

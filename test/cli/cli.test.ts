@@ -94,6 +94,19 @@ describe("conventions", () => {
     expect(r.stdout).not.toMatch(/replcheck check/)
     expect(run("check", "rollback", "-h").stdout).toMatch(/^usage:\n {2}replcheck check <protocol>/)
   })
+  it("help, <command> --help and --version are answered before Effect loads, and say what the full CLI says", () => {
+    // bin/replcheck.js answers these through dist/model/cli/fast.js, whose imports are node
+    // built-ins and usage.js only (which imports nothing).
+    const dist = join(import.meta.dirname, "../../dist/model/cli")
+    const imports = (file: string) => [...readFileSync(join(dist, file), "utf8").matchAll(/^import .* from "([^"]+)"/gm)].map((m) => m[1])
+    expect(imports("fast.js")).toEqual(["node:fs", "./usage.js"])
+    expect(imports("usage.js")).toEqual([])
+    const main = join(dist, "main.js")
+    for (const args of [["help"], ["--version"], ["check", "--help"], ["cluster", "sidecar", "-h"]]) {
+      const full = spawnSync(process.execPath, [main, ...args], { encoding: "utf8" })
+      expect(run(...args), args.join(" ")).toEqual({ code: 0, stdout: full.stdout, stderr: "" })
+    }
+  })
   it("--flag=value is --flag value", () => {
     const a = JSON.parse(run("check", "mutex", "--processes=3", "--workers=2", "--json").stdout)
     const b = JSON.parse(run("check", "mutex", "--processes", "3", "--workers", "2", "--json").stdout)
@@ -214,6 +227,51 @@ describe("cluster", () => {
     expect(r.stdout).toMatch(/RollbackRecover [1-9]\d*, RollbackTruncate [1-9]\d*, RollbackAbort \d+, RollbackEmitEvent [1-9]\d*, RollbackRejoin [1-9]\d*, RollbackResume [1-9]\d*, Crash [1-9]/)
     expect(r.stdout).toMatch(/validation: accepted/)
     expect(readFileSync(out, "utf8").split("\n")[0]).toMatch(/"kind":"header"/)
+  })
+})
+
+describe("validate a batch", () => {
+  const corpus = join(import.meta.dirname, "../../traces/rollback/conformance")
+  it("validates the traces of directories and files in one process: a line each, a summary, exit 1 when one is rejected", () => {
+    const dir = mkdtempSync(join(tmpdir(), "replcheck-batch-"))
+    mkdirSync(join(dir, "nested"))
+    writeFileSync(join(dir, "nested", "full.ndjson"), readFileSync(join(corpus, "valid/full-rollback.ndjson")))
+    writeFileSync(join(dir, "notes.txt"), "not a trace")
+    const r = run("validate", "rollback", dir, join(corpus, "invalid/stepdown-of-a-follower.ndjson"), join(corpus, "valid/unobserved.ndjson"))
+    expect(r.code).toBe(1)
+    expect(r.stdout.split("\n").slice(0, 3)).toEqual([
+      expect.stringMatching(/^accepted: .*nested\/full\.ndjson: 40 events$/),
+      expect.stringMatching(/^rejected: .*stepdown-of-a-follower\.ndjson:2: event 1 \(Stepdown at node 3\) is not a step of the model$/),
+      expect.stringMatching(/^accepted: .*unobserved\.ndjson: 40 events$/)
+    ])
+    expect(r.stdout).toMatch(/^3 traces: 2 accepted, 1 rejected, 0 bad input \(\d+\.\d\d s\)$/m)
+  })
+
+  it("a trace that is bad input is reported and the batch goes on; exit 2", () => {
+    const dir = mkdtempSync(join(tmpdir(), "replcheck-batch-"))
+    writeFileSync(join(dir, "a-bad.ndjson"), "{not json\n")
+    writeFileSync(join(dir, "b-good.ndjson"), readFileSync(join(corpus, "valid/full-rollback.ndjson")))
+    const r = run("validate", "rollback", dir, "--json")
+    expect(r.code).toBe(2)
+    const report = JSON.parse(r.stdout)
+    expect(report).toMatchObject({ traces: 2, accepted: 1, rejected: 0, badInput: 1 })
+    expect(report.rows[0]).toMatchObject({ verdict: "bad-input", diagnostic: expect.stringMatching(/a-bad\.ndjson:1: /) })
+    expect(report.rows[1]).toMatchObject({ verdict: "accepted", events: 40 })
+  })
+
+  it.each([
+    [["validate", "rollback", "a.ndjson", "b.ndjson", "--window", "w.itf.json"], /--window takes one trace, not a batch of 2/],
+    [["validate", "rollback", "a.ndjson", "--json", "b.ndjson"], /validate: trace files come before the flags \(b\.ndjson\)/]
+  ])("bad batch usage exits 2: %j", (args, message) => {
+    const r = run(...args)
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(message)
+  })
+
+  it("an empty directory is bad input", () => {
+    const r = run("validate", "rollback", mkdtempSync(join(tmpdir(), "replcheck-batch-")))
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/no traces \(\*\.ndjson or \*\.itf\.json\) in this directory/)
   })
 })
 

@@ -1,0 +1,54 @@
+/**
+ * The usage text, and the commands answered from it alone (help, <command> --help, --version).
+ * No imports: bin/replcheck.js answers those through fast.ts before it loads Effect and the
+ * rest of the CLI, which take most of a second to load.
+ */
+
+export const USAGE = `usage:
+  replcheck check <protocol> [bound flags] [--variant NAME] [--invariant NAME]...
+                  [--workers N] [--symmetry] [--deadlock] [--max-depth N] [--max-states N]
+                  [--json] [--out DIR]
+  replcheck verdicts [<protocol>] [--workers N] [--json] [--traces DIR] [--quick]
+  replcheck validate <protocol> <trace.ndjson | trace.itf.json | dir>... [--internal-steps N] [--window FILE] [--itf FILE] [--json]
+  replcheck conform <protocol> --adapter "<command>" [bound flags] [--depth D | --random
+                    [--seed S] [--runs N] [--steps K] [--prefer PREFIX]...] [--allow-empty-observation] [--json]
+  replcheck cluster <protocol> [its flags] [--out FILE] [--json]
+  replcheck simulate <protocol> [bound flags] [--steps N] [--seed S] [--observe full|node|none]
+                     [--hide ACTION]... [--prefer PREFIX]... [--out FILE]
+  replcheck list [--json]
+  replcheck help | <command> --help | --version
+
+<protocol> is a built-in protocol's name (replcheck list) or the path of a model module (.ts or
+.js, whose default export is a defineProtocol result).
+Bound flags are the kebab-case names of the protocol's bounds (see replcheck list).
+verdicts runs the recorded runs of the protocol's manifest (of every built-in protocol when none
+is named), prints a table each and writes the counterexamples to DIR/<protocol>/ (--traces DIR,
+default traces/out). cluster runs a protocol's reference implementation (replcheck list says
+which have one, and their flags) and validates its trace against the model.
+validate checks that an implementation trace (NDJSON, see traces/schema/) is a run of the model
+(several traces, or directories of them, in one process: a line each and a summary);
+simulate writes a random run of the model as such a trace; conform drives an implementation through
+an adapter process (NDJSON over stdin/stdout, see traces/schema/adapter-*.schema.json) with steps
+chosen from the model, and compares every state it reports.
+Exit status: 0 no violation (verdicts: every run as recorded; validate: trace accepted),
+1 violation (verdicts: a run not as recorded; validate: trace rejected), 2 bad usage or input,
+3 internal error.`
+
+/** The usage lines of one command (its first line and the continuation lines under it). */
+export function usageOf(command: string): string {
+  const lines = USAGE.split("\n")
+  const k = lines.findIndex((l) => l.startsWith(`  replcheck ${command} `) || l === `  replcheck ${command}`)
+  if (k < 0) return USAGE
+  let end = k + 1
+  while (end < lines.length && /^ {5,}\S/.test(lines[end]!) && !lines[end]!.startsWith("  replcheck ")) end++
+  return ["usage:", ...lines.slice(k, end), "", "replcheck help: every command, the protocol argument and the exit status."].join("\n")
+}
+
+/** help, <command> --help and --version: what parseArgs returns for them, or null for any other command line. */
+export function quickAnswer(argv: readonly string[]): { readonly command: "help"; readonly topic?: string } | { readonly command: "version" } | null {
+  const [command, ...rest] = argv
+  if (command === undefined || command === "help" || command === "--help" || command === "-h") return { command: "help" }
+  if (command === "--version" || command === "version") return { command: "version" }
+  if (rest.includes("--help") || rest.includes("-h")) return { command: "help", topic: command }
+  return null
+}
