@@ -1,7 +1,8 @@
 /**
  * The ITF form of a kit model's states, as an Effect Schema derived from its declaration: node
  * variables are functions of the node ids (`#map`), sets are `#set`, integers `#bigint`,
- * records JSON objects, sequences and arrays JSON arrays, names strings.
+ * records JSON objects, sequences and arrays JSON arrays, names strings. On input a name may also
+ * be Quint's form of a variant without a payload, `{"tag": "Leader", "value": {"#tup": []}}`.
  */
 import { Schema } from "effect"
 import type { KitModel } from "../kit/index.js"
@@ -10,6 +11,15 @@ import { ItfInt, ItfNodeMap, ItfSet } from "./itf.js"
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any state's schema
 export type StateSchema = Schema.Schema<any, any>
+
+/** Quint's ITF form of a sum-type variant with no payload, decoded to its name. */
+function quintVariant(names: readonly string[]): StateSchema {
+  return Schema.transform(Schema.Struct({ tag: Schema.Literal(...names), value: Schema.Struct({ "#tup": Schema.Tuple() }) }), Schema.Literal(...names), {
+    strict: true,
+    decode: (v) => v.tag,
+    encode: (name) => ({ tag: name, value: { "#tup": [] as const } })
+  })
+}
 
 function schemaOf(t: Type): StateSchema {
   switch (t.kind) {
@@ -20,7 +30,8 @@ function schemaOf(t: Type): StateSchema {
     case "bool":
       return Schema.Boolean
     case "enum":
-      return Schema.Literal(...t.names)
+      // Written as a string (the union encodes with its first member); read as either form.
+      return Schema.Union(Schema.Literal(...t.names), quintVariant(t.names))
     case "record":
       return Schema.Struct(Object.fromEntries(Object.entries(t.fields).map(([k, f]) => [k, schemaOf(f)])))
     case "seq":

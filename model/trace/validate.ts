@@ -460,7 +460,10 @@ export function validateItf(protocol: Protocol, doc: unknown, file: string): Val
   // A variable the model does not have is bad input, not something to ignore.
   const decode = Schema.decodeUnknownEither(stateSchema(model), { onExcessProperty: "error" })
   const states = d.states.map((raw: unknown, k: number) => {
-    const { ["#meta"]: _meta, ...vars } = (raw ?? {}) as Record<string, unknown>
+    const { ["#meta"]: _meta, ...all } = (raw ?? {}) as Record<string, unknown>
+    // Quint's model-based-testing variables (mbt::actionTaken, mbt::nondetPicks) describe the
+    // step, not the state.
+    const vars = Object.fromEntries(Object.entries(all).filter(([name]) => !name.startsWith("mbt::")))
     const readable = decode(vars)
     if (Either.isLeft(readable)) {
       const issue = ParseResult.ArrayFormatter.formatErrorSync(readable.left)[0]

@@ -1,7 +1,13 @@
 import { fc, test } from "@fast-check/vitest"
 import { Schema } from "effect"
 import { describe, expect, it } from "vitest"
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
+import type { KitModel, Protocol } from "../../model/kit/index.js"
+import rollback from "../../model/protocols/rollback/index.js"
+import { toItfTrace } from "../../model/trace/counterexample.js"
 import { ItfInt, ItfNodeMap, ItfSet, renderValue } from "../../model/trace/itf.js"
+import { validateItf, validateTrace } from "../../model/trace/validate.js"
 
 describe("ITF values", () => {
   it("writes integers as #bigint and reads both forms", () => {
@@ -34,5 +40,46 @@ describe("ITF values", () => {
   it("renders values in TLA+ notation", () => {
     expect(renderValue({ "#set": [{ term: { "#bigint": "1" }, index: { "#bigint": "2" } }] })).toBe("{[term |-> 1, index |-> 2]}")
     expect(renderValue([{ "#bigint": "1" }, "Leader", true])).toBe('<<1, "Leader", TRUE>>')
+  })
+})
+
+describe("ITF written by Quint", () => {
+  it("reads names in Quint's variant form and ignores its mbt:: variables", async () => {
+    // An accepted rollback run, as replcheck writes it in ITF, then in the form Quint's simulator
+    // writes: every name as {"tag": name, "value": {"#tup": []}}, and each state carrying
+    // mbt::actionTaken and mbt::nondetPicks.
+    const lines = readFileSync(join(import.meta.dirname, "../../traces/rollback/conformance/valid/full-rollback.ndjson"), "utf8").split("\n").filter((l) => l.length > 0)
+    async function* each() {
+      yield* lines
+    }
+    const run = await validateTrace(rollback as Protocol, rollback.traceMapping!, each(), "full-rollback.ndjson", { internalSteps: 0, keepPath: true })
+    expect(run.accepted).toBe(true)
+    const model = rollback.build(run.config) as KitModel
+    const doc = toItfTrace(model, run.path!, { protocol: "rollback", variant: "base", config: run.config, invariant: "(accepted trace)", kind: "state" })
+    let names = 0
+    const quintForm = (v: unknown): unknown => {
+      if (typeof v === "string") return names++, { tag: v, value: { "#tup": [] } }
+      if (Array.isArray(v)) return v.map(quintForm)
+      if (v !== null && typeof v === "object" && !("#bigint" in v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, quintForm(x)]))
+      return v
+    }
+    const quint = {
+      ...doc,
+      states: doc.states.map(({ "#meta": meta, ...vars }) => ({
+        "#meta": meta,
+        ...(quintForm(vars) as object),
+        "mbt::actionTaken": meta.action ?? "init",
+        "mbt::nondetPicks": {}
+      }))
+    }
+    expect(names).toBeGreaterThan(doc.states.length)
+    const again = validateItf(rollback as Protocol, JSON.parse(JSON.stringify(quint)), "quint.itf.json")
+    expect(again.rejection).toBeNull()
+    expect(again.events).toBe(doc.states.length - 1)
+    // A tag that is no name of the variable is still bad input.
+    const wrong = structuredClone(quint) as { states: Array<Record<string, unknown>> }
+    const state = wrong.states[1]!["state"] as { "#map": Array<[unknown, unknown]> }
+    state["#map"][0]![1] = { tag: "Primary", value: { "#tup": [] } }
+    expect(() => validateItf(rollback as Protocol, wrong, "quint.itf.json")).toThrow(/states\[1\]\.state/)
   })
 })
