@@ -4,7 +4,7 @@ import { simulateTrace } from "../trace/simulate.js"
 import { readdir, readFile, stat } from "node:fs/promises"
 import { dirname, join } from "node:path"
 import { toItfTrace } from "../trace/counterexample.js"
-import { renderRejection, TraceInputError, validateItf, validateTrace, type ValidationResult } from "../trace/validate.js"
+import { narrowDiff, renderRejection, TraceInputError, validateItf, validateTrace, type ValidationResult } from "../trace/validate.js"
 import { AdapterFailed, conform, spawnAdapter } from "../trace/conform.js"
 import { renderAction } from "../trace/counterexample.js"
 import { UsageError, type ClusterCommand, type ConformCommand, type SimulateCommand, type ValidateCommand } from "./args.js"
@@ -188,7 +188,14 @@ export const runConform = (cmd: ConformCommand) =>
             const last = d.run[d.run.length - 1]!
             const lines = [
               `diverged: ${result.implementation}: run ${result.runs}, ${last.action ? `step ${d.run.length - 1}, ${renderAction(last.action)}` : "after reset"}`,
-              ...(d.error ? [`  the adapter reported an error: ${d.error}`] : ["  variables that differ (model vs implementation):", ...d.differences.map((x) => `    ${x.variable}: ${show(x.model)} vs ${show(x.implementation)}`)]),
+              ...(d.error
+                ? [`  the adapter reported an error: ${d.error}`]
+                : [
+                    "  variables that differ (model vs implementation):",
+                    ...d.differences.flatMap((x) =>
+                      (x.asSet ? [{ path: x.variable, expected: x.model, observed: x.implementation }] : narrowDiff(x.variable, x.model, x.implementation)).map((n) => `    ${n.path}: ${show(n.expected)} vs ${show(n.observed)}`)
+                    )
+                  ]),
               "  the run:",
               ...d.run.map((s, k) => `    ${k}. ${s.action ? renderAction(s.action) : "reset"}`)
             ]

@@ -150,6 +150,8 @@ export interface Difference {
   readonly variable: string
   readonly model: unknown
   readonly implementation: unknown
+  /** The variable is a set (its arrays are in any order). */
+  readonly asSet?: true
 }
 
 export interface Divergence {
@@ -197,9 +199,9 @@ export function compareObserved(model: Model, state: Uint8Array, observed: Recor
       // Report node variables node by node (variable[node]), only where they differ.
       const perNode = expected as unknown[]
       for (let k = 0; k < perNode.length; k++) {
-        if (same(perNode[k]) !== same(value[k])) out.push({ variable: `${variable}[${k + 1}]`, model: plain(perNode[k]), implementation: value[k] })
+        if (same(perNode[k]) !== same(value[k])) out.push({ variable: `${variable}[${k + 1}]`, model: plain(perNode[k]), implementation: value[k], ...(sets.has(variable) ? { asSet: true as const } : {}) })
       }
-    } else if (same(expected) !== same(value)) out.push({ variable, model: plain(expected), implementation: value })
+    } else if (same(expected) !== same(value)) out.push({ variable, model: plain(expected), implementation: value, ...(sets.has(variable) ? { asSet: true as const } : {}) })
   }
   return out
 }
@@ -261,6 +263,7 @@ export async function conform(
 ): Promise<ConformResult> {
   const started = performance.now()
   const greeting = await link.request(hello)
+  if (greeting.type === "error") throw new AdapterFailed(`the adapter refused hello: ${greeting.message}`)
   if (greeting.type !== "hello") throw new AdapterFailed(`the adapter answered hello with ${greeting.type}`)
   if (greeting.version !== ADAPTER_VERSION) throw new AdapterFailed(`the adapter speaks version ${greeting.version}, not ${ADAPTER_VERSION}`)
   let runs = 0

@@ -70,9 +70,13 @@ const asMap = (v: ItfValue): MapEntries | null =>
 
 /**
  * "name: old -> new", or only what changed: for records the fields ("name.field: old -> new"),
- * for functions the entries ("name[key].field: old -> new").
+ * for functions the entries ("name[key].field: old -> new"), for sequences of the same length the
+ * elements ("name[k]: old -> new", k from 1 as in TLA+).
  */
 function changes(name: string, before: ItfValue, after: ItfValue): string[] {
+  if (Array.isArray(before) && Array.isArray(after) && before.length === after.length && before.length > 0) {
+    return after.flatMap((v, k) => (JSON.stringify(before[k]) !== JSON.stringify(v) ? changes(`${name}[${k + 1}]`, before[k]!, v) : []))
+  }
   const bm = asMap(before)
   const am = asMap(after)
   if (bm && am) {
@@ -94,6 +98,29 @@ function changes(name: string, before: ItfValue, after: ItfValue): string[] {
 
 function nodeEntries(v: ItfValue): MapEntries {
   return (v as { "#map": MapEntries })["#map"]
+}
+
+/** The widest line the text rendering writes, where a value can be broken. */
+const WIDTH = 100
+
+/**
+ * Breaks a line longer than WIDTH after ", " separators (the places renderValue puts between
+ * elements and fields), continuing two columns deeper than the line's own indentation. A single
+ * element longer than WIDTH stays whole.
+ */
+function wrap(line: string): string[] {
+  if (line.length <= WIDTH) return [line]
+  const indent = " ".repeat(line.length - line.trimStart().length + 2)
+  const out: string[] = []
+  let current = ""
+  for (const part of line.split(/(?<=, )/)) {
+    if (current.length > 0 && current.length + part.length > WIDTH) {
+      out.push(current.trimEnd())
+      current = indent + part
+    } else current += part
+  }
+  out.push(current.trimEnd())
+  return out
 }
 
 /** The text rendering of a trace. */
@@ -128,8 +155,17 @@ export function renderTrace(model: KitModel, steps: readonly TraceStep[], ctx: T
         global.push(...changes(name, before, value))
       }
     }
-    for (const g of global) lines.push(`  ${g}`)
-    for (const [node, changes] of byNode) lines.push(`  node ${node}: ${changes.join("; ")}`)
+    for (const g of global) lines.push(...wrap(`  ${g}`))
+    // Nodes by id, whatever order their variables changed in.
+    const nodesById = [...byNode].sort(([a], [b]) => Number(a) - Number(b) || (a < b ? -1 : a > b ? 1 : 0))
+    for (const [node, changes] of nodesById) {
+      const one = `  node ${node}: ${changes.join("; ")}`
+      if (one.length <= WIDTH) lines.push(one)
+      else {
+        lines.push(`  node ${node}:`)
+        for (const c of changes) lines.push(...wrap(`    ${c}`))
+      }
+    }
     if (global.length === 0 && byNode.size === 0) lines.push("  (no change)")
   })
   lines.push("")

@@ -32,6 +32,27 @@ export interface FieldDiff {
   readonly field: string
   readonly expected: unknown
   readonly observed: unknown
+  /** The variable is a set: its arrays are in any order, so the text shows it whole. */
+  readonly asSet?: true
+}
+
+/**
+ * Where two plain JSON values differ, as paths below `path`: into arrays of the same length
+ * (`path[k]`, k from 1 as in TLA+) and records with the same fields (`path.field`), so that a
+ * diagnostic names the element and field that disagree instead of printing whole values. Sets
+ * are not narrowed (their arrays are unordered).
+ */
+export function narrowDiff(path: string, expected: unknown, observed: unknown): Array<{ readonly path: string; readonly expected: unknown; readonly observed: unknown }> {
+  if (canon(expected) === canon(observed)) return []
+  if (Array.isArray(expected) && Array.isArray(observed) && expected.length === observed.length && expected.length > 0) {
+    return expected.flatMap((e, k) => narrowDiff(`${path}[${k + 1}]`, e, observed[k]))
+  }
+  const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v)
+  if (isRecord(expected) && isRecord(observed)) {
+    const keys = Object.keys(expected)
+    if (keys.length === Object.keys(observed).length && keys.every((k) => k in observed)) return keys.flatMap((k) => narrowDiff(`${path}.${k}`, expected[k], observed[k]))
+  }
+  return [{ path, expected, observed }]
 }
 
 export interface Rejection {
@@ -132,9 +153,14 @@ function diffObserved(model: Model, state: Uint8Array, event: TraceEvent): Field
   for (const [field, observed] of Object.entries(event.observed)) {
     const whole = readable[field]
     const expected = nodeVars.has(field) && event.node !== null ? (whole as unknown[])[event.node - 1] : whole
-    if (!sameValue(expected, observed, sets.has(field))) diffs.push({ field, expected: plain(expected), observed })
+    if (!sameValue(expected, observed, sets.has(field))) diffs.push({ field, expected: plain(expected), observed, ...(sets.has(field) ? { asSet: true as const } : {}) })
   }
   return diffs
+}
+
+/** The text lines of a diff: the disagreeing elements and fields (a set whole). */
+function diffLines(diff: readonly FieldDiff[]): string[] {
+  return diff.flatMap((d) => (d.asSet ? [{ path: d.field, expected: d.expected, observed: d.observed }] : narrowDiff(d.field, d.expected, d.observed)).map((n) => `  ${n.path}: ${show(n.expected)} vs ${show(n.observed)}`))
 }
 
 /**
@@ -412,7 +438,7 @@ export function renderRejection(file: string, r: Rejection): string {
     else if (r.reason === "not-enabled") lines.push(`state ${r.seq - 1} has no successor in the model`)
     if (r.closest && r.reason === "observation") {
       lines.push(`closest successor: ${r.action}(${Object.entries(r.closest.args).map(([k, v]) => `${k} = ${show(v)}`).join(", ")}); variables that differ (model vs trace):`)
-      for (const d of r.closest.diff) lines.push(`  ${d.field}: ${show(d.expected)} vs ${show(d.observed)}`)
+      lines.push(...diffLines(r.closest.diff))
     }
     return lines.join("\n")
   }
@@ -428,7 +454,7 @@ export function renderRejection(file: string, r: Rejection): string {
   if (r.closest) {
     const args = Object.entries(r.closest.args).map(([k, v]) => `${k} = ${show(v)}`).join(", ")
     lines.push(`closest: ${r.action}(${args}); fields that disagree (model vs observed):`)
-    for (const d of r.closest.diff) lines.push(`  ${d.field}: ${show(d.expected)} vs ${show(d.observed)}`)
+    lines.push(...diffLines(r.closest.diff))
   }
   return lines.join("\n")
 }
@@ -438,7 +464,9 @@ function diffStates(model: Model, expected: Uint8Array, observed: Uint8Array): F
   const a = model.codec.decode(expected) as Record<string, unknown>
   const b = model.codec.decode(observed) as Record<string, unknown>
   const sets = new Set(model.codec.setVariables ?? [])
-  return Object.keys(a).flatMap((field) => (sameValue(a[field], b[field], sets.has(field)) ? [] : [{ field, expected: plain(a[field]), observed: plain(b[field]) }]))
+  return Object.keys(a).flatMap((field) =>
+    sameValue(a[field], b[field], sets.has(field)) ? [] : [{ field, expected: plain(a[field]), observed: plain(b[field]), ...(sets.has(field) ? { asSet: true as const } : {}) }]
+  )
 }
 
 /**

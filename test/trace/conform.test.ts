@@ -25,7 +25,7 @@ describe("replcheck conform", () => {
     const r = cli("conform", "rollback", "--adapter", `${adapter} --buggy`, ...random)
     expect(r.status).toBe(1)
     expect(r.stdout).toMatch(/^diverged: python rollback \(buggy\): run \d+, step \d+, RollbackPlan\(i = \d, j = \d\)/)
-    expect(r.stdout).toMatch(/rollback\[\d\]: \{[^}]*"commonPoint":\d[^}]*\} vs \{[^}]*"commonPoint":\d/)
+    expect(r.stdout).toMatch(/\n {4}rollback\[\d\]\.commonPoint: \d vs \d\n/)
     expect(r.stdout).toMatch(/the run:\n {4}0\. reset\n {4}1\. /)
     const json = JSON.parse(cli("conform", "rollback", "--adapter", `${adapter} --buggy`, ...random, "--json").stdout)
     expect(json.divergence.differences).toHaveLength(1)
