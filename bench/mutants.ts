@@ -121,6 +121,48 @@ const mutants: readonly Mutant[] = [
     find: "if (deadSidecars.every((r) => r.op === op) && subsets.length > 0)",
     replace: "if (subsets.length > 0)",
     tests: ["test/impl/sidecar"]
+  },
+  {
+    id: "recovery-install-reuses-the-generation",
+    file: "impl/recovery/file-storage.ts",
+    find: "const next = sb.generation + 1",
+    replace: "const next = sb.generation",
+    tests: ["test/impl/recovery/crash.test.ts", "test/impl/recovery/storage.test.ts"]
+  },
+  {
+    id: "recovery-recycle-deletes-before-writing-the-extent",
+    file: "impl/recovery/file-storage.ts",
+    find: 'writeDurably(extentPath(sb.generation), JSON.stringify(entries.slice(0, upTo)) + "\n")',
+    replace: "deleteSegments(sb.generation, (start) => start + SEGMENT - 1 > upTo)",
+    tests: ["test/impl/recovery/crash.test.ts", "test/impl/recovery/storage.test.ts"]
+  },
+  {
+    id: "recovery-replica-ignores-fencing",
+    file: "impl/recovery/replica.ts",
+    find: "!isReplica() || i.epoch > epoch",
+    replace: "!isReplica()",
+    tests: ["test/impl/recovery"]
+  },
+  {
+    id: "recovery-gc-passes-snapshot-pins",
+    file: "impl/recovery/storage.ts",
+    find: 'if (pin.kind !== "fullBase" && pin.lsn < f) f = pin.lsn',
+    replace: 'if (pin.kind === "wal" && pin.lsn < f) f = pin.lsn',
+    tests: ["test/impl/recovery"]
+  },
+  {
+    id: "recovery-complete-at-the-planned-target",
+    file: "impl/recovery/driver.ts",
+    find: "if (session.progress === this.goal(session)) {",
+    replace: "if (session.progress >= session.target) {",
+    tests: ["test/impl/recovery/cluster.test.ts"]
+  },
+  {
+    id: "recovery-classify-from-lsns-alone",
+    file: "impl/recovery/types.ts",
+    find: "if (checked > 0 && history.epochAt(checked) !== report.epochAtCheck) return \"NeedsRebuild\"",
+    replace: "if (checked < 0) return \"NeedsRebuild\"",
+    tests: ["test/impl/recovery"]
   }
 ]
 

@@ -7,6 +7,8 @@
 import { mkdirSync, mkdtempSync, existsSync, readdirSync, realpathSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { simulateCluster, type Fault } from "./cluster/simulator.js"
+import { RECOVERY_BUGS, RECOVERY_FAULTS, runRecoveryCluster, type RecoveryBug, type RecoveryFault } from "./recovery/cluster.js"
+import { fileDurable } from "./recovery/file-storage.js"
 import { runSidecarCluster, SIDECAR_BUGS, type SidecarBug } from "./sidecar/cluster.js"
 import { fileStore } from "./sidecar/store.js"
 
@@ -116,18 +118,73 @@ const sidecarCluster: ReferenceImplementation = {
         `steps: ${actions.map((a) => `${a} ${c.get(a) ?? 0}`).join(", ")}`
       ],
       // The store appears under --store-dir only once the run and its trace are complete.
-      commit: () => {
-        if (staging === undefined) return
-        try {
-          if (existsSync(staged!.dir)) rmdirSync(staged!.dir) // empty, as stage() checked
-          renameSync(staging, staged!.dir)
-        } catch (e) {
-          rmSync(staging, { recursive: true, force: true })
-          throw new Error(`--store-dir: cannot move the store into ${dir}: ${(e as Error).message}`)
-        }
-      },
-      abort: () => staging && rmSync(staging, { recursive: true, force: true })
+      ...placeStaged(staged, "the store", dir)
     }
+  }
+}
+
+const recoveryCluster: ReferenceImplementation = {
+  protocol: "recovery",
+  summary: "primaries running the reference recovery driver (impl/recovery) over in-memory or file storage, with failovers, GC, refused pins, lost connections and crashes",
+  flags: {
+    seed: seedFlag,
+    replicas: { kind: "int", default: 1, min: 1, max: 3, description: "replicas besides the first primary" },
+    "max-lsn": { kind: "int", default: 4, min: 1, max: 6, description: "writes stop at this LSN" },
+    "max-epoch": { kind: "int", default: 3, min: 1, max: 5, description: "failovers stop at this epoch" },
+    steps: stepsFlag(100),
+    faults: { kind: "list", values: RECOVERY_FAULTS, default: RECOVERY_FAULTS, description: "faults to inject" },
+    bugs: { kind: "list", values: RECOVERY_BUGS, default: [], description: "planted bugs" },
+    "store-dir": { kind: "dir", description: "a new or empty directory for the nodes' files (default: in memory)" }
+  },
+  defaultOut: (f) => {
+    const bugs = f["bugs"] as readonly string[]
+    return `traces/out/cluster-recovery-seed${f["seed"]}-r${f["replicas"]}${bugs.length ? `-${bugs.join("+")}` : ""}.ndjson`
+  },
+  run(f) {
+    const dir = f["store-dir"] as string | undefined
+    const bugs = f["bugs"] as RecoveryBug[]
+    const faults = f["faults"] as RecoveryFault[]
+    const staged = dir === undefined ? undefined : stage(dir)
+    const staging = staged?.staging
+    const { lines } = runRecoveryCluster({
+      replicas: f["replicas"] as number,
+      maxLsn: f["max-lsn"] as number,
+      maxEpoch: f["max-epoch"] as number,
+      seed: f["seed"] as number,
+      steps: f["steps"] as number,
+      faults,
+      bugs,
+      ...(staging === undefined ? {} : { open: (n: number) => fileDurable(join(staging, `node${n}`)) })
+    })
+    const c = counts(lines)
+    const actions = ["Write", "Replicate", "Handshake", "PinWal", "PinFails", "Truncate", "StartRebuild", "PlanRebuild", "Transfer", "StreamEntry", "Complete", "ReleaseSession", "Disconnect", "CollectWal", "TakeSnapshot", "Failover", "AcceptAssignment", "Crash", "Restart"]
+    return {
+      lines,
+      broken: [],
+      summary: [
+        `cluster recovery: seed ${f["seed"]}, ${f["replicas"]} replicas, ${lines.length - 1} events (of at most ${f["steps"]} steps), storage: ${dir ?? "memory"}, faults: ${faults.join(",") || "none"}, bugs: ${bugs.join(",") || "none"}`,
+        `steps: ${actions.map((a) => `${a} ${c.get(a) ?? 0}`).join(", ")}`
+      ],
+      ...placeStaged(staged, "the nodes' files", dir)
+    }
+  }
+}
+
+/** A run's commit and abort for a staged --store-dir: move the staging directory into place, or remove it. */
+function placeStaged(staged: { readonly dir: string; readonly staging: string } | undefined, what: string, given: string | undefined): Pick<ReferenceRun, "commit" | "abort"> {
+  if (staged === undefined) return {}
+  const { dir, staging } = staged
+  return {
+    commit: () => {
+      try {
+        if (existsSync(dir)) rmdirSync(dir) // empty, as stage() checked
+        renameSync(staging, dir)
+      } catch (e) {
+        rmSync(staging, { recursive: true, force: true })
+        throw new Error(`--store-dir: cannot move ${what} into ${given}: ${(e as Error).message}`)
+      }
+    },
+    abort: () => rmSync(staging, { recursive: true, force: true })
   }
 }
 
@@ -147,4 +204,4 @@ function stage(given: string): { readonly dir: string; readonly staging: string 
   return { dir, staging: mkdtempSync(join(parent, ".replcheck-store-")) }
 }
 
-export const referenceImplementations: readonly ReferenceImplementation[] = [rollbackCluster, sidecarCluster]
+export const referenceImplementations: readonly ReferenceImplementation[] = [rollbackCluster, sidecarCluster, recoveryCluster]
