@@ -1,6 +1,6 @@
 /** Trace validation: the conformance corpus, simulated runs, mutated runs, and bad input. */
 import { spawnSync } from "node:child_process"
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fc, test } from "@fast-check/vitest"
@@ -13,6 +13,11 @@ import { validateTrace } from "../../model/trace/validate.js"
 
 const root = join(import.meta.dirname, "../..")
 const corpus = join(root, "traces/rollback/conformance")
+/** Every protocol with a conformance corpus: traces/<protocol>/conformance/{valid,invalid}. */
+const corpora = readdirSync(join(root, "traces"), { withFileTypes: true })
+  .filter((d) => d.isDirectory() && existsSync(join(root, "traces", d.name, "conformance")))
+  .map((d) => d.name)
+  .sort()
 const cli = (...args: string[]) => spawnSync(process.execPath, [join(root, "bin/replcheck.js"), ...args], { cwd: root, encoding: "utf8" })
 
 async function* linesOf(lines: readonly string[]) {
@@ -22,17 +27,31 @@ async function* linesOf(lines: readonly string[]) {
 const validate = (protocol: Protocol, lines: readonly string[], internalSteps = 0) =>
   validateTrace(protocol, protocol.traceMapping ?? { internal: [] }, linesOf(lines), "trace.ndjson", { internalSteps })
 
-describe("conformance corpus (traces/rollback/conformance)", () => {
-  it.each(readdirSync(join(corpus, "valid")).filter((f) => f.endsWith(".ndjson")))("valid/%s is accepted", (file) => {
-    const r = cli("validate", "rollback", `traces/rollback/conformance/valid/${file}`, "--internal-steps", "2")
+describe("conformance corpora", () => {
+  it("are found for the protocols that have one", () => {
+    expect(corpora).toEqual(expect.arrayContaining(["recovery", "rollback"]))
+  })
+})
+
+describe.each(corpora)("conformance corpus (traces/%s/conformance)", (protocol) => {
+  const dir = `traces/${protocol}/conformance`
+  const traces = (kind: string) => (existsSync(join(root, dir, kind)) ? readdirSync(join(root, dir, kind)).filter((f) => f.endsWith(".ndjson")) : [])
+
+  it("has valid and invalid traces", () => {
+    expect(traces("valid").length).toBeGreaterThan(0)
+    expect(traces("invalid").length).toBeGreaterThan(0)
+  })
+
+  it.each(traces("valid"))("valid/%s is accepted", (file) => {
+    const r = cli("validate", protocol, `${dir}/valid/${file}`, "--internal-steps", "2")
     expect(r.stdout).toMatch(/^accepted: /)
     expect(r.status).toBe(0)
   })
 
-  it.each(readdirSync(join(corpus, "invalid")).filter((f) => f.endsWith(".ndjson")))("invalid/%s is rejected with its .expected diagnostic", (file) => {
-    const r = cli("validate", "rollback", `traces/rollback/conformance/invalid/${file}`, "--internal-steps", "2")
+  it.each(traces("invalid"))("invalid/%s is rejected with its .expected diagnostic", (file) => {
+    const r = cli("validate", protocol, `${dir}/invalid/${file}`, "--internal-steps", "2")
     expect(r.status).toBe(1)
-    expect(r.stdout).toBe(readFileSync(join(corpus, "invalid", file.replace(/\.ndjson$/, ".expected")), "utf8"))
+    expect(r.stdout).toBe(readFileSync(join(root, dir, "invalid", file.replace(/\.ndjson$/, ".expected")), "utf8"))
   })
 })
 
