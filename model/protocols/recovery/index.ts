@@ -9,7 +9,7 @@
 import { defineProtocol } from "../../kit/index.js"
 import { baseRecoveryRules, recoveryActions, type RecoveryRules } from "./actions.js"
 import { recoveryInvariants } from "./invariants.js"
-import { RecoveryState, Role } from "./state.js"
+import { initRecovery, RecoveryState } from "./state.js"
 
 const variant = (name: string, summary: string, change: Partial<RecoveryRules>) => ({ name, summary, rules: (r: RecoveryRules) => ({ ...r, ...change }) })
 
@@ -25,12 +25,7 @@ export default defineProtocol({
   state: RecoveryState,
   rules: baseRecoveryRules,
   actions: recoveryActions,
-  init: (s) => {
-    s.master.epoch = 1
-    s.master.primary = 1
-    for (let n = 1; n <= s.nodeCount; n++) s.setEpoch(n, 1)
-    s.setRole(1, Role.Primary)
-  },
+  init: initRecovery,
   invariants: () => recoveryInvariants(),
   base: "the fixed design: the handshake checks the replica's history, pins re-check the WAL tail, truncation re-checks the commit point, streams follow the commit point",
   variants: [

@@ -19,7 +19,7 @@
  * driver reads them only where a real node can (its own WAL records, and what a replica reports in
  * the handshake).
  */
-import { bool, defineState, global, nodeId, oneOf, perNode, record, seqOf, arrayOf, uint, type Code, type NextView, type PreView, type ReadableOf, type StateView } from "../../kit/index.js"
+import { bool, defineState, global, nodeId, oneOf, perNode, record, seqOf, arrayOf, uint, type Code, type InitView, type NextView, type PreView, type ReadableOf, type StateView } from "../../kit/index.js"
 
 export interface RecoveryBounds {
   /** Replicas besides the first primary: nodes are 1..replicas + 1. */
@@ -113,3 +113,11 @@ export const active = (s: AnyView, p: number, r: number) => s.sender.phase(p, r)
 
 /** Is p the primary the master assigned in the current epoch, and has it accepted that assignment? */
 export const currentPrimary = (s: AnyView, p: number) => s.role(p) === Role.Primary && s.master.primary === p && s.epoch(p) === s.master.epoch
+
+/** The initial state: node 1 primary and every node at epoch 1, as the master assigned them. */
+export function initRecovery(s: InitView<Decl>): void {
+  s.master.epoch = 1
+  s.master.primary = 1
+  for (let n = 1; n <= s.nodeCount; n++) s.setEpoch(n, 1)
+  s.setRole(1, Role.Primary)
+}
