@@ -132,8 +132,8 @@ const mutants: readonly Mutant[] = [
   {
     id: "recovery-recycle-deletes-before-writing-the-extent",
     file: "impl/recovery/file-storage.ts",
-    find: 'writeDurably(extentPath(sb.generation), JSON.stringify(entries.slice(0, upTo)) + "\n")',
-    replace: "deleteSegments(sb.generation, (start) => start + SEGMENT - 1 > upTo)",
+    find: "writeDurably(extentPath(sb.generation), JSON.stringify(entries.slice(0, upTo))",
+    replace: "deleteSegments(sb.generation, (start) => start + SEGMENT - 1 > upTo), writeDurably(extentPath(sb.generation), JSON.stringify(entries.slice(0, upTo))",
     tests: ["test/impl/recovery/crash.test.ts", "test/impl/recovery/storage.test.ts"]
   },
   {
