@@ -27,7 +27,7 @@ function reachable(model: KitModel, keep: number): Uint8Array[] {
   const key = (b: Uint8Array) => Buffer.from(b).toString("latin1")
   const seen = new Set<string>()
   const enabledIn = new Map<string, Uint8Array[]>()
-  let frontier = model.initialStates().map((s) => s.slice())
+  let frontier: Uint8Array[] = model.initialStates().map((s) => s.slice())
   while (frontier.length > 0) {
     const next: Uint8Array[] = []
     for (const s of frontier) {
