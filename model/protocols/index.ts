@@ -9,10 +9,11 @@ import counter from "./examples/counter.js"
 import mutex from "./examples/mutex.js"
 import raftmongo from "./raftmongo/index.js"
 import rollback from "./rollback/index.js"
+import cdc from "./cdc/index.js"
 import recovery from "./recovery/index.js"
 import sidecar from "./sidecar/index.js"
 
-export const builtInProtocols: readonly Protocol[] = [rollback, sidecar, recovery, raftmongo, counter, mutex]
+export const builtInProtocols: readonly Protocol[] = [rollback, sidecar, recovery, cdc, raftmongo, counter, mutex]
 
 export function builtInProtocol(name: string): Protocol | undefined {
   return builtInProtocols.find((p) => p.name === name)

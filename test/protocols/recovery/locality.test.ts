@@ -14,6 +14,7 @@
  */
 import { describe, expect, it } from "vitest"
 import { successorsOf } from "../../../model/engine/path.js"
+import { sampleReachable } from "../../support/reachable.js"
 import { defineProtocol, nodes, replaceAction, type KitModel, type Protocol } from "../../../model/kit/index.js"
 import { baseRecoveryRules, recoveryActions } from "../../../model/protocols/recovery/actions.js"
 import recovery from "../../../model/protocols/recovery/index.js"
@@ -22,37 +23,9 @@ import { initRecovery, len, Phase, RecoveryState, View } from "../../../model/pr
 const OWN = ["Write", "PinWal", "PinFails", "StartRebuild", "PlanRebuild", "Complete", "ReleaseSession", "Disconnect", "CollectWal", "TakeSnapshot"]
 type Readable = Record<string, unknown>
 
-/** Reachable states, breadth first; for each action, up to `keep` (evenly spread) of those in which it is enabled. */
-function reachable(model: KitModel, keep: number): Uint8Array[] {
-  const key = (b: Uint8Array) => Buffer.from(b).toString("latin1")
-  const seen = new Set<string>()
-  const enabledIn = new Map<string, Uint8Array[]>()
-  let frontier: Uint8Array[] = model.initialStates().map((s) => s.slice())
-  while (frontier.length > 0) {
-    const next: Uint8Array[] = []
-    for (const s of frontier) {
-      if (seen.has(key(s))) continue
-      seen.add(key(s))
-      const successors = successorsOf(model, s)
-      for (const name of new Set(successors.map((t) => t.action!.name))) {
-        if (!enabledIn.has(name)) enabledIn.set(name, [])
-        enabledIn.get(name)!.push(s)
-      }
-      for (const t of successors) if (!seen.has(key(t.state))) next.push(t.state.slice())
-    }
-    frontier = next
-  }
-  const chosen = new Set<Uint8Array>()
-  for (const states of enabledIn.values()) {
-    const step = Math.max(1, Math.floor(states.length / keep))
-    states.forEach((s, k) => k % step === 0 && chosen.add(s))
-  }
-  return [...chosen]
-}
-
 /** The base model's reachable states at the defaults, sampled once per `keep` for the whole file. */
 const samples = new Map<number, Uint8Array[]>()
-const sampled = (keep: number) => samples.get(keep) ?? (samples.set(keep, reachable(recovery.build(recovery.defaults), keep)), samples.get(keep)!)
+const sampled = (keep: number) => samples.get(keep) ?? (samples.set(keep, sampleReachable(recovery.build(recovery.defaults), { keep })), samples.get(keep)!)
 
 const nodeVariables = (model: KitModel) => model.layout.fields.filter((f) => f.scope === "node").map((f) => f.name)
 const encode = (model: KitModel, state: Readable) => {

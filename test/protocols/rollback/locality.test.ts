@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from "vitest"
 import { successorsOf } from "../../../model/engine/path.js"
+import { sampleReachable } from "../../support/reachable.js"
 import { defineProtocol, type KitModel, type Protocol } from "../../../model/kit/index.js"
 import { baseRules, raftMongoActions, type Rules } from "../../../model/protocols/raftmongo/actions.js"
 import { raftMongoBounds, withinRaftBounds } from "../../../model/protocols/raftmongo/index.js"
@@ -18,36 +19,6 @@ import { resetCoordinator, RollbackState, type RollbackView } from "../../../mod
 
 const COORDINATOR = ["RollbackPlan", "RollbackPersist", "RollbackPersistFails", "RollbackRecover", "RollbackTruncate", "RollbackAbort", "RollbackEmitEvent", "RollbackRejoin", "Crash", "RollbackResume"]
 type Readable = Record<string, unknown>
-
-/**
- * Reachable states, breadth first up to `cap` of them; for each coordinator step, up to `keep`
- * (evenly spread) of those in which it is enabled.
- */
-function reachable(model: KitModel, cap: number, keep: number): Uint8Array[] {
-  // One state per orbit under relabelling of the servers, so that the search gets deep sooner.
-  const canonical = new Uint8Array(model.widthBytes)
-  const key = (b: Uint8Array) => (model.layout.canonicalize(b, canonical), Buffer.from(canonical).toString("latin1"))
-  const seen = new Set<string>()
-  const enabledIn = new Map<string, Uint8Array[]>(COORDINATOR.map((n) => [n, []]))
-  let frontier: Uint8Array[] = model.initialStates().map((s) => s.slice())
-  while (frontier.length > 0 && seen.size < cap) {
-    const next: Uint8Array[] = []
-    for (const s of frontier) {
-      if (seen.has(key(s))) continue
-      seen.add(key(s))
-      const successors = successorsOf(model, s)
-      for (const name of new Set(successors.map((t) => t.action!.name))) enabledIn.get(name)?.push(s)
-      for (const t of successors) if (model.constraint(t.state) && !seen.has(key(t.state))) next.push(t.state.slice())
-    }
-    frontier = next
-  }
-  const chosen = new Set<Uint8Array>()
-  for (const states of enabledIn.values()) {
-    const step = Math.max(1, Math.floor(states.length / keep))
-    states.forEach((s, k) => k % step === 0 && chosen.add(s))
-  }
-  return [...chosen]
-}
 
 /** The node variables of a readable state (arrays with one element per server). */
 const nodeVariables = (model: KitModel) => model.layout.fields.filter((f) => f.scope === "node").map((f) => f.name)
@@ -72,7 +43,7 @@ function check(servers: number, config: Record<string, number>, cap: number, kee
   const model = protocol.build({ ...protocol.defaults, servers, ...config })
   const vars = nodeVariables(model)
   // The mutant has the same state declaration, so the base model's states serve it too.
-  const states = sample(`${servers} ${JSON.stringify(config)}`, () => reachable(rollback.build({ ...rollback.defaults, servers, ...config }), cap, keep))
+  const states = sample(`${servers} ${JSON.stringify(config)}`, () => sampleReachable(rollback.build({ ...rollback.defaults, servers, ...config }), { keep, cap, actions: COORDINATOR, bySymmetry: true }))
   const fired = new Map<string, number>()
   let enabled = 0
   for (let x = 0; x < states.length; x++) {
