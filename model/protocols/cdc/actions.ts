@@ -437,7 +437,7 @@ export function cdcActions(b: CdcBounds, rules: CdcRules): Array<Action<View, Ne
       .require(
         (s, a) => a.safe >= 0 && (rules.viewPerBranch && a.branch !== s.persistViewBranch ? true : a.safe > s.persistView),
         "no-news",
-        "the copies disagree on the branch, or none moves the mitigation on"
+        "a copy it waits for is down, the copies disagree on the branch, or none moves the mitigation on"
       )
       .then((t, a, s) => {
         if (rules.viewPerBranch) {
