@@ -6,6 +6,7 @@
  */
 import { mkdirSync, mkdtempSync, existsSync, readdirSync, realpathSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
+import { cdcCluster } from "./cdc/cluster.js"
 import { simulateCluster, type Fault } from "./cluster/simulator.js"
 import { RECOVERY_BUGS, RECOVERY_FAULTS, runRecoveryCluster, type RecoveryBug, type RecoveryFault } from "./recovery/cluster.js"
 import { fileDurable } from "./recovery/file-storage.js"
@@ -204,4 +205,4 @@ function stage(given: string): { readonly dir: string; readonly staging: string 
   return { dir, staging: mkdtempSync(join(parent, ".replcheck-store-")) }
 }
 
-export const referenceImplementations: readonly ReferenceImplementation[] = [rollbackCluster, sidecarCluster, recoveryCluster]
+export const referenceImplementations: readonly ReferenceImplementation[] = [rollbackCluster, sidecarCluster, recoveryCluster, cdcCluster]

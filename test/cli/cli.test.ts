@@ -59,7 +59,7 @@ describe("bad usage exits 2 with one line and no stack trace", () => {
     [["verdicts", "nosuch"], /unknown protocol "nosuch" \(known: rollback, .*; or the path of a model module\)/],
     [["check", "./no/such/model.ts"], /\.\/no\/such\/model\.ts: no such file/],
     [["verdicts", "rollback", "--traces"], /--traces needs a directory/],
-    [["cluster", "raftmongo"], /raftmongo has no reference implementation to run \(protocols with one: rollback, sidecar, recovery\)/],
+    [["cluster", "raftmongo"], /raftmongo has no reference implementation to run \(protocols with one: rollback, sidecar, recovery, cdc\)/],
     [["cluster", "recovery", "--bugs", "fire"], /--bugs: unknown bug "fire" \(lsn-only-handshake, /],
     [["cluster", "recovery", "--max-lsn", "7"], /--max-lsn: expected an integer between 1 and 6, got 7/],
     [["cluster", "sidecar", "--bugs", "fire"], /--bugs: unknown bug "fire" \(cas-mismatch-fails-open, /],
