@@ -2,7 +2,8 @@
  * `npm run bench`: raftmongo at MongoDB's bounds with 1 and 2 workers, with and without symmetry,
  * the 5-server counterexample search, the rollback model at its defaults (1 and 2 workers)
  * and at 5 servers with symmetry, the sidecar model at 3 writers and at 4 with symmetry, and the
- * recovery model at maxLsn 3 with maxEpoch 3 and at 2 replicas. Each run is a fresh `replcheck check --json` process, so
+ * recovery model at maxLsn 3 with maxEpoch 3 and at 2 replicas, and the cdc model at maxSeqno 3
+ * and at 2 replicas. Each run is a fresh `replcheck check --json` process, so
  * wall time includes start-up and peak RSS is that run's own. Prints one row per run (the median
  * of `--repeat` runs) and the 2-worker speed-ups.
  *
@@ -30,7 +31,10 @@ const runs = [
   { name: "sidecar 4-writers sym w2", args: ["sidecar", "--writers", "4", "--symmetry", "--workers", "2"], once: true },
   { name: "recovery lsn3 epoch3 w1", args: ["recovery", "--max-lsn", "3", "--max-epoch", "3", "--workers", "1"] },
   { name: "recovery lsn3 epoch3 w2", args: ["recovery", "--max-lsn", "3", "--max-epoch", "3", "--workers", "2"] },
-  { name: "recovery 2-replicas w2", args: ["recovery", "--replicas", "2", "--workers", "2"], once: true }
+  { name: "recovery 2-replicas w2", args: ["recovery", "--replicas", "2", "--workers", "2"], once: true },
+  { name: "cdc seqno3 w1", args: ["cdc", "--max-seqno", "3", "--workers", "1"] },
+  { name: "cdc seqno3 w2", args: ["cdc", "--max-seqno", "3", "--workers", "2"] },
+  { name: "cdc 2-replicas w2", args: ["cdc", "--replicas", "2", "--workers", "2"], once: true }
 ]
 
 const argv = process.argv.slice(2)
@@ -95,7 +99,7 @@ for (const run of runs) {
     ].join(" | ")
   )
 }
-for (const base of ["mongodb-bounds", "mongodb-bounds sym", "five-servers sym", "rollback defaults", "recovery lsn3 epoch3"]) {
+for (const base of ["mongodb-bounds", "mongodb-bounds sym", "five-servers sym", "rollback defaults", "recovery lsn3 epoch3", "cdc seqno3"]) {
   const one = rows.find((r) => r.name === `${base} w1`)
   const two = rows.find((r) => r.name === `${base} w2`)
   if (one && two) {

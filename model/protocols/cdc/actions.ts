@@ -222,10 +222,10 @@ export function cdcActions(b: CdcBounds, rules: CdcRules): Array<Action<View, Ne
       .then((t, a, s) => {
         // A replica is a DCP consumer of the active: it rolls its storage back if told, and takes the active's failover log.
         const r = a.r
-        // Told to roll back, a replica goes back to a consistent point at or below the seqno (a
-        // snapshot it persisted whole); the model keeps no older snapshot boundaries, so it takes
-        // the safest, 0. Resumed inside a snapshot of the old producer, it drops that snapshot's
-        // items and takes it again from the new one. (Simplifications; ADR 0004.)
+        // Told to roll back, a replica goes back to its newest consistent point at or below the
+        // seqno (the end of a snapshot it holds whole). Resumed inside a snapshot of the old
+        // producer, it drops that snapshot's items and takes it again from the new one (a
+        // snapshot's start is at least 1, so this stays in range). (Simplifications; ADR 0004.)
         const to = a.decision !== RESUME ? endAtOrBelow(s, r, Math.min(a.decision, s.high(r))) : s.high(r) < s.snapshot.end(r) ? s.snapshot.start(r) - 1 : RESUME
         if (to !== RESUME) {
           for (let k = to + 1; k <= b.maxSeqno; k++) {
