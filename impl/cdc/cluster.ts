@@ -15,7 +15,6 @@
 import { Effect } from "effect"
 import { TRACE_FORMAT, TRACE_VERSION, type TraceEvent, type TraceHeader } from "../../model/trace/events.js"
 import { prng } from "../../model/trace/prng.js"
-import type { ReferenceImplementation } from "../index.js"
 import { CdcConsumer, CONSUMER_BUGS, consumerRules, memoryCheckpointStore, type CheckpointStoreService } from "./consumer.js"
 import { changeStream, VBucketCluster } from "./producer.js"
 import type { Checkpoint, Vbuuid } from "./types.js"
@@ -193,15 +192,6 @@ export function runCdcCluster(options: CdcRunOptions): CdcRun {
   return { lines, rollbacks }
 }
 
-const counts = (lines: readonly string[]) => {
-  const c = new Map<string, number>()
-  for (const line of lines.slice(1)) {
-    const action = (JSON.parse(line) as { action: string }).action
-    c.set(action, (c.get(action) ?? 0) + 1)
-  }
-  return c
-}
-
 export const CDC_ACTIONS = [
   "Write",
   "ReplicaHandshake",
@@ -220,43 +210,3 @@ export const CDC_ACTIONS = [
   "ConnectionLost",
   "ConsumerRestart"
 ] as const
-
-/** `replcheck cluster cdc`: the reference cdc producer and consumer (impl/cdc) in a seeded cluster. */
-export const cdcCluster: ReferenceImplementation = {
-  protocol: "cdc",
-  summary: "a vBucket's copies and the reference change-stream consumer (impl/cdc) with writes, replication, crashes, failovers, lost connections and consumer restarts",
-  flags: {
-    seed: { kind: "int", default: 1, min: 0, max: 2 ** 32 - 1, description: "the schedule's seed" },
-    steps: { kind: "int", default: 60, min: 1, max: 1_000_000, description: "this many steps" },
-    replicas: { kind: "int", default: 1, min: 1, max: 2, description: "replicas besides the first active (copies 1..replicas + 1)" },
-    "max-seqno": { kind: "int", default: 3, min: 1, max: 5, description: "writes stop at this seqno" },
-    keys: { kind: "int", default: 2, min: 1, max: 3, description: "keys written" },
-    "max-failovers": { kind: "int", default: 2, min: 1, max: 3, description: "new branches (failovers and unclean restarts of the active) allowed" },
-    bugs: { kind: "list", values: CDC_BUGS, default: [], description: "planted bugs" }
-  },
-  defaultOut: (f) => {
-    const bugs = f["bugs"] as readonly string[]
-    return `traces/out/cluster-cdc-seed${f["seed"]}${bugs.length ? `-${bugs.join("+")}` : ""}.ndjson`
-  },
-  run(f) {
-    const bugs = f["bugs"] as CdcBug[]
-    const { lines, rollbacks } = runCdcCluster({
-      replicas: f["replicas"] as number,
-      maxSeqno: f["max-seqno"] as number,
-      keys: f["keys"] as number,
-      maxFailovers: f["max-failovers"] as number,
-      seed: f["seed"] as number,
-      steps: f["steps"] as number,
-      bugs
-    })
-    const c = counts(lines)
-    return {
-      lines,
-      broken: [],
-      summary: [
-        `cluster cdc: seed ${f["seed"]}, ${f["replicas"]} replicas, maxSeqno ${f["max-seqno"]}, keys ${f["keys"]}, maxFailovers ${f["max-failovers"]}, ${lines.length - 1} events, ${rollbacks} rollbacks answered, bugs: ${bugs.join(",") || "none"}`,
-        `steps: ${CDC_ACTIONS.map((a) => `${a} ${c.get(a) ?? 0}`).join(", ")}`
-      ]
-    }
-  }
-}

@@ -73,7 +73,8 @@ export function branchEnd(copy: Copy, vbuuid: Vbuuid): number {
  * kv_engine's FailoverTable::needsRollback: a request from seqno 0 never rolls back; a vbuuid not
  * in the log rolls back to 0; else `upper` is where that branch ended: a snapshot ending at or
  * below it resumes; otherwise roll back to `upper`, or to the snapshot's start if the requester is
- * inside a snapshot that crosses it.
+ * inside a snapshot that crosses it. Written here again on purpose, over real vbuuids, rather
+ * than imported from the model: a trace check compares two codings of the rule, not one with itself.
  */
 export function needsRollback(copy: Copy, r: StreamRequest): number {
   if (r.start === 0) return RESUME

@@ -1,0 +1,52 @@
+"""The replcheck adapter protocol (version 1), shared by the example adapters in this folder.
+
+Reads one JSON request per line on stdin and writes one JSON reply per line on stdout
+(traces/schema/adapter-request.schema.json and adapter-reply.schema.json): hello, reset, step,
+bye. Node ids on the wire are 1-based; the implementations index nodes from 0, so the acting node
+and every argument named in `node_args` (a node) or `node_set_args` (a list of nodes) are shifted.
+A step the implementation refuses (one of the exceptions in `refused`) is answered with an error
+reply naming why.
+"""
+import json
+import sys
+
+
+def serve(protocol, make_cluster, node_args=(), node_set_args=(), refused=()):
+    buggy = "--buggy" in sys.argv[1:]
+    cluster = None
+    for line in sys.stdin:
+        request = json.loads(line)
+        kind = request["type"]
+        if kind == "hello":
+            if request["protocol"] != protocol:
+                reply = {"type": "error", "message": "this adapter implements %s only" % protocol}
+            else:
+                cluster = make_cluster(request["config"], buggy)
+                reply = {"type": "hello", "version": 1, "implementation": "python %s (%s)" % (protocol, "buggy" if buggy else "correct")}
+        elif kind == "reset":
+            cluster.reset()
+            reply = {"type": "state", "observed": cluster.observe()}
+        elif kind == "step":
+            # Actions are capitalised; anything else (reset, observe, ...) is not a step.
+            step = getattr(cluster, request["action"], None) if request["action"][:1].isupper() else None
+            if step is None:
+                reply = {"type": "error", "message": "unknown action %s" % request["action"]}
+            else:
+                args = {}
+                for name, value in request["args"].items():
+                    if name in node_args:
+                        value = value - 1
+                    elif name in node_set_args:
+                        value = [v - 1 for v in value]
+                    args[name] = value
+                try:
+                    step(request["node"] - 1, **args)
+                    reply = {"type": "state", "observed": cluster.observe()}
+                except refused as e:
+                    reply = {"type": "error", "message": "%s refused: %s" % (request["action"], e)}
+        elif kind == "bye":
+            return
+        else:
+            reply = {"type": "error", "message": "unknown request %s" % kind}
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
