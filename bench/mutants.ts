@@ -163,6 +163,69 @@ const mutants: readonly Mutant[] = [
     find: "if (checked > 0 && history.epochAt(checked) !== report.epochAtCheck) return \"NeedsRebuild\"",
     replace: "if (checked < 0) return \"NeedsRebuild\"",
     tests: ["test/impl/recovery"]
+  },
+  {
+    id: "cdc-restart-keeps-the-sink-past-the-checkpoint",
+    file: "impl/cdc/consumer.ts",
+    find: "if (consumer.truncates && sink.some((m) => m.seqno > checkpoint.seqno))",
+    replace: "if (consumer.truncates && sink.length < 0)",
+    tests: ["test/impl/cdc"]
+  },
+  {
+    id: "cdc-rollback-keeps-the-sink",
+    file: "impl/cdc/consumer.ts",
+    find: "sink: image.sink.filter((x) => x.seqno <= to) })",
+    replace: "sink: image.sink.filter((x) => x.seqno <= to || x.seqno > 0) })",
+    tests: ["test/impl/cdc"]
+  },
+  {
+    id: "cdc-reconnect-keeps-the-unapplied-mutation",
+    file: "impl/cdc/consumer.ts",
+    find: "if (this.rules.dropUnappliedOnReconnect) this.received = null",
+    replace: "if (this.rules.dropUnappliedOnReconnect && request.start < 0) this.received = null",
+    tests: ["test/impl/cdc"]
+  },
+  {
+    id: "cdc-mitigation-view-for-any-branch",
+    file: "impl/cdc/consumer.ts",
+    find: "(!this.rules.viewPerBranch || this.persistViewBranch === stream.vbuuid)",
+    replace: "(!this.rules.viewPerBranch || stream.vbuuid !== 0n)",
+    tests: ["test/impl/cdc"]
+  },
+  {
+    id: "cdc-mitigation-skips-a-down-copy",
+    file: "impl/cdc/consumer.ts",
+    find: "if (Either.isLeft(o)) return null",
+    replace: "if (Either.isLeft(o)) continue",
+    tests: ["test/impl/cdc"]
+  },
+  {
+    id: "cdc-offset-moves-back",
+    file: "impl/cdc/consumer.ts",
+    find: "if (seqno <= this.offset.seqno) return",
+    replace: "if (seqno < 0) return",
+    tests: ["test/impl/cdc"]
+  },
+  {
+    id: "cdc-producer-ignores-the-snapshot-range",
+    file: "impl/cdc/producer.ts",
+    find: "if (r.start === snapStart) snapEnd = r.start",
+    replace: "snapEnd = r.start",
+    tests: ["test/impl/cdc"]
+  },
+  {
+    id: "cdc-producer-resumes-an-unknown-branch",
+    file: "impl/cdc/producer.ts",
+    find: "  if (upper < 0) return 0\n  let snapStart",
+    replace: "  if (upper < 0) return RESUME\n  let snapStart",
+    tests: ["test/impl/cdc"]
+  },
+  {
+    id: "cdc-store-written-in-place",
+    file: "impl/cdc/file-store.ts",
+    find: "writeDurably(join(dir, STORE_FILE), storeText(image), (at) => failpoint(at))",
+    replace: 'const o = fileOps(), fd = o.openSync(join(dir, STORE_FILE), "w"); o.writeSync(fd, storeText(image)); o.fsyncSync(fd); o.closeSync(fd)',
+    tests: ["test/impl/cdc"]
   }
 ]
 

@@ -16,10 +16,15 @@ import { Effect } from "effect"
 import { TRACE_FORMAT, TRACE_VERSION, type TraceEvent, type TraceHeader } from "../../model/trace/events.js"
 import { prng } from "../../model/trace/prng.js"
 import { CdcConsumer, CONSUMER_BUGS, consumerRules, memoryCheckpointStore, type CheckpointStoreService } from "./consumer.js"
-import { changeStream, VBucketCluster } from "./producer.js"
+import { changeStream, PRODUCER_BUGS, type ProducerBug, VBucketCluster } from "./producer.js"
 import type { Checkpoint, Vbuuid } from "./types.js"
 
-export const CDC_BUGS = [...(Object.keys(CONSUMER_BUGS) as Array<keyof typeof CONSUMER_BUGS>), "branch-at-snapshot-start"] as const
+/** One planted bug per model variant, named after it: the consumer's rules, the producer's decision, or kv_engine's branch point. */
+export const CDC_BUGS = [
+  ...(Object.keys(CONSUMER_BUGS) as Array<keyof typeof CONSUMER_BUGS>),
+  ...(Object.keys(PRODUCER_BUGS) as Array<keyof typeof PRODUCER_BUGS>),
+  "branch-at-snapshot-start"
+] as const
 export type CdcBug = (typeof CDC_BUGS)[number]
 
 /** How often a step is a fault (a crash, a lost connection, a consumer restart) when one is possible. */
@@ -37,12 +42,17 @@ export interface CdcRunOptions {
   readonly bugs?: readonly CdcBug[]
   /** Opens the consumer's checkpoint store (again after a consumer restart); default: one in memory. */
   readonly open?: () => CheckpointStoreService
+  /** Called after each step k (1-based), once its event is written. */
+  readonly after?: (step: number) => void
 }
 
 export interface CdcRun {
   readonly lines: string[]
   /** Stream requests answered with a rollback. */
   readonly rollbacks: number
+  /** The cluster and the consumer as the last step left them (a run of k steps is the first k steps of a longer one). */
+  readonly cluster: VBucketCluster
+  readonly consumer: CdcConsumer
 }
 
 const run = <A, E>(e: Effect.Effect<A, E>): A => Effect.runSync(e)
@@ -56,7 +66,14 @@ export function runCdcCluster(options: CdcRunOptions): CdcRun {
   const ids = Array.from({ length: n }, (_, k) => k + 1)
   const maxBranch = options.maxFailovers + 1
   const branchNumber = new Map<Vbuuid, number>()
-  const cluster = new VBucketCluster({ copies: n, logCapacity: maxBranch, random, onNewBranch: (v) => branchNumber.set(v, branchNumber.size + 1) })
+  const producerBug = (Object.keys(PRODUCER_BUGS) as ProducerBug[]).find((b) => bugs.has(b))
+  const cluster = new VBucketCluster({
+    copies: n,
+    logCapacity: maxBranch,
+    random,
+    onNewBranch: (v) => branchNumber.set(v, branchNumber.size + 1),
+    ...(producerBug ? { decide: PRODUCER_BUGS[producerBug] } : {})
+  })
   const source = changeStream(cluster)
   const memory = memoryCheckpointStore()
   const open = options.open ?? (() => memory)
@@ -188,8 +205,9 @@ export function runCdcCluster(options: CdcRunOptions): CdcRun {
     const { out, faulty } = moves()
     const pool = out.length === 0 || (faulty.length > 0 && random() < FAULT_RATE) ? faulty : out
     pick(pool).go()
+    options.after?.(step + 1)
   }
-  return { lines, rollbacks }
+  return { lines, rollbacks, cluster, consumer }
 }
 
 export const CDC_ACTIONS = [

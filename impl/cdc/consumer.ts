@@ -83,6 +83,12 @@ export const baseConsumerRules: ConsumerRules = {
 
 /** The consumer's planted bugs, each named after the model variant whose rules it plants. */
 export const CONSUMER_BUGS = {
+  "go-dcp": { onRollback: "catch-up", dropUnappliedOnReconnect: false, absentCopies: "ignore", viewPerBranch: false },
+  "mitigation-off": { mitigation: "off" },
+  "truncate-to-rollback-seqno": { onRollback: "truncate-to-seqno" },
+  "truncate-to-rollback-seqno-unmitigated": { onRollback: "truncate-to-seqno", mitigation: "off" },
+  "mitigation-ignores-absent-copies": { onRollback: "truncate-to-seqno", absentCopies: "ignore" },
+  "rising-mitigation-view": { onRollback: "truncate-to-seqno", viewPerBranch: false },
   "checkpoint-before-apply": { ackOnReceive: true },
   "ack-with-stream-snapshot": { ackOwnSnapshot: false },
   "no-snapshot-range": { sendSnapshotRange: false },

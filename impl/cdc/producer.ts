@@ -60,6 +60,8 @@ export interface ProducerOptions {
   readonly random: () => number
   /** Called with each new branch's vbuuid, in the order branches are created (the first at construction). */
   readonly onNewBranch?: (vbuuid: Vbuuid) => void
+  /** The producer's answer to a stream request (a replica's or the consumer's); default kv_engine's needsRollback. */
+  readonly decide?: (copy: Copy, request: StreamRequest) => number
 }
 
 /** Where branch `vbuuid` ends on a copy: the next newer entry's seqno, or the high seqno for its current branch (-1: not in its log). */
@@ -87,6 +89,20 @@ export function needsRollback(copy: Copy, r: StreamRequest): number {
   if (r.start === snapEnd) snapStart = r.start
   return upper < snapStart ? upper : snapStart
 }
+
+/** Planted producer bugs, each named after the model variant whose decision it plants. */
+export const PRODUCER_BUGS = {
+  /** Resumes on the producer's current branch whatever vbuuid the request names. */
+  "resume-ignoring-vbuuid": (copy: Copy, r: StreamRequest): number => needsRollback(copy, { ...r, vbuuid: copy.failoverLog[0]!.vbuuid }),
+  /** Rolls back to where the requester's branch ended, ignoring the snapshot it is in. */
+  "rollback-to-branch-end": (copy: Copy, r: StreamRequest): number => {
+    if (r.start === 0) return RESUME
+    const upper = branchEnd(copy, r.vbuuid)
+    if (upper < 0) return 0
+    return r.start <= upper ? RESUME : upper
+  }
+} as const satisfies Record<string, (copy: Copy, r: StreamRequest) => number>
+export type ProducerBug = keyof typeof PRODUCER_BUGS
 
 /** The highest consistent point of a copy at or below `seqno` (0: the empty history is one). */
 export function endAtOrBelow(copy: Copy, seqno: number): number {
@@ -141,6 +157,10 @@ export class VBucketCluster {
       failoverLog: [{ vbuuid: first, seqno: 0 }],
       failedOver: false
     }))
+  }
+
+  private get decide(): (copy: Copy, request: StreamRequest) => number {
+    return this.options.decide ?? needsRollback
   }
 
   /** How many branches have been created (the first history is one). */
@@ -202,7 +222,7 @@ export class VBucketCluster {
   replicaHandshake(r: number): { readonly decision: number; readonly to: number } {
     const x = this.copy(r)
     const a = this.copy(this.active)
-    const decision = needsRollback(a, { vbuuid: this.branchOf(r), start: x.high, snapStart: x.snapshot.start, snapEnd: x.snapshot.end })
+    const decision = this.decide(a, { vbuuid: this.branchOf(r), start: x.high, snapStart: x.snapshot.start, snapEnd: x.snapshot.end })
     // Told to roll back, it goes back to a consistent point at or below the seqno; resumed inside a
     // snapshot of its old producer, it drops that snapshot's items and takes it again.
     const to = decision !== RESUME ? endAtOrBelow(x, Math.min(decision, x.high)) : x.high < x.snapshot.end ? x.snapshot.start - 1 : RESUME
@@ -319,7 +339,7 @@ export class VBucketCluster {
     const c = this.active
     const x = this.copy(c)
     if (x.role !== "Active") return new CopyDown({ copy: c })
-    const decision = needsRollback(x, request)
+    const decision = this.decide(x, request)
     if (decision !== RESUME) return { _tag: "Rollback", seqno: decision }
     // The stream starts after the request's seqno on the current branch; its first marker starts
     // at the request's snapshot start (it may continue that snapshot).
@@ -395,6 +415,8 @@ export interface ChangeStreamService {
   readonly streamRequest: (request: StreamRequest) => Effect.Effect<StreamAnswer, CopyDown>
   /** The next snapshot marker of a stream, ending at `end` (the environment's choice of the source's consistent points). */
   readonly snapshotMarker: (stream: number, end: number) => Effect.Effect<Extract<DcpMessage, { _tag: "SnapshotMarker" }>, StreamClosed | NotAnEnd>
+  /** The ends the stream's next snapshot marker may have now, lowest first (the source's consistent points past its position; [] inside a snapshot or with nothing new). */
+  readonly markerEnds: (stream: number) => Effect.Effect<readonly number[]>
   /** The seqno of the stream's next message (what a consumer's buffer holds at its head). */
   readonly peek: (stream: number) => Effect.Effect<number, StreamClosed | NothingToSend>
   /** The stream's next mutation (or the seqno it advanced to). */
@@ -422,6 +444,7 @@ export function changeStream(cluster: VBucketCluster): ChangeStreamService {
   return {
     streamRequest: (request) => lift(() => cluster.streamRequest(request)),
     snapshotMarker: (stream, end) => lift(() => cluster.marker(stream, end)),
+    markerEnds: (stream) => Effect.sync(() => cluster.markerEnds(stream)),
     peek: (stream) => lift(() => cluster.peek(stream)),
     next: (stream) => lift(() => cluster.next(stream)),
     isOpen: (stream) => Effect.sync(() => cluster.stream(stream) !== undefined),

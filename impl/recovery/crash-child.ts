@@ -5,19 +5,12 @@
  *   node dist/impl/recovery/crash-child.js <data dir> step:<n>
  *   node dist/impl/recovery/crash-child.js <data dir> <failpoint>:<k>     (e.g. install:after-extent:1)
  */
+import { killPoint } from "../cluster/kill-point.js"
 import { failpoints } from "./file-storage.js"
 import { runScenario } from "./crash-scenario.js"
 
 const [dir, spec] = process.argv.slice(2) as [string, string]
-const cut = spec.lastIndexOf(":")
-const where = spec.slice(0, cut)
-const nth = Number(spec.slice(cut + 1))
-const kill = () => process.kill(process.pid, "SIGKILL")
-let passed = 0
-failpoints((at) => {
-  if (at === where && ++passed === nth) kill()
-})
-runScenario(dir, (step) => {
-  if (where === "step" && step === nth) kill()
-})
+const kill = killPoint(spec)
+failpoints(kill.atFailpoint)
+runScenario(dir, kill.afterStep)
 process.exit(0)

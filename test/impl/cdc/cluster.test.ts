@@ -1,8 +1,8 @@
 /**
  * The reference cdc producer and consumer (impl/cdc) in seeded clusters: every run is a run of the
  * cdc model's base design (in memory and with the consumer's store on files); the schedules reach
- * every step, a rollback answer included; and each planted bug, named after the model variant that
- * states it, is rejected against the base design and is a run of its own variant (whose
+ * every step, a rollback answer included; and each planted bug (one per model variant, named after
+ * it) is rejected against the base design and is a run of its own variant (whose
  * invariants it may break: that is the bug showing).
  */
 import { mkdtempSync } from "node:fs"
@@ -10,7 +10,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fc, test } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
-import { CDC_ACTIONS, CDC_BUGS, runCdcCluster } from "../../../impl/cdc/cluster.js"
+import { CDC_ACTIONS, CDC_BUGS, runCdcCluster, type CdcBug, type CdcRunOptions } from "../../../impl/cdc/cluster.js"
 import { fileCheckpointStore } from "../../../impl/cdc/file-store.js"
 import type { Protocol } from "../../../model/kit/index.js"
 import cdc from "../../../model/protocols/cdc/index.js"
@@ -65,12 +65,21 @@ describe("reference cdc producer and consumer in a seeded cluster", () => {
     expect(rollbacks).toBe(seen.get("OpenStream -> rollback"))
   })
 
+  it("there is one planted bug per variant of the model, named after it", () => {
+    expect([...CDC_BUGS].sort()).toEqual(cdc.variants.map((v) => v.name).filter((name) => name !== "base").sort())
+  })
+
+  // With the mitigation on, truncating to the rollback seqno differs from the base only when a
+  // rollback lands above the sink's last consistent point, which the mitigation makes rare (the
+  // model counts 11,022 more states than the base at maxSeqno 3, none at the defaults): no seed up
+  // to 1,000 shows it at the schedule below, one key and a third failover show it at seed 5.
+  const schedule: Partial<Record<CdcBug, Partial<CdcRunOptions>>> = { "truncate-to-rollback-seqno": { keys: 1, maxFailovers: 3, steps: 100 } }
   it.each(CDC_BUGS.map((bug) => [bug] as const))("the planted bug %s is rejected against the base design, and is a run of its own variant", async (bug) => {
     let rejectedByDesign = 0
     let checked = 0
     // At least 40 seeds, and on until the base design rejects one.
     for (let seed = 1; seed <= 300 && (seed <= 40 || rejectedByDesign === 0); seed++) {
-      const { lines } = runCdcCluster({ replicas: 1, maxSeqno: 3, keys: 2, maxFailovers: 2, seed, steps: 60, bugs: [bug] })
+      const { lines } = runCdcCluster({ replicas: 1, maxSeqno: 3, keys: 2, maxFailovers: 2, seed, steps: 60, bugs: [bug], ...schedule[bug] })
       checked++
       if ((await validate(lines)).rejection) rejectedByDesign++
       // Against its own variant every step matches; a rejection can only be an invariant the variant breaks.
