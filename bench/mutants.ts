@@ -6,7 +6,7 @@
  * mutant is killed when the tests fail; the score and every survivor are printed (a survivor
  * needs a new test, or a note that it is equivalent). Results go in bench/RESULTS.md.
  *
- *   npm run mutants [-- --only ID]
+ *   npm run mutants [-- --only ID-OR-PREFIX]     (e.g. --only cdc- runs the cdc mutants)
  */
 import { execFileSync, spawnSync } from "node:child_process"
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
@@ -232,7 +232,8 @@ const mutants: readonly Mutant[] = [
 const root = fileURLToPath(new URL("../..", import.meta.url))
 const argv = process.argv.slice(2)
 const only = argv.includes("--only") ? argv[argv.indexOf("--only") + 1] : undefined
-const chosen = mutants.filter((m) => only === undefined || m.id === only)
+const chosen = mutants.filter((m) => only === undefined || m.id.startsWith(only))
+if (chosen.length === 0) throw new Error(`no mutant id starts with ${only}`)
 
 const scratch = mkdtempSync(join(tmpdir(), "replcheck-mutants-"))
 const tracked = execFileSync("git", ["ls-files", "-z"], { cwd: root, encoding: "utf8" }).split("\0").filter((f) => f !== "")

@@ -7,6 +7,7 @@
 import { mkdirSync, mkdtempSync, existsSync, readdirSync, realpathSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { CDC_ACTIONS, CDC_BUGS, runCdcCluster, type CdcBug } from "./cdc/cluster.js"
+import { fileCheckpointStore } from "./cdc/file-store.js"
 import { simulateCluster, type Fault } from "./cluster/simulator.js"
 import { RECOVERY_BUGS, RECOVERY_FAULTS, runRecoveryCluster, type RecoveryBug, type RecoveryFault } from "./recovery/cluster.js"
 import { fileDurable } from "./recovery/file-storage.js"
@@ -216,14 +217,18 @@ const cdcCluster: ReferenceImplementation = {
     "max-seqno": { kind: "int", default: 3, min: 1, max: 5, description: "writes stop at this seqno" },
     keys: { kind: "int", default: 2, min: 1, max: 3, description: "keys written" },
     "max-failovers": { kind: "int", default: 2, min: 1, max: 3, description: "new branches (failovers and unclean restarts of the active) allowed" },
-    bugs: { kind: "list", values: CDC_BUGS, default: [], description: "planted bugs" }
+    bugs: { kind: "list", values: CDC_BUGS, default: [], description: "planted bugs (one per model variant, named after it)" },
+    "store-dir": { kind: "dir", description: "a new or empty directory for the consumer's store file (default: in memory)" }
   },
   defaultOut: (f) => {
     const bugs = f["bugs"] as readonly string[]
     return `traces/out/cluster-cdc-seed${f["seed"]}${bugs.length ? `-${bugs.join("+")}` : ""}.ndjson`
   },
   run(f) {
+    const dir = f["store-dir"] as string | undefined
     const bugs = f["bugs"] as CdcBug[]
+    const staged = dir === undefined ? undefined : stage(dir)
+    const staging = staged?.staging
     const { lines, rollbacks } = runCdcCluster({
       replicas: f["replicas"] as number,
       maxSeqno: f["max-seqno"] as number,
@@ -231,16 +236,18 @@ const cdcCluster: ReferenceImplementation = {
       maxFailovers: f["max-failovers"] as number,
       seed: f["seed"] as number,
       steps: f["steps"] as number,
-      bugs
+      bugs,
+      ...(staging === undefined ? {} : { open: () => fileCheckpointStore(staging) })
     })
     const c = counts(lines)
     return {
       lines,
       broken: [],
       summary: [
-        `cluster cdc: seed ${f["seed"]}, ${f["replicas"]} replicas, maxSeqno ${f["max-seqno"]}, keys ${f["keys"]}, maxFailovers ${f["max-failovers"]}, ${lines.length - 1} events, ${rollbacks} rollbacks answered, bugs: ${bugs.join(",") || "none"}`,
+        `cluster cdc: seed ${f["seed"]}, ${f["replicas"]} replicas, maxSeqno ${f["max-seqno"]}, keys ${f["keys"]}, maxFailovers ${f["max-failovers"]}, ${lines.length - 1} events, ${rollbacks} rollbacks answered, store: ${dir ?? "memory"}, bugs: ${bugs.join(",") || "none"}`,
         `steps: ${CDC_ACTIONS.map((a) => `${a} ${c.get(a) ?? 0}`).join(", ")}`
-      ]
+      ],
+      ...placeStaged(staged, "the consumer's store", dir)
     }
   }
 }

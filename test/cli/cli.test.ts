@@ -277,6 +277,33 @@ describe("validate a batch", () => {
   })
 })
 
+describe("cluster cdc", () => {
+  it("runs the consumer on its file store, validates the run, and leaves the store the last event observed", () => {
+    const dir = mkdtempSync(join(tmpdir(), "replcheck-"))
+    const args = ["cluster", "cdc", "--seed", "144", "--store-dir", join(dir, "store"), "--out", join(dir, "run.ndjson")]
+    const r = run(...args)
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^cluster cdc: seed 144, 1 replicas, maxSeqno 3, keys 2, maxFailovers 2, 60 events, \d+ rollbacks answered, store: .*store, bugs: none/)
+    expect(r.stdout).toMatch(/validation: accepted/)
+    const lines = readFileSync(join(dir, "run.ndjson"), "utf8").trim().split("\n")
+    const last = JSON.parse(lines[lines.length - 1]!).observed as { sink: Array<{ key: number }>; checkpoint: { seqno: number } }
+    const store = JSON.parse(readFileSync(join(dir, "store", "store.json"), "utf8")) as { checkpoint: { seqno: number }; sink: Array<{ seqno: number; key: string }> }
+    expect(store.checkpoint.seqno).toBe(last.checkpoint.seqno)
+    expect(store.sink.map((m) => [m.seqno, Number(m.key.slice(1))])).toEqual(last.sink.flatMap((m, k) => (m.key === 0 ? [] : [[k + 1, m.key]])))
+    const again = run(...args)
+    expect(again.code).toBe(2)
+    expect(again.stderr).toMatch(/--store-dir: .*store is not empty/)
+  })
+
+  it("rejects a run with a planted producer bug and prints how to replay it", () => {
+    const out = join(mkdtempSync(join(tmpdir(), "replcheck-")), "run.ndjson")
+    const r = run("cluster", "cdc", "--seed", "5", "--bugs", "resume-ignoring-vbuuid", "--out", out)
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/rejected: .*run\.ndjson:\d+: event \d+ \((OpenStream|ReplicaHandshake)\) is not a step of the model/)
+    expect(r.stderr).toMatch(/replay the run with: npx replcheck cluster cdc --seed 5 .*--bugs resume-ignoring-vbuuid/)
+  })
+})
+
 describe("cluster sidecar", () => {
   it("runs writers and sweeps on the file store and validates the run against the sidecar model", () => {
     const dir = mkdtempSync(join(tmpdir(), "replcheck-"))
