@@ -310,7 +310,8 @@ export class VBucketCluster {
 
   /**
    * A new branch on copy c: at the persisted snapshot's end if all of it was persisted, else at its
-   * last consistent point below (or, as kv_engine, the snapshot's start); entries above it leave
+   * last consistent point below, as kv_engine does since MB-35003 (before it, and with the planted
+   * bug branch-at-snapshot-start: the snapshot's start); entries above it leave
    * the log. As an active its writes are complete snapshots: its high seqno is a consistent point.
    */
   private newBranch(c: number, atSnapshotStart: boolean): void {

@@ -54,7 +54,8 @@ export interface CdcRules {
   readonly viewPerBranch: boolean
   /**
    * A copy that persisted only part of a snapshot branches (when promoted, or back from an unclean
-   * shutdown) at that snapshot's start, as kv_engine does; off: at its last consistent point below it.
+   * shutdown) at that snapshot's start, as kv_engine did before MB-35003 (2019); off: at its last
+   * consistent point below it (the end of the last snapshot it holds whole), as kv_engine does since.
    */
   readonly branchAtSnapshotStart: boolean
   /**
@@ -126,8 +127,11 @@ function uuidAtOrBelow(s: View, c: number, seqno: number): number {
 
 /**
  * A new branch on copy c (a promotion, or an active back from an unclean shutdown): at the persisted
- * snapshot's end if all of it was persisted, else at its start (KVBucket::setVBucketState, warmup);
- * entries above it leave the log and the new one goes first (FailoverTable::createEntry).
+ * snapshot's end if all of it was persisted, else at the copy's last consistent point below its
+ * persisted seqno (kv_engine's warmup since MB-35003), or with branchAtSnapshotStart at the partial
+ * snapshot's start (before it); entries above it leave the log and the new one goes first
+ * (FailoverTable::createEntry). A promotion takes the persisted point too: see the ADR's
+ * simplifications.
  */
 function newBranch(t: Next, s: View, c: number, capacity: number, atSnapshotStart: boolean): void {
   const uuid = s.branches + 1

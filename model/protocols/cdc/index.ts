@@ -51,7 +51,7 @@ export default defineProtocol({
       onRollback: "truncate-to-seqno",
       viewPerBranch: false
     }),
-    variant("branch-at-snapshot-start", "a copy that persisted part of a snapshot branches at that snapshot's start, as kv_engine does", { branchAtSnapshotStart: true }),
+    variant("branch-at-snapshot-start", "a copy that persisted part of a snapshot branches at that snapshot's start, as kv_engine did before MB-35003 (2019)", { branchAtSnapshotStart: true }),
     variant("checkpoint-before-apply", "the consumer acknowledges a mutation when it receives it, before applying it", { ackOnReceive: true }),
     variant("ack-with-stream-snapshot", "an acknowledgement records the snapshot the stream is in when the mutation is applied, not the one it came in", { ackOwnSnapshot: false }),
     variant("no-snapshot-range", "the consumer's request gives its seqno as both ends of its snapshot", { sendSnapshotRange: false }),
