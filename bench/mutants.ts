@@ -200,13 +200,6 @@ const mutants: readonly Mutant[] = [
     tests: ["test/impl/cdc"]
   },
   {
-    id: "cdc-offset-moves-back",
-    file: "impl/cdc/consumer.ts",
-    find: "if (seqno <= this.offset.seqno) return",
-    replace: "if (seqno < 0) return",
-    tests: ["test/impl/cdc"]
-  },
-  {
     id: "cdc-producer-ignores-the-snapshot-range",
     file: "impl/cdc/producer.ts",
     find: "if (r.start === snapStart) snapEnd = r.start",
@@ -224,7 +217,8 @@ const mutants: readonly Mutant[] = [
     id: "cdc-store-written-in-place",
     file: "impl/cdc/file-store.ts",
     find: "writeDurably(join(dir, STORE_FILE), storeText(image), (at) => failpoint(at))",
-    replace: 'const o = fileOps(), fd = o.openSync(join(dir, STORE_FILE), "w"); o.writeSync(fd, storeText(image)); o.fsyncSync(fd); o.closeSync(fd)',
+    // The durable write's helper and failpoint stay referenced, so that the mutant compiles.
+    replace: 'void [writeDurably, failpoint]; const o = fileOps(), fd = o.openSync(join(dir, STORE_FILE), "w"); o.writeSync(fd, storeText(image)); o.fsyncSync(fd); o.closeSync(fd)',
     tests: ["test/impl/cdc"]
   }
 ]

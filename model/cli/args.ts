@@ -23,6 +23,8 @@ export interface CheckCommand {
   readonly maxStates: number | undefined
   readonly json: boolean
   readonly out: string
+  /** `--simulate`: random walks checking the invariants, instead of the exhaustive search. */
+  readonly simulate: { readonly runs: number; readonly depth: number; readonly seed: number } | undefined
 }
 
 export interface VerdictsCommand {
@@ -171,6 +173,10 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
   let out = "traces/out"
   let maxDepth: number | undefined
   let maxStates: number | undefined
+  let simulate = false
+  let runs: number | undefined
+  let depth: number | undefined
+  let seed: number | undefined
   const invariants: string[] = []
   for (let k = 0; k < flags.length; k++) {
     const flag = flags[k]!
@@ -225,6 +231,18 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
         case "--json":
           json = true
           break
+        case "--simulate":
+          simulate = true
+          break
+        case "--runs":
+          runs = take(integer(flag, value, 1))
+          break
+        case "--depth":
+          depth = take(integer(flag, value, 1))
+          break
+        case "--seed":
+          seed = take(integer(flag, value, 0, 2 ** 32 - 1))
+          break
         default:
           return fail(`unknown flag ${flag} for ${protocol.name} (bounds: ${[...bounds.keys()].join(", ")}; see replcheck help)`)
       }
@@ -233,10 +251,17 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
       throw e
     }
   }
+  if (!simulate && (runs !== undefined || depth !== undefined || seed !== undefined)) return fail("--runs, --depth and --seed go with --simulate")
+  if (simulate) {
+    // Walks run on one thread (a run's result does not depend on scheduling); a search's caps do not apply.
+    if (workers !== 1) return fail("--simulate walks on one thread; leave out --workers")
+    if (symmetry || maxDepth !== undefined || maxStates !== undefined) return fail("--symmetry, --max-depth and --max-states are for the exhaustive search, not --simulate (use --depth)")
+  }
   const config = decodeConfig(protocol.bounds, partial)
   if (Either.isLeft(config)) return fail(config.left)
   return Either.right({
     command: "check",
+    simulate: simulate ? { runs: runs ?? 1000, depth: depth ?? 100, seed: seed ?? 1 } : undefined,
     protocol,
     config: config.right,
     variant,

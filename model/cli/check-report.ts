@@ -1,7 +1,8 @@
 /**
- * The result of `replcheck check --json`, as an Effect Schema: the CLI writes it, the library
- * API returns it, and traces/schema/check-report.schema.json is generated from it, so a script
- * reading the JSON has a schema to hold it to.
+ * The results of `replcheck check --json` and `check --simulate --json`, as Effect Schemas: the
+ * CLI writes them, the library API returns the first, and traces/schema/check-report.schema.json
+ * and simulation-report.schema.json are generated from them, so a script reading the JSON has a
+ * schema to hold it to.
  */
 import { Schema } from "effect"
 
@@ -49,3 +50,45 @@ export const CheckReport = Schema.Struct({
 }).annotations({ identifier: "CheckReport", title: "replcheck check --json", description: "the result of one replcheck check run" })
 
 export type CheckReport = typeof CheckReport.Type
+
+/** The result of `replcheck check --simulate --json`. */
+export const SimulationReport = Schema.Struct({
+  protocol: Schema.String,
+  variant: Schema.String,
+  config: Schema.Record({ key: Schema.String, value: Schema.Int }),
+  /** "ok": no invariant broken in any walk (which proves nothing about the states not walked); "violation": one was. */
+  verdict: Schema.Literal("ok", "violation"),
+  seed: Count,
+  runs: Count,
+  depth: Count,
+  invariants: Schema.Array(Schema.String),
+  /** Runs walked: all of them, or up to the violating one. */
+  walked: Count,
+  steps: Count,
+  generated: Count,
+  longest: Count,
+  /** Walks that ended before their depth: nothing inside the state constraint was enabled. */
+  endedEarly: Count,
+  seconds: Schema.Number.pipe(Schema.nonNegative()),
+  runsPerSecond: Schema.Number.pipe(Schema.nonNegative()),
+  stepsPerSecond: Count,
+  coverage: Schema.Record({ key: Schema.String, value: Count }),
+  neverTaken: Schema.Array(Schema.String),
+  peakRssBytes: Count,
+  violation: Schema.NullOr(
+    Schema.Struct({
+      invariant: Schema.String,
+      kind: Schema.String,
+      run: Count,
+      /** `--seed <seed> --runs 1` walks the violating run alone. */
+      seed: Count,
+      /** States in the walk as it happened, and once shortened. */
+      length: Count,
+      shortenedLength: Count,
+      traceFile: Schema.NullOr(Schema.String),
+      textFile: Schema.NullOr(Schema.String),
+      writeError: Schema.NullOr(Schema.String)
+    })
+  )
+}).annotations({ identifier: "SimulationReport", title: "replcheck check --simulate --json" })
+export type SimulationReport = typeof SimulationReport.Type

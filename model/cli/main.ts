@@ -11,6 +11,7 @@ import { builtInProtocols } from "../protocols/index.js"
 import { loadProtocol, ProtocolLoadError } from "../protocols/load.js"
 import { parseArgs, protocolArgument, splitFlagValues, USAGE, usageOf, UsageError } from "./args.js"
 import { runCheck } from "./check.js"
+import { renderSimulation, runSimulation } from "./simulation.js"
 import { version } from "./fast.js"
 import { Files, type FileError } from "./files.js"
 import { listJson, renderList, renderProgress, renderReport } from "./render.js"
@@ -74,6 +75,13 @@ function command(argv: readonly string[], protocol: Protocol | undefined): Effec
                     return rows.every((r) => r.asRecorded) ? 0 : 1
                   })
                 )
+              : cmd.command === "check" && cmd.simulate !== undefined
+                ? runSimulation({ ...cmd, simulate: cmd.simulate }, (p) => process.stderr.write(`progress: ${p.seconds.toFixed(0)} s, ${p.runs.toLocaleString("en-US")} runs, ${p.steps.toLocaleString("en-US")} steps\n`)).pipe(
+                    Effect.map((report) => {
+                      process.stdout.write(cmd.json ? JSON.stringify(report) + "\n" : renderSimulation(report) + "\n")
+                      return report.violation ? 1 : 0
+                    })
+                  )
               : runCheck(cmd, (p) => process.stderr.write(renderProgress(p) + "\n")).pipe(
                   Effect.map((report) => {
                     process.stdout.write(cmd.json ? JSON.stringify(report) + "\n" : renderReport(report) + "\n")

@@ -8,6 +8,8 @@ export const USAGE = `usage:
   replcheck check <protocol> [bound flags] [--variant NAME] [--invariant NAME]...
                   [--workers N] [--symmetry] [--deadlock] [--max-depth N] [--max-states N]
                   [--json] [--out DIR]
+  replcheck check <protocol> --simulate [--runs N] [--depth D] [--seed S] [bound flags] [--variant NAME]
+                  [--invariant NAME]... [--deadlock] [--json] [--out DIR]
   replcheck verdicts [<protocol>] [--workers N] [--json] [--traces DIR] [--quick]
   replcheck validate <protocol> <trace.ndjson | trace.itf.json | dir>... [--internal-steps N] [--window FILE] [--itf FILE] [--json]
   replcheck conform <protocol> --adapter "<command>" [bound flags] [--depth D | --random
@@ -21,6 +23,9 @@ export const USAGE = `usage:
 <protocol> is a built-in protocol's name (replcheck list) or the path of a model module (.ts or
 .js, whose default export is a defineProtocol result).
 Bound flags are the kebab-case names of the protocol's bounds (see replcheck list).
+check explores every reachable state; with --simulate it walks N random runs (default 1000) of
+up to D steps (default 100) instead, run i with seed S+i, checking every invariant on every state
+generated; a violation is written shortened, with the seed that walks it again.
 verdicts runs the recorded runs of the protocol's manifest (of every built-in protocol when none
 is named), prints a table each and writes the counterexamples to DIR/<protocol>/ (--traces DIR,
 default traces/out). cluster runs a protocol's reference implementation (replcheck list says
@@ -40,7 +45,8 @@ export function usageOf(command: string): string {
   const k = lines.findIndex((l) => l.startsWith(`  replcheck ${command} `) || l === `  replcheck ${command}`)
   if (k < 0) return USAGE
   let end = k + 1
-  while (end < lines.length && /^ {5,}\S/.test(lines[end]!) && !lines[end]!.startsWith("  replcheck ")) end++
+  // Continuation lines, and further forms of the same command (check and check --simulate).
+  while (end < lines.length && ((/^ {5,}\S/.test(lines[end]!) && !lines[end]!.startsWith("  replcheck ")) || lines[end]!.startsWith(`  replcheck ${command} `))) end++
   return ["usage:", ...lines.slice(k, end), "", "replcheck help: every command, the protocol argument and the exit status."].join("\n")
 }
 

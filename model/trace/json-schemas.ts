@@ -3,7 +3,7 @@
  * writes them to traces/schema/; a test fails when the committed files differ.
  */
 import { JSONSchema } from "effect"
-import { CheckReport } from "../cli/check-report.js"
+import { CheckReport, SimulationReport } from "../cli/check-report.js"
 import { AdapterReply, AdapterRequest } from "./adapter-protocol.js"
 import { TraceEvent, TraceHeader, TraceLine } from "./events.js"
 
@@ -16,6 +16,7 @@ export function jsonSchemaFiles(): Record<string, string> {
     "trace-line.schema.json": text(JSONSchema.make(TraceLine)),
     "adapter-request.schema.json": text(JSONSchema.make(AdapterRequest)),
     "adapter-reply.schema.json": text(JSONSchema.make(AdapterReply)),
-    "check-report.schema.json": text(JSONSchema.make(CheckReport))
+    "check-report.schema.json": text(JSONSchema.make(CheckReport)),
+    "simulation-report.schema.json": text(JSONSchema.make(SimulationReport))
   }
 }

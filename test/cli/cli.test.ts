@@ -6,6 +6,7 @@ import { join } from "node:path"
 import { Schema } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { CheckReport } from "../../model/cli/check-report.js"
+import { SimulationReport } from "../../model/cli/simulation.js"
 import { builtInProtocols } from "../../model/protocols/index.js"
 
 const bin = join(import.meta.dirname, "../../bin/replcheck.js")
@@ -66,6 +67,10 @@ describe("bad usage exits 2 with one line and no stack trace", () => {
     [["cluster", "sidecar", "--writers", "5"], /--writers: expected an integer between 1 and 4, got 5/],
     [["cluster", "sidecar", "--nodes", "3"], /unknown flag --nodes for cluster sidecar/],
     [["cluster", "sidecar", "--store-dir", ""], /--store-dir needs a directory/],
+    [["check", "counter", "--runs", "5"], /--runs, --depth and --seed go with --simulate/],
+    [["check", "counter", "--simulate", "--workers", "2"], /--simulate walks on one thread; leave out --workers/],
+    [["check", "counter", "--simulate", "--max-states", "9"], /--max-states are for the exhaustive search, not --simulate/],
+    [["check", "counter", "--simulate", "--depth", "0"], /--depth: expected an integer between 1 and /],
     [["cluster", "rollback", "--faults", "fire"], /--faults: unknown fault "fire"/],
     [["cluster", "rollback", "--nodes", "9"], /--nodes: expected an integer between 2 and 7, got 9/],
     // A flag given twice would lose one of its values.
@@ -274,6 +279,30 @@ describe("validate a batch", () => {
     const r = run("validate", "rollback", mkdtempSync(join(tmpdir(), "replcheck-batch-")))
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/no traces \(\*\.ndjson or \*\.itf\.json\) in this directory/)
+  })
+})
+
+describe("check --simulate", () => {
+  it("walks random runs, reports the violation shortened with the seed that walks it again, and writes it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "replcheck-"))
+    const r = run("check", "raftmongo", "--variant", "elect-without-majority", "--simulate", "--runs", "100", "--seed", "2", "--out", dir)
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/^replcheck check raftmongo --servers 3 .* --simulate --runs 100 --depth 100 --seed 2 \(variant elect-without-majority\)\n/)
+    expect(r.stdout).toMatch(/\nverdict: VIOLATION of NoTwoPrimariesInSameTerm in run 0 \(walk it alone with --seed 2 --runs 1\): 4 states, shortened to 3\n/)
+    const text = readFileSync(join(dir, "raftmongo-elect-without-majority-NoTwoPrimariesInSameTerm.simulated.txt"), "utf8")
+    expect(text).toMatch(/violates the invariant NoTwoPrimariesInSameTerm; 3 states/)
+    const itf = JSON.parse(readFileSync(join(dir, "raftmongo-elect-without-majority-NoTwoPrimariesInSameTerm.simulated.itf.json"), "utf8"))
+    expect(itf.states).toHaveLength(3)
+  })
+
+  it("says so when no walk breaks an invariant, with the coverage, and --json follows its schema", () => {
+    const dir = mkdtempSync(join(tmpdir(), "replcheck-"))
+    const r = run("check", "raftmongo", "--simulate", "--runs", "50", "--depth", "20", "--json", "--out", dir)
+    expect(r.code).toBe(0)
+    const report = Schema.decodeUnknownSync(SimulationReport)(JSON.parse(r.stdout))
+    expect(report).toMatchObject({ verdict: "ok", runs: 50, walked: 50, depth: 20, seed: 1, violation: null })
+    expect(Object.values(report.coverage).reduce((a, b) => a + b, 0)).toBe(report.steps)
+    expect(readdirSync(dir)).toEqual([])
   })
 })
 
