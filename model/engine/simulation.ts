@@ -5,15 +5,16 @@
  * exhaust. Run i (from 0) is walked with the seed `seed + i`, so a run is reproduced alone with
  * `--seed (seed + i) --runs 1`, and the result does not depend on how runs are scheduled.
  *
- * A violation ends the simulation: its walk is kept, then shortened (steps dropped, one at a time,
- * while the rest still replays, action by action, to a state that breaks the same invariant).
+ * A violation ends the simulation: its walk is kept, then shortened (blocks of steps dropped,
+ * halving their size down to one step, while the rest still replays, action by action, to a state
+ * that breaks the same invariant).
  * Successors outside the state constraint are checked but never walked into; a walk ends at its
  * depth, or where nothing inside the constraint is enabled (a deadlock, if `deadlock` is set).
  *
  * Plain code, no Effect: a step costs microseconds.
  */
 import type { Model, StateInvariant, StepInvariant } from "./model.js"
-import { successorsOf, type TraceStep } from "./path.js"
+import type { TraceStep } from "./path.js"
 import { prng } from "../trace/prng.js"
 
 export interface SimulationOptions {
@@ -120,6 +121,8 @@ export function simulate(model: Model, options: SimulationOptions): SimulationRe
     const random = prng(seed)
     const first = initial[Math.floor(random() * initial.length)]!
     const trace: TraceStep[] = [{ state: first }]
+    /** The walk's steps as generated (family and raw arguments), for the shortening's replays. */
+    const raws: Raw[] = []
     const violation = (b: NonNullable<Broken> | { readonly invariant: string; readonly kind: "deadlock" }): SimulationResult => ({
       runs: run + 1,
       steps,
@@ -128,7 +131,7 @@ export function simulate(model: Model, options: SimulationOptions): SimulationRe
       endedEarly,
       seconds: (performance.now() - started) / 1000,
       coverage: [...counts].map(([action, count]) => ({ action, count })),
-      violation: { ...b, run, seed, trace, shortened: shorten(model, options, trace, b) }
+      violation: { ...b, run, seed, trace, shortened: shorten(model, options, first, raws, b) }
     })
     const atStart = broken(options, null, first)
     if (atStart) return violation(atStart)
@@ -140,6 +143,7 @@ export function simulate(model: Model, options: SimulationOptions): SimulationRe
         const b = broken(options, state, s.state)
         if (b) {
           trace.push(described(model, s))
+          raws.push(s)
           return violation(b)
         }
       }
@@ -149,8 +153,10 @@ export function simulate(model: Model, options: SimulationOptions): SimulationRe
         if (options.deadlock && successors.length === 0) return violation({ invariant: "deadlock", kind: "deadlock" })
         break
       }
-      const chosen = described(model, pick(inside, random))
+      const raw = pick(inside, random)
+      const chosen = described(model, raw)
       trace.push(chosen)
+      raws.push(raw)
       counts.set(chosen.action!.name, counts.get(chosen.action!.name)! + 1)
       steps++
       state = chosen.state
@@ -174,45 +180,50 @@ export function simulate(model: Model, options: SimulationOptions): SimulationRe
   }
 }
 
-const sameAction = (a: TraceStep["action"], b: TraceStep["action"]) => a!.name === b!.name && JSON.stringify(a!.args) === JSON.stringify(b!.args)
+const sameStep = (a: Raw, b: Raw) => a.family === b.family && a.args.length === b.args.length && a.args.every((x, k) => x === b.args[k])
 
 /**
- * Replays a walk's actions from its initial state, each matched by name and arguments among the
- * successors of the state before it; the trace up to the first state that breaks `target`, or null
- * if an action is not enabled where it comes or nothing breaks it.
+ * Replays a walk's steps from its initial state, each matched by action and raw arguments among
+ * the successors of the state before it; the steps up to the first state that breaks `target`, or
+ * null if a step is not enabled where it comes, leaves the constraint, or nothing breaks it.
  */
-function replay(model: Model, options: Pick<SimulationOptions, "stateInvariants" | "stepInvariants">, first: Uint8Array, actions: ReadonlyArray<TraceStep["action"]>, target: { readonly invariant: string; readonly kind: string }): TraceStep[] | null {
-  const out: TraceStep[] = [{ state: first }]
+function replay(model: Model, options: Pick<SimulationOptions, "stateInvariants" | "stepInvariants">, first: Uint8Array, steps: readonly Raw[], target: { readonly invariant: string }): Raw[] | null {
+  const out: Raw[] = []
   let state = first
-  for (const action of actions) {
-    const next = successorsOf(model, state).find((s) => sameAction(s.action, action))
+  for (const step of steps) {
+    const next = expand(model, state).find((s) => sameStep(s, step))
     if (next === undefined) return null
     out.push(next)
     const b = broken(options, state, next.state)
     if (b !== null) return b.invariant === target.invariant ? out : null
-    // A replay that leaves the constraint is not a walk the simulator could take.
     if (!model.constraint(next.state)) return null
     state = next.state
   }
   return null
 }
 
-/** Drops steps while the rest still reaches the same violation; repeats until no step can go. */
-function shorten(model: Model, options: SimulationOptions, trace: readonly TraceStep[], b: { readonly invariant: string; readonly kind: string }): TraceStep[] {
-  if (b.kind === "deadlock") return [...trace]
-  let best = [...trace]
-  for (let changed = true; changed; ) {
-    changed = false
-    for (let k = best.length - 1; k >= 1; k--) {
-      const actions = best.slice(1).map((s) => s.action)
-      actions.splice(k - 1, 1)
-      const shorter = replay(model, options, best[0]!.state, actions, b)
-      if (shorter !== null && shorter.length < best.length) {
-        best = shorter
-        changed = true
-        k = Math.min(k, best.length)
+/**
+ * Drops blocks of steps while the rest still reaches the same violation: blocks of half the walk,
+ * then a quarter, and so on down to single steps, each size until no block of it can go.
+ */
+function shorten(model: Model, options: SimulationOptions, first: Uint8Array, walk: readonly Raw[], b: { readonly invariant: string; readonly kind: string }): TraceStep[] {
+  let best = [...walk]
+  if (b.kind !== "deadlock") {
+    for (let size = Math.max(1, Math.floor(best.length / 2)); size >= 1; size = Math.floor(size / 2)) {
+      for (let changed = true; changed; ) {
+        changed = false
+        for (let k = best.length - size; k >= 0; k--) {
+          const steps = [...best]
+          steps.splice(k, size)
+          const shorter = replay(model, options, first, steps, b)
+          if (shorter !== null && shorter.length < best.length) {
+            best = shorter
+            changed = true
+            k = Math.min(k, best.length - size + 1)
+          }
+        }
       }
     }
   }
-  return best
+  return [{ state: first }, ...best.map((r) => described(model, r))]
 }
