@@ -253,8 +253,7 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
   }
   if (!simulate && (runs !== undefined || depth !== undefined || seed !== undefined)) return fail("--runs, --depth and --seed go with --simulate")
   if (simulate) {
-    // Walks run on one thread (a run's result does not depend on scheduling); a search's caps do not apply.
-    if (workers !== 1) return fail("--simulate walks on one thread; leave out --workers")
+    // A search's caps do not apply to walks.
     if (symmetry || maxDepth !== undefined || maxStates !== undefined) return fail("--symmetry, --max-depth and --max-states are for the exhaustive search, not --simulate (use --depth)")
   }
   const config = decodeConfig(protocol.bounds, partial)

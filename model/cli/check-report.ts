@@ -61,6 +61,8 @@ export const SimulationReport = Schema.Struct({
   seed: Count,
   runs: Count,
   depth: Count,
+  /** Threads that walked the runs; the result is the same for any number. */
+  workers: Schema.Int.pipe(Schema.positive()),
   invariants: Schema.Array(Schema.String),
   /** Runs walked: all of them, or up to the violating one. */
   walked: Count,

@@ -3,7 +3,10 @@ import { join } from "node:path"
 import { Effect } from "effect"
 import { flagName } from "../engine/config.js"
 import { selectInvariants } from "../engine/explorer.js"
+import { SearchFailed } from "../engine/run.js"
 import { simulate } from "../engine/simulation.js"
+import { simulateParallel } from "../engine/simulation-parallel.js"
+import { workerScript } from "../protocols/load.js"
 import { renderTrace, toItfTrace } from "../trace/counterexample.js"
 import { UsageError, type CheckCommand } from "./args.js"
 import { SimulationReport } from "./check-report.js"
@@ -24,7 +27,12 @@ export const runSimulation = (cmd: CheckCommand & { readonly simulate: NonNullab
     const files = yield* Files
     yield* files.checkWritableDir(cmd.out)
     const { runs, depth, seed } = cmd.simulate
-    const r = simulate(model, { runs, depth, seed, ...selected, deadlock: cmd.deadlock, ...(onProgress ? { onProgress } : {}) })
+    const options = { runs, depth, seed, ...selected, deadlock: cmd.deadlock, ...(onProgress ? { onProgress } : {}) }
+    const ref = { protocol: cmd.protocol.name, ...(cmd.protocol.source ? { source: cmd.protocol.source } : {}), variant: cmd.variant, config: cmd.config, symmetry: false }
+    const r =
+      cmd.workers > 1
+        ? yield* simulateParallel(workerScript, ref, model, { ...options, workers: cmd.workers, invariantNames: cmd.invariants }).pipe(Effect.mapError((e) => new SearchFailed({ message: e.message })))
+        : simulate(model, options)
     let violation: SimulationReport["violation"] = null
     if (r.violation) {
       const v = r.violation
@@ -56,6 +64,7 @@ export const runSimulation = (cmd: CheckCommand & { readonly simulate: NonNullab
       seed,
       runs,
       depth,
+      workers: cmd.workers,
       invariants: [...selected.stateInvariants, ...selected.stepInvariants].map((i) => i.name),
       walked: r.runs,
       steps: r.steps,
@@ -78,7 +87,7 @@ const num = (n: number) => Math.round(n).toLocaleString("en-US")
 export function renderSimulation(r: SimulationReport): string {
   const bounds = Object.entries(r.config).map(([k, v]) => `--${flagName(k)} ${v}`).join(" ")
   const lines = [
-    `replcheck check ${r.protocol} ${bounds} --simulate --runs ${r.runs} --depth ${r.depth} --seed ${r.seed} (variant ${r.variant})`,
+    `replcheck check ${r.protocol} ${bounds} --simulate --runs ${r.runs} --depth ${r.depth} --seed ${r.seed} (variant ${r.variant}, workers ${r.workers})`,
     `invariants: ${r.invariants.length > 0 ? r.invariants.join(", ") : "(none)"}`,
     `${num(r.walked)} runs, ${num(r.steps)} steps, ${num(r.generated)} states generated and checked, longest run ${r.longest} steps, ` +
       `${num(r.endedEarly)} ended early; ${r.seconds.toFixed(2)} s (${r.runsPerSecond} runs/s, ${num(r.stepsPerSecond)} steps/s)`,

@@ -9,7 +9,7 @@ export const USAGE = `usage:
                   [--workers N] [--symmetry] [--deadlock] [--max-depth N] [--max-states N]
                   [--json] [--out DIR]
   replcheck check <protocol> --simulate [--runs N] [--depth D] [--seed S] [bound flags] [--variant NAME]
-                  [--invariant NAME]... [--deadlock] [--json] [--out DIR]
+                  [--invariant NAME]... [--workers N] [--deadlock] [--json] [--out DIR]
   replcheck verdicts [<protocol>] [--workers N] [--json] [--traces DIR] [--quick]
   replcheck validate <protocol> <trace.ndjson | trace.itf.json | dir>... [--internal-steps N] [--window FILE] [--itf FILE] [--json]
   replcheck conform <protocol> --adapter "<command>" [bound flags] [--depth D | --random

@@ -107,77 +107,133 @@ function broken(options: Pick<SimulationOptions, "stateInvariants" | "stepInvari
   return null
 }
 
-export function simulate(model: Model, options: SimulationOptions): SimulationResult {
-  const started = performance.now()
-  const counts = new Map<string, number>(model.families.map((f) => [f.name, 0]))
+/** What walking a block of runs found: its statistics (up to and including a violating run) and the violation. */
+export interface ChunkResult {
+  /** Runs walked: all of the block's, or up to and including the violating one. */
+  readonly runs: number
+  readonly steps: number
+  readonly generated: number
+  readonly longest: number
+  readonly endedEarly: number
+  /** Steps taken per action family, in the model's order. */
+  readonly coverage: number[]
+  readonly violation: { readonly run: number; readonly invariant: string; readonly kind: "state" | "step" | "deadlock" } | null
+}
+
+export type WalkOptions = Omit<SimulationOptions, "runs" | "onProgress">
+
+interface Walk {
+  readonly first: Uint8Array
+  /** The steps as generated (family and raw arguments), the last one the violating successor if any. */
+  readonly steps: Raw[]
+  readonly broken: NonNullable<Broken> | { readonly invariant: string; readonly kind: "deadlock" } | null
+  readonly generated: number
+  readonly endedEarly: boolean
+}
+
+/** Walks run `run`: from the initial state its seed picks, up to `depth` steps or the first broken invariant. */
+function walk(model: Model, options: WalkOptions, initial: readonly Uint8Array[], run: number): Walk {
+  const random = prng((options.seed + run) >>> 0)
+  const first = initial[Math.floor(random() * initial.length)]!
+  const steps: Raw[] = []
+  let generated = 0
+  const atStart = broken(options, null, first)
+  if (atStart) return { first, steps, broken: atStart, generated, endedEarly: false }
+  let state = first
+  for (let depth = 0; depth < options.depth; depth++) {
+    const successors = expand(model, state)
+    generated += successors.length
+    for (const s of successors) {
+      const b = broken(options, state, s.state)
+      if (b) return { first, steps: [...steps, s], broken: b, generated, endedEarly: false }
+    }
+    const inside = successors.filter((s) => model.constraint(s.state))
+    if (inside.length === 0) {
+      const deadlock = options.deadlock && successors.length === 0 ? ({ invariant: "deadlock", kind: "deadlock" } as const) : null
+      return { first, steps, broken: deadlock, generated, endedEarly: true }
+    }
+    const chosen = pick(inside, random)
+    steps.push(chosen)
+    state = chosen.state
+  }
+  return { first, steps, broken: null, generated, endedEarly: false }
+}
+
+/**
+ * Walks runs first .. first + count - 1 in order, stopping at the first that breaks an invariant
+ * (what parallel workers run, a block at a time, and the sequential simulation in one block).
+ */
+export function walkRuns(model: Model, options: WalkOptions, first: number, count: number, afterRun?: (runs: number, steps: number) => void): ChunkResult {
   const initial = model.initialStates()
+  const coverage = model.families.map(() => 0)
   let steps = 0
   let generated = 0
   let longest = 0
   let endedEarly = 0
-  let lastProgress = started
-  for (let run = 0; run < options.runs; run++) {
-    const seed = (options.seed + run) >>> 0
-    const random = prng(seed)
-    const first = initial[Math.floor(random() * initial.length)]!
-    const trace: TraceStep[] = [{ state: first }]
-    /** The walk's steps as generated (family and raw arguments), for the shortening's replays. */
-    const raws: Raw[] = []
-    const violation = (b: NonNullable<Broken> | { readonly invariant: string; readonly kind: "deadlock" }): SimulationResult => ({
-      runs: run + 1,
-      steps,
-      generated,
-      longest: Math.max(longest, trace.length - 1),
-      endedEarly,
-      seconds: (performance.now() - started) / 1000,
-      coverage: [...counts].map(([action, count]) => ({ action, count })),
-      violation: { ...b, run, seed, trace, shortened: shorten(model, options, first, raws, b) }
-    })
-    const atStart = broken(options, null, first)
-    if (atStart) return violation(atStart)
-    let state = first
-    for (let depth = 0; depth < options.depth; depth++) {
-      const successors = expand(model, state)
-      generated += successors.length
-      for (const s of successors) {
-        const b = broken(options, state, s.state)
-        if (b) {
-          trace.push(described(model, s))
-          raws.push(s)
-          return violation(b)
-        }
-      }
-      const inside = successors.filter((s) => model.constraint(s.state))
-      if (inside.length === 0) {
-        endedEarly++
-        if (options.deadlock && successors.length === 0) return violation({ invariant: "deadlock", kind: "deadlock" })
-        break
-      }
-      const raw = pick(inside, random)
-      const chosen = described(model, raw)
-      trace.push(chosen)
-      raws.push(raw)
-      counts.set(chosen.action!.name, counts.get(chosen.action!.name)! + 1)
-      steps++
-      state = chosen.state
+  for (let run = first; run < first + count; run++) {
+    const w = walk(model, options, initial, run)
+    // A violating successor is checked, not taken: it is no step of the walk's statistics.
+    const taken = w.broken !== null && w.broken.kind !== "deadlock" && w.steps.length > 0 ? w.steps.slice(0, -1) : w.steps
+    for (const r of taken) coverage[r.family]!++
+    steps += taken.length
+    generated += w.generated
+    longest = Math.max(longest, taken.length)
+    if (w.endedEarly) endedEarly++
+    if (w.broken !== null) return { runs: run - first + 1, steps, generated, longest, endedEarly, coverage, violation: { run, ...w.broken } }
+    afterRun?.(run - first + 1, steps)
+  }
+  return { runs: count, steps, generated, longest, endedEarly, coverage, violation: null }
+}
+
+/** The violating run walked again, as it happened and shortened. */
+export function violationOf(model: Model, options: WalkOptions, run: number): SimulationViolation {
+  const w = walk(model, options, model.initialStates(), run)
+  if (w.broken === null) throw new Error(`run ${run} broke no invariant when walked again: the model is not deterministic`)
+  return {
+    ...w.broken,
+    run,
+    seed: (options.seed + run) >>> 0,
+    trace: [{ state: w.first }, ...w.steps.map((r) => described(model, r))],
+    shortened: shorten(model, options, w.first, w.steps, w.broken)
+  }
+}
+
+/** Adds block results in run order, up to the first violating run: the same totals for any split of the runs into blocks. */
+export function combine(model: Model, blocks: readonly ChunkResult[], seconds: number, options: WalkOptions): SimulationResult {
+  const coverage = model.families.map(() => 0)
+  let runs = 0
+  let steps = 0
+  let generated = 0
+  let longest = 0
+  let endedEarly = 0
+  let violation: SimulationViolation | null = null
+  for (const b of blocks) {
+    runs += b.runs
+    steps += b.steps
+    generated += b.generated
+    longest = Math.max(longest, b.longest)
+    endedEarly += b.endedEarly
+    b.coverage.forEach((c, k) => (coverage[k]! += c))
+    if (b.violation !== null) {
+      violation = violationOf(model, options, b.violation.run)
+      break
     }
-    longest = Math.max(longest, trace.length - 1)
+  }
+  return { runs, steps, generated, longest, endedEarly, seconds, coverage: model.families.map((f, k) => ({ action: f.name, count: coverage[k]! })), violation }
+}
+
+/** The simulation on this thread: one block of every run. */
+export function simulate(model: Model, options: SimulationOptions): SimulationResult {
+  const started = performance.now()
+  let lastProgress = started
+  const block = walkRuns(model, options, 0, options.runs, (runs, steps) => {
     const now = performance.now()
     if (options.onProgress && now - lastProgress >= 1000) {
       lastProgress = now
-      options.onProgress({ runs: run + 1, steps, seconds: (now - started) / 1000 })
+      options.onProgress({ runs, steps, seconds: (now - started) / 1000 })
     }
-  }
-  return {
-    runs: options.runs,
-    steps,
-    generated,
-    longest,
-    endedEarly,
-    seconds: (performance.now() - started) / 1000,
-    coverage: [...counts].map(([action, count]) => ({ action, count })),
-    violation: null
-  }
+  })
+  return combine(model, [block], (performance.now() - started) / 1000, options)
 }
 
 const sameStep = (a: Raw, b: Raw) => a.family === b.family && a.args.length === b.args.length && a.args.every((x, k) => x === b.args[k])
@@ -206,7 +262,7 @@ function replay(model: Model, options: Pick<SimulationOptions, "stateInvariants"
  * Drops blocks of steps while the rest still reaches the same violation: blocks of half the walk,
  * then a quarter, and so on down to single steps, each size until no block of it can go.
  */
-function shorten(model: Model, options: SimulationOptions, first: Uint8Array, walk: readonly Raw[], b: { readonly invariant: string; readonly kind: string }): TraceStep[] {
+function shorten(model: Model, options: WalkOptions, first: Uint8Array, walk: readonly Raw[], b: { readonly invariant: string; readonly kind: string }): TraceStep[] {
   let best = [...walk]
   if (b.kind !== "deadlock") {
     for (let size = Math.max(1, Math.floor(best.length / 2)); size >= 1; size = Math.floor(size / 2)) {

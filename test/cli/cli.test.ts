@@ -68,7 +68,6 @@ describe("bad usage exits 2 with one line and no stack trace", () => {
     [["cluster", "sidecar", "--nodes", "3"], /unknown flag --nodes for cluster sidecar/],
     [["cluster", "sidecar", "--store-dir", ""], /--store-dir needs a directory/],
     [["check", "counter", "--runs", "5"], /--runs, --depth and --seed go with --simulate/],
-    [["check", "counter", "--simulate", "--workers", "2"], /--simulate walks on one thread; leave out --workers/],
     [["check", "counter", "--simulate", "--max-states", "9"], /--max-states are for the exhaustive search, not --simulate/],
     [["check", "counter", "--simulate", "--depth", "0"], /--depth: expected an integer between 1 and /],
     [["cluster", "rollback", "--faults", "fire"], /--faults: unknown fault "fire"/],
@@ -287,13 +286,29 @@ describe("check --simulate", () => {
     const dir = mkdtempSync(join(tmpdir(), "replcheck-"))
     const r = run("check", "raftmongo", "--variant", "elect-without-majority", "--simulate", "--runs", "100", "--seed", "2", "--out", dir)
     expect(r.code).toBe(1)
-    expect(r.stdout).toMatch(/^replcheck check raftmongo --servers 3 .* --simulate --runs 100 --depth 100 --seed 2 \(variant elect-without-majority\)\n/)
+    expect(r.stdout).toMatch(/^replcheck check raftmongo --servers 3 .* --simulate --runs 100 --depth 100 --seed 2 \(variant elect-without-majority, workers 1\)\n/)
     expect(r.stdout).toMatch(/\nverdict: VIOLATION of NoTwoPrimariesInSameTerm in run 0 \(walk it alone with --seed 2 --runs 1\): 4 states, shortened to 3\n/)
     const text = readFileSync(join(dir, "raftmongo-elect-without-majority-NoTwoPrimariesInSameTerm.simulated.txt"), "utf8")
     expect(text).toMatch(/violates the invariant NoTwoPrimariesInSameTerm; 3 states/)
     const itf = JSON.parse(readFileSync(join(dir, "raftmongo-elect-without-majority-NoTwoPrimariesInSameTerm.simulated.itf.json"), "utf8"))
     expect(itf.states).toHaveLength(3)
   })
+
+  it("gives the same result on 1, 2 and 3 worker threads, with and without a violation", () => {
+    const dir = mkdtempSync(join(tmpdir(), "replcheck-"))
+    const same = (r: ReturnType<typeof run>) => {
+      const { seconds: _s, runsPerSecond: _r, stepsPerSecond: _p, peakRssBytes: _m, workers: _w, ...rest } = Schema.decodeUnknownSync(SimulationReport)(JSON.parse(r.stdout))
+      return rest
+    }
+    const violating = ["raftmongo", "--variant", "commit-by-counting", "--simulate", "--runs", "3000", "--depth", "40", "--seed", "7"]
+    for (const args of [violating, ["cdc", "--simulate", "--runs", "300", "--depth", "60"]]) {
+      const one = same(run("check", ...args, "--json", "--out", dir))
+      expect(same(run("check", ...args, "--workers", "2", "--json", "--out", dir))).toEqual(one)
+      expect(same(run("check", ...args, "--workers", "3", "--json", "--out", dir))).toEqual(one)
+    }
+    // The violating run lies past the first block of runs of 2 and of 3 workers (blocks of 63 and 94 runs).
+    expect(same(run("check", ...violating, "--json", "--out", dir)).violation!.run).toBeGreaterThan(94)
+  }, 60_000)
 
   it("says so when no walk breaks an invariant, with the coverage, and --json follows its schema", () => {
     const dir = mkdtempSync(join(tmpdir(), "replcheck-"))

@@ -5,12 +5,13 @@
  * counts every step it took.
  */
 import { Either } from "effect"
+import { fc, test } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
 import { decodeConfig } from "../../model/engine/config.js"
 import { explore, localDriver, type ExploreOptions } from "../../model/engine/explorer.js"
 import type { Model } from "../../model/engine/model.js"
 import { successorsOf, type TraceStep } from "../../model/engine/path.js"
-import { simulate, type SimulationOptions } from "../../model/engine/simulation.js"
+import { combine, simulate, walkRuns, type ChunkResult, type SimulationOptions } from "../../model/engine/simulation.js"
 import cdc from "../../model/protocols/cdc/index.js"
 import raftmongo from "../../model/protocols/raftmongo/index.js"
 import { defineProtocol, defineState, global, uint } from "../../model/kit/index.js"
@@ -76,6 +77,27 @@ describe("check --simulate", () => {
     expect(alone.violation!.trace).toEqual(first.violation!.trace)
     expect(alone.violation!.run).toBe(0)
   })
+
+  test.prop([fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 1, maxLength: 6 }), fc.constantFrom("base", "commit-by-counting")], { numRuns: 15 })(
+    "cut into blocks walked separately and added in run order, the runs give the simulation's result",
+    (sizes, variant) => {
+      const model = build(raftmongo, {}, variant)
+      const options = { depth: 30, seed: 11, ...invariantsOf(model) }
+      const runs = sizes.reduce((a, b) => a + b, 0)
+      const whole = simulate(model, { ...options, runs })
+      const blocks: ChunkResult[] = []
+      let first = 0
+      for (const size of sizes) {
+        const block = walkRuns(model, options, first, size)
+        blocks.push(block)
+        first += size
+        if (block.violation) break
+      }
+      const { seconds: _a, ...together } = combine(model, blocks, 0, options)
+      const { seconds: _b, ...alone } = whole
+      expect(together).toEqual(alone)
+    }
+  )
 
   it("drops steps that the violation does not need", () => {
     const model = build(raftmongo, {}, "elect-without-majority")
