@@ -75,6 +75,13 @@ export interface ConformCommand {
   readonly json: boolean
 }
 
+export interface DescribeCommand {
+  readonly command: "describe"
+  readonly protocol: Protocol
+  readonly config: Record<string, number>
+  readonly json: boolean
+}
+
 export interface ClusterCommand {
   readonly command: "cluster"
   readonly protocol: Protocol
@@ -91,6 +98,7 @@ export type Command =
   | VerdictsCommand
   | ValidateCommand
   | SimulateCommand
+  | DescribeCommand
   | { readonly command: "list"; readonly json: boolean }
   | { readonly command: "help"; readonly topic?: string }
   | { readonly command: "version" }
@@ -114,7 +122,7 @@ function integer(flag: string, raw: string | undefined, min: number, max = Numbe
 }
 
 /** The commands that take a protocol (a built-in name or a module path) as their first argument. */
-const WITH_PROTOCOL = ["check", "verdicts", "validate", "simulate", "conform", "cluster"]
+const WITH_PROTOCOL = ["check", "verdicts", "validate", "simulate", "conform", "cluster", "describe"]
 
 /**
  * The protocol argument of a command line, for `main` to resolve (loading a module is
@@ -152,7 +160,7 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
     return Either.right({ command: "list", json: rest.includes("--json") })
   }
   if (!WITH_PROTOCOL.includes(command)) {
-    return fail(`unknown command ${JSON.stringify(command)} (commands: check, verdicts, validate, simulate, conform, cluster, list, help)`)
+    return fail(`unknown command ${JSON.stringify(command)} (commands: check, verdicts, validate, simulate, conform, cluster, describe, list, help)`)
   }
   const repeated = repeatedFlag(rest)
   if (repeated !== undefined) return fail(`${repeated} is given more than once (it takes one value; only --invariant, --hide and --prefer repeat)`)
@@ -163,6 +171,7 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
   if (command === "simulate") return parseSimulate(protocol, flags)
   if (command === "conform") return parseConform(protocol, flags)
   if (command === "cluster") return parseCluster(protocol, flags)
+  if (command === "describe") return parseDescribe(protocol, flags)
   const bounds = new Map(Object.keys(protocol.bounds).map((f) => [`--${flagName(f)}`, f]))
   const partial: Record<string, number> = {}
   let variant = BASE_VARIANT
@@ -273,6 +282,26 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
     json,
     out
   })
+}
+
+function parseDescribe(protocol: Protocol, flags: readonly string[]): Either.Either<Command, UsageError> {
+  const bounds = new Map(Object.keys(protocol.bounds).map((f) => [`--${flagName(f)}`, f]))
+  const partial: Record<string, number> = {}
+  let json = false
+  for (let k = 0; k < flags.length; k++) {
+    const flag = flags[k]!
+    const field = bounds.get(flag)
+    if (field !== undefined) {
+      const n = integer(flag, flags[k + 1], Number.MIN_SAFE_INTEGER)
+      if (Either.isLeft(n)) return Either.left(n.left)
+      partial[field] = n.right
+      k++
+    } else if (flag === "--json") json = true
+    else return fail(`unknown flag ${flag} for describe (bounds: ${[...bounds.keys()].join(", ")}; --json)`)
+  }
+  const config = decodeConfig(protocol.bounds, partial)
+  if (Either.isLeft(config)) return fail(config.left)
+  return Either.right({ command: "describe", protocol, config: config.right, json })
 }
 
 function parseVerdicts(protocol: Protocol | undefined, flags: readonly string[]): Either.Either<Command, UsageError> {

@@ -11,6 +11,7 @@ import { builtInProtocols } from "../protocols/index.js"
 import { loadProtocol, ProtocolLoadError } from "../protocols/load.js"
 import { parseArgs, protocolArgument, splitFlagValues, USAGE, usageOf, UsageError } from "./args.js"
 import { runCheck } from "./check.js"
+import { describeProtocol, renderDescription } from "./describe.js"
 import { renderSimulation, runSimulation } from "./simulation.js"
 import { version } from "./fast.js"
 import { Files, type FileError } from "./files.js"
@@ -46,6 +47,13 @@ function command(argv: readonly string[], protocol: Protocol | undefined): Effec
   const cmd = parsed.right
   if (cmd.command === "help") return Effect.sync(() => (process.stdout.write((cmd.topic ? usageOf(cmd.topic) : USAGE) + "\n"), 0))
   if (cmd.command === "version") return Effect.sync(() => (process.stdout.write(`replcheck ${version()}\n`), 0))
+  if (cmd.command === "describe") {
+    return Effect.sync(() => {
+      const d = describeProtocol(cmd.protocol, cmd.config)
+      process.stdout.write(cmd.json ? JSON.stringify(d, null, 2) + "\n" : renderDescription(d) + "\n")
+      return 0
+    })
+  }
   if (cmd.command === "list") {
     return Effect.sync(() => {
       process.stdout.write(cmd.json ? JSON.stringify(listJson(builtInProtocols), null, 2) + "\n" : renderList(builtInProtocols))

@@ -17,6 +17,7 @@ export const USAGE = `usage:
   replcheck cluster <protocol> [its flags] [--out FILE] [--json]
   replcheck simulate <protocol> [bound flags] [--steps N] [--seed S] [--observe full|node|none]
                      [--hide ACTION]... [--prefer PREFIX]... [--out FILE]
+  replcheck describe <protocol> [bound flags] [--json]
   replcheck list [--json]
   replcheck help | <command> --help | --version
 
@@ -32,7 +33,9 @@ default traces/out). cluster runs a protocol's reference implementation (replche
 which have one, and their flags) and validates its trace against the model.
 validate checks that an implementation trace (NDJSON, see traces/schema/) is a run of the model
 (several traces, or directories of them, in one process: a line each and a summary);
-simulate writes a random run of the model as such a trace; conform drives an implementation through
+simulate writes a random run of the model as such a trace; describe says what such a trace of
+the protocol holds (the header, each action's arguments, each variable's JSON form, the trace
+mapping) with an example event per action; conform drives an implementation through
 an adapter process (NDJSON over stdin/stdout, see traces/schema/adapter-*.schema.json) with steps
 chosen from the model, and compares every state it reports.
 Exit status: 0 no violation (verdicts: every run as recorded; validate: trace accepted),
