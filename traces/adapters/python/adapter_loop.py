@@ -4,6 +4,8 @@ Reads one JSON request per line on stdin and writes one JSON reply per line on s
 (traces/schema/adapter-request.schema.json and adapter-reply.schema.json): hello, reset, step,
 bye. Node ids on the wire are 1-based; the implementations index nodes from 0, so the acting node
 and every argument named in `node_args` (a node) or `node_set_args` (a list of nodes) are shifted.
+A step with no acting node (`"node": null`: an action whose first parameter is no node) is called
+with its arguments alone.
 A step the implementation refuses (one of the exceptions in `refused`) is answered with an error
 reply naming why.
 """
@@ -39,8 +41,12 @@ def serve(protocol, make_cluster, node_args=(), node_set_args=(), refused=()):
                     elif name in node_set_args:
                         value = [v - 1 for v in value]
                     args[name] = value
+                node = request["node"]
                 try:
-                    step(request["node"] - 1, **args)
+                    if node is None:
+                        step(**args)
+                    else:
+                        step(node - 1, **args)
                     reply = {"type": "state", "observed": cluster.observe()}
                 except refused as e:
                     reply = {"type": "error", "message": "%s refused: %s" % (request["action"], e)}
