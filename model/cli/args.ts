@@ -21,6 +21,8 @@ export interface CheckCommand {
   readonly invariants: readonly string[] | undefined
   readonly maxDepth: number | undefined
   readonly maxStates: number | undefined
+  /** `--memory SIZE` in bytes; undefined: the default, most of the memory free when the run starts. */
+  readonly memory: number | undefined
   readonly json: boolean
   readonly out: string
   /** `--simulate`: random walks checking the invariants, instead of the exhaustive search. */
@@ -121,6 +123,17 @@ function integer(flag: string, raw: string | undefined, min: number, max = Numbe
   return Either.right(n)
 }
 
+/** A size in bytes: a number with an optional unit k, m, g or t (powers of 1024), e.g. 4g or 512m. */
+export function byteSize(flag: string, raw: string | undefined): Either.Either<number, UsageError> {
+  if (raw === undefined || raw.startsWith("--")) return fail(`${flag} needs a size`)
+  const m = /^([0-9]+(?:\.[0-9]+)?)([kmgt]?)i?b?$/i.exec(raw)
+  if (m === null) return fail(`${flag}: expected a size such as 512m or 4g, got ${JSON.stringify(raw)}`)
+  const unit = { "": 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[m[2]!.toLowerCase() as "" | "k" | "m" | "g" | "t"]
+  const bytes = Math.floor(Number(m[1]) * unit)
+  if (bytes < 2 ** 20) return fail(`${flag}: expected at least 1m, got ${raw}`)
+  return Either.right(bytes)
+}
+
 /** The commands that take a protocol (a built-in name or a module path) as their first argument. */
 const WITH_PROTOCOL = ["check", "verdicts", "validate", "simulate", "conform", "cluster", "describe"]
 
@@ -182,6 +195,7 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
   let out = "traces/out"
   let maxDepth: number | undefined
   let maxStates: number | undefined
+  let memory: number | undefined
   let simulate = false
   let runs: number | undefined
   let depth: number | undefined
@@ -240,6 +254,9 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
         case "--json":
           json = true
           break
+        case "--memory":
+          memory = take(byteSize(flag, value))
+          break
         case "--simulate":
           simulate = true
           break
@@ -263,7 +280,7 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
   if (!simulate && (runs !== undefined || depth !== undefined || seed !== undefined)) return fail("--runs, --depth and --seed go with --simulate")
   if (simulate) {
     // A search's caps do not apply to walks.
-    if (symmetry || maxDepth !== undefined || maxStates !== undefined) return fail("--symmetry, --max-depth and --max-states are for the exhaustive search, not --simulate (use --depth)")
+    if (symmetry || maxDepth !== undefined || maxStates !== undefined || memory !== undefined) return fail("--symmetry, --max-depth, --max-states and --memory are for the exhaustive search, not --simulate (use --depth)")
   }
   const config = decodeConfig(protocol.bounds, partial)
   if (Either.isLeft(config)) return fail(config.left)
@@ -279,6 +296,7 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
     invariants: invariants.length > 0 ? invariants : undefined,
     maxDepth,
     maxStates,
+    memory,
     json,
     out
   })

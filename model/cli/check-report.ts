@@ -26,6 +26,7 @@ export const CheckReport = Schema.Struct({
   statesPerSecond: Count,
   /** True when every reachable state (within the constraint) was explored. */
   complete: Schema.Boolean,
+  /** cap: "max-depth", "max-states", "memory" (limit in bytes) or "table-limit" (a table reached the 2 GiB typed-array limit; limit in bytes). */
   stopped: Schema.NullOr(Schema.Struct({ cap: Schema.String, limit: Count, unexplored: Count })),
   violation: Schema.NullOr(
     Schema.Struct({
@@ -46,6 +47,8 @@ export const CheckReport = Schema.Struct({
   neverFired: Schema.Array(Schema.String),
   seenSetBytes: Count,
   seenSetBytesPerState: Schema.Number.pipe(Schema.nonNegative()),
+  /** The --memory budget the search ran under (by default most of the memory free at its start). */
+  memoryBudgetBytes: Count,
   peakRssBytes: Count
 }).annotations({ identifier: "CheckReport", title: "replcheck check --json", description: "the result of one replcheck check run" })
 

@@ -1,4 +1,5 @@
 /** `replcheck check`: build the model, search it, write the counterexample, report. */
+import { freemem } from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
 import { selectInvariants, type ExploreOptions, type Progress } from "../engine/explorer.js"
@@ -28,6 +29,8 @@ export const runCheck = (cmd: CheckCommand, onProgress?: (p: Progress) => void) 
       try: () => selectInvariants(model, cmd.invariants),
       catch: (e) => new UsageError({ message: (e as Error).message })
     })
+    // By default most of what is free when the run starts, with what this process holds already.
+    const memoryBudget = cmd.memory ?? Math.floor(freemem() * 0.9) + process.memoryUsage.rss()
     const options: ExploreOptions = {
       workers: cmd.workers,
       symmetry: cmd.symmetry,
@@ -35,6 +38,7 @@ export const runCheck = (cmd: CheckCommand, onProgress?: (p: Progress) => void) 
       invariants: cmd.invariants,
       maxDepth: cmd.maxDepth,
       maxStates: cmd.maxStates,
+      maxMemory: memoryBudget,
       onProgress
     }
     const files = yield* Files
@@ -85,6 +89,7 @@ export const runCheck = (cmd: CheckCommand, onProgress?: (p: Progress) => void) 
       neverFired: result.coverage.filter((c) => c.count === 0).map((c) => c.action),
       seenSetBytes: result.seenBytes,
       seenSetBytesPerState: result.distinct > 0 ? result.seenBytes / result.distinct : 0,
+      memoryBudgetBytes: memoryBudget,
       peakRssBytes: process.resourceUsage().maxRSS * 1024
     }
     return report

@@ -15,11 +15,20 @@ export function renderProgress(p: Progress): string {
   )
 }
 
+const mib = (bytes: number) => `${num(bytes / 2 ** 20)} MiB`
+
+/** What stopped a search, in words. */
+function stopText(s: NonNullable<CheckReport["stopped"]>): string {
+  if (s.cap === "memory") return `the next level would pass the memory budget (--memory ${mib(s.limit)}), stopped`
+  if (s.cap === "table-limit") return `a table reached the ${mib(s.limit)} typed-array limit in the next level, stopped`
+  return `stopped at --${s.cap} ${s.limit}`
+}
+
 export function renderReport(r: CheckReport): string {
   const bounds = Object.entries(r.config).map(([k, v]) => `--${flagName(k)} ${v}`).join(" ")
   const lines = [
     `replcheck check ${r.protocol} ${bounds} (variant ${r.variant})`,
-    `workers ${r.workers}, symmetry ${r.symmetry ? "on" : "off"}, deadlock check ${r.deadlock ? "on" : "off"}`,
+    `workers ${r.workers}, symmetry ${r.symmetry ? "on" : "off"}, deadlock check ${r.deadlock ? "on" : "off"}, memory budget ${mib(r.memoryBudgetBytes)}`,
     `invariants: ${r.invariants.length > 0 ? r.invariants.join(", ") : "(none)"}`,
     `${num(r.generated)} states generated, ${num(r.distinct)} distinct states, depth ${r.depth}, ` +
       `${r.seconds.toFixed(2)} s (${rate(r.statesPerSecond)} states/s)`,
@@ -33,7 +42,7 @@ export function renderReport(r: CheckReport): string {
     lines.push(r.violation.writeError === null ? `trace: ${r.violation.traceFile} and ${r.violation.textFile}` : `trace: not written (${r.violation.writeError})`)
   } else if (r.stopped) {
     lines.push(
-      `verdict: NO VIOLATION FOUND, INCOMPLETE: stopped at --${r.stopped.cap} ${r.stopped.limit} ` +
+      `verdict: NO VIOLATION FOUND, INCOMPLETE: ${stopText(r.stopped)} ` +
         `with ${num(r.stopped.unexplored)} states left unexplored`
     )
   } else {

@@ -7,7 +7,7 @@
 export const USAGE = `usage:
   replcheck check <protocol> [bound flags] [--variant NAME] [--invariant NAME]...
                   [--workers N] [--symmetry] [--deadlock] [--max-depth N] [--max-states N]
-                  [--json] [--out DIR]
+                  [--memory SIZE] [--json] [--out DIR]
   replcheck check <protocol> --simulate [--runs N] [--depth D] [--seed S] [bound flags] [--variant NAME]
                   [--invariant NAME]... [--workers N] [--deadlock] [--json] [--out DIR]
   replcheck verdicts [<protocol>] [--workers N] [--json] [--traces DIR] [--quick]

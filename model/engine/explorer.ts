@@ -3,6 +3,7 @@
  * Trade-off: a level barrier costs a little parallelism but makes every count, representative
  * and counterexample independent of the worker count (see bfs.ts and level-worker.ts).
  */
+import { TABLE_LIMIT_MESSAGE } from "./seen-set.js"
 import type { Model } from "./model.js"
 import { reconstructTrace, ReplayDivergence, type RecordSet, type TraceStep } from "./path.js"
 import { DEFAULT_CHUNK_SHIFT } from "./rows.js"
@@ -22,6 +23,11 @@ export interface ExploreOptions {
   readonly invariants?: readonly string[]
   readonly maxDepth?: number
   readonly maxStates?: number
+  /**
+   * A memory budget in bytes of resident memory (all threads): the search stops at a level
+   * boundary once the next level is projected to pass it (or it is passed already).
+   */
+  readonly maxMemory?: number
   /** Called about every `progressSeconds` on long runs. */
   readonly onProgress?: (p: Progress) => void
   readonly progressSeconds?: number
@@ -44,6 +50,10 @@ export interface Progress {
 export type StopReason =
   | { readonly cap: "max-depth"; readonly limit: number; readonly unexplored: number }
   | { readonly cap: "max-states"; readonly limit: number; readonly unexplored: number }
+  /** The memory budget (bytes) would be passed by the next level. */
+  | { readonly cap: "memory"; readonly limit: number; readonly unexplored: number }
+  /** A table reached the 2 GiB typed-array limit during the next level (limit: that size in bytes). */
+  | { readonly cap: "table-limit"; readonly limit: number; readonly unexplored: number }
 
 export interface ExploreResult {
   readonly generated: number
@@ -124,6 +134,18 @@ function sum(stats: RoundStats[], pick: (s: RoundStats) => number): number {
   return stats.reduce((a, s) => a + pick(s), 0)
 }
 
+/**
+ * The resident memory after the next level, projected: what the states so far take each (above
+ * the memory before the search), times the states the next level is expected to add (the
+ * frontier times the last level's new states per frontier state), with half again for the tables
+ * that grow by reallocation (old and new live together while they copy).
+ */
+function projectedBytes(baseline: number, distinct: number, frontier: number, growth: number): number {
+  const rss = process.memoryUsage.rss()
+  const perState = Math.max(0, rss - baseline) / Math.max(1, distinct)
+  return rss + frontier * growth * perState * 1.5
+}
+
 /** Drives rounds until the search is exhausted, a violation is found or a cap is hit. */
 export async function explore(model: Model, options: ExploreOptions, driver: RoundDriver): Promise<ExploreResult> {
   const started = performance.now()
@@ -141,6 +163,9 @@ export async function explore(model: Model, options: ExploreOptions, driver: Rou
   }
   driver.attachTicker(report)
   let violations = await driver.violations()
+  // For the memory budget: the resident memory before the search, and the last level's growth.
+  const baseline = process.memoryUsage.rss()
+  let growth = 1
   while (violations.length === 0) {
     const frontier = sum(stats, (s) => s.frontier)
     if (frontier === 0) break
@@ -152,7 +177,21 @@ export async function explore(model: Model, options: ExploreOptions, driver: Rou
       stopped = { cap: "max-states", limit: options.maxStates, unexplored: frontier }
       break
     }
-    stats = await driver.round(depth + 1)
+    if (options.maxMemory !== undefined && projectedBytes(baseline, sum(stats, (s) => s.distinct), frontier, growth) > options.maxMemory) {
+      stopped = { cap: "memory", limit: options.maxMemory, unexplored: frontier }
+      break
+    }
+    try {
+      const before = sum(stats, (s) => s.distinct)
+      const next = await driver.round(depth + 1)
+      growth = (sum(next, (s) => s.distinct) - before) / frontier
+      stats = next
+    } catch (e) {
+      // A table that cannot grow ends the search at the last complete level, which the counts describe.
+      if (!(e instanceof Error) || !e.message.includes(TABLE_LIMIT_MESSAGE)) throw e
+      stopped = { cap: "table-limit", limit: 2 ** 31, unexplored: frontier }
+      break
+    }
     if (sum(stats, (s) => s.frontier) > 0) depth++
     violations = await driver.violations()
     report()

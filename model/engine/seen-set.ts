@@ -16,10 +16,19 @@ export function slotOf(hi: number, capacity: number): number {
   return Math.floor(((hi >>> 0) / TWO_32) * capacity)
 }
 
+/** What an allocation past the typed-array limit says (the search stops cleanly on it). */
+export const TABLE_LIMIT_MESSAGE = "exceeds the 2 GiB typed-array limit"
+
+/** The largest table allocInt32 makes, in int32 entries; tests lower it to reach the limit on small models. */
+let tableLimit = 0x7fffffff / 4
+export function setTableLimitForTests(entries: number | undefined): void {
+  tableLimit = entries ?? 0x7fffffff / 4
+}
+
 /** Allocates zeroed int32 storage, shared between threads when asked. */
 export function allocInt32(length: number, shared: boolean): Int32Array {
-  if (length > 0x7fffffff / 4) {
-    throw new RangeError(`table of ${length} int32 entries exceeds the 2 GiB typed-array limit`)
+  if (length > tableLimit) {
+    throw new RangeError(`table of ${length} int32 entries ${TABLE_LIMIT_MESSAGE}`)
   }
   return shared ? new Int32Array(new SharedArrayBuffer(length * 4)) : new Int32Array(length)
 }

@@ -68,7 +68,9 @@ describe("bad usage exits 2 with one line and no stack trace", () => {
     [["cluster", "sidecar", "--nodes", "3"], /unknown flag --nodes for cluster sidecar/],
     [["cluster", "sidecar", "--store-dir", ""], /--store-dir needs a directory/],
     [["check", "counter", "--runs", "5"], /--runs, --depth and --seed go with --simulate/],
-    [["check", "counter", "--simulate", "--max-states", "9"], /--max-states are for the exhaustive search, not --simulate/],
+    [["check", "counter", "--memory", "lots"], /--memory: expected a size such as 512m or 4g, got "lots"/],
+    [["check", "counter", "--memory", "10k"], /--memory: expected at least 1m, got 10k/],
+    [["check", "counter", "--simulate", "--max-states", "9"], /--max-states and --memory are for the exhaustive search, not --simulate/],
     [["check", "counter", "--simulate", "--depth", "0"], /--depth: expected an integer between 1 and /],
     [["cluster", "rollback", "--faults", "fire"], /--faults: unknown fault "fire"/],
     [["cluster", "rollback", "--nodes", "9"], /--nodes: expected an integer between 2 and 7, got 9/],
@@ -278,6 +280,20 @@ describe("validate a batch", () => {
     const r = run("validate", "rollback", mkdtempSync(join(tmpdir(), "replcheck-batch-")))
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/no traces \(\*\.ndjson or \*\.itf\.json\) in this directory/)
+  })
+})
+
+describe("check --memory", () => {
+  it("stops at a level boundary before the budget is passed, says so, and exits 0", () => {
+    const r = run("check", "rollback", "--memory", "150m", "--json")
+    expect(r.code).toBe(0)
+    const report = Schema.decodeUnknownSync(CheckReport)(JSON.parse(r.stdout))
+    expect(report).toMatchObject({ verdict: "incomplete", complete: false, memoryBudgetBytes: 150 * 2 ** 20, stopped: { cap: "memory", limit: 150 * 2 ** 20 } })
+    // The full run has 1,505,719 distinct states and peaks near 400 MiB.
+    expect(report.distinct).toBeLessThan(1_505_719)
+    expect(report.peakRssBytes).toBeLessThan(150 * 2 ** 20 * 1.1)
+    const text = run("check", "rollback", "--memory", "150m")
+    expect(text.stdout).toMatch(/\nverdict: NO VIOLATION FOUND, INCOMPLETE: the next level would pass the memory budget \(--memory 150 MiB\), stopped with [\d,]+ states left unexplored/)
   })
 })
 
