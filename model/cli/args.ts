@@ -2,6 +2,7 @@
 import { Data, Either } from "effect"
 import { decodeConfig, flagName } from "../engine/config.js"
 import { BASE_VARIANT, type Protocol } from "../kit/index.js"
+import type { ConformMode } from "../trace/conform.js"
 import { builtInProtocols } from "../protocols/index.js"
 import { referenceImplementations, type FlagValues, type ReferenceImplementation } from "../../impl/index.js"
 import { quickAnswer } from "./usage.js"
@@ -73,7 +74,7 @@ export interface ConformCommand {
   readonly adapter: string
   /** Accept an adapter whose replies observe no variable (then only its errors can diverge). */
   readonly allowEmptyObservation: boolean
-  readonly mode: { readonly kind: "depth"; readonly depth: number } | { readonly kind: "random"; readonly seed: number; readonly runs: number; readonly steps: number; readonly prefer: readonly string[] }
+  readonly mode: ConformMode
   readonly json: boolean
 }
 
@@ -438,11 +439,13 @@ function parseConform(protocol: Protocol, flags: readonly string[]): Either.Eith
   const prefer: string[] = []
   let json = false
   let allowEmptyObservation = false
+  let guided = false
   for (let k = 0; k < flags.length; k++) {
     const flag = flags[k]!
     const value = flags[k + 1]
     if (flag === "--json") json = true
     else if (flag === "--random") random = true
+    else if (flag === "--guided") guided = true
     else if (flag === "--allow-empty-observation") allowEmptyObservation = true
     else if (flag === "--adapter" || flag === "--prefer") {
       if (value === undefined || value.startsWith("--")) return fail(`${flag} needs a value`)
@@ -453,7 +456,7 @@ function parseConform(protocol: Protocol, flags: readonly string[]): Either.Eith
       const field = bounds.get(flag)
       const ranges: Record<string, [number, number]> = { "--depth": [1, 12], "--seed": [0, 2 ** 32 - 1], "--runs": [1, 1_000_000], "--steps": [1, 1_000_000] }
       const range = field !== undefined ? [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER] : ranges[flag]
-      if (range === undefined) return fail(`unknown flag ${flag} for conform (bounds: ${[...bounds.keys()].join(", ")}; --adapter, --depth, --random, --seed, --runs, --steps, --prefer, --allow-empty-observation, --json)`)
+      if (range === undefined) return fail(`unknown flag ${flag} for conform (bounds: ${[...bounds.keys()].join(", ")}; --adapter, --depth, --random, --seed, --runs, --steps, --prefer, --guided, --allow-empty-observation, --json)`)
       const n = integer(flag, value, range[0]!, range[1])
       if (Either.isLeft(n)) return Either.left(n.left)
       if (field !== undefined) partial[field] = n.right
@@ -466,9 +469,10 @@ function parseConform(protocol: Protocol, flags: readonly string[]): Either.Eith
   }
   if (adapter === undefined) return fail('conform needs --adapter "<command>"')
   if (random && depth !== undefined) return fail("--depth and --random exclude each other")
+  if (guided && !random) return fail("--guided steers --random runs; give --random too")
   const config = decodeConfig(protocol.bounds, partial)
   if (Either.isLeft(config)) return fail(config.left)
-  const mode: ConformCommand["mode"] = random ? { kind: "random", seed, runs, steps, prefer } : { kind: "depth", depth: depth ?? 3 }
+  const mode: ConformCommand["mode"] = random ? { kind: "random", seed, runs, steps, prefer, guided } : { kind: "depth", depth: depth ?? 3 }
   return Either.right({ command: "conform", protocol, config: config.right, adapter, allowEmptyObservation, mode, json })
 }
 

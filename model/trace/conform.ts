@@ -166,13 +166,23 @@ export interface ConformResult {
   readonly implementation: string
   readonly runs: number
   readonly steps: number
+  /** Steps driven per action, every action of the model listed (0: never driven). */
+  readonly coverage: Readonly<Record<string, number>>
   readonly divergence: Divergence | null
   readonly seconds: number
 }
 
 export type ConformMode =
   | { readonly kind: "depth"; readonly depth: number }
-  | { readonly kind: "random"; readonly seed: number; readonly runs: number; readonly steps: number; readonly prefer: readonly string[] }
+  | {
+      readonly kind: "random"
+      readonly seed: number
+      readonly runs: number
+      readonly steps: number
+      readonly prefer: readonly string[]
+      /** Steer toward the actions driven least so far (4 steps in 5 pick among them). */
+      readonly guided?: boolean
+    }
 
 const plain = (v: unknown): unknown =>
   v instanceof Set ? [...v].map(plain) : Array.isArray(v) ? v.map(plain) : v !== null && typeof v === "object" ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) : v
@@ -217,17 +227,28 @@ function stepRequest(model: Model, step: TraceStep): AdapterRequest {
 }
 
 /** The runs to test: every step from every state within `depth` (depth mode), or random walks. */
-function* runsOf(model: Model, mode: ConformMode): Generator<TraceStep[]> {
+function* runsOf(model: Model, mode: ConformMode, driven: ReadonlyMap<string, number>): Generator<TraceStep[]> {
   const init = model.initialStates()[0]!
   if (mode.kind === "random") {
     const random = prng(mode.seed)
+    // What this run has chosen so far, added to what earlier runs drove.
+    const chosen = new Map<string, number>()
+    const count = (name: string) => (driven.get(name) ?? 0) + (chosen.get(name) ?? 0)
     for (let r = 0; r < mode.runs; r++) {
+      chosen.clear()
       const run: TraceStep[] = [{ state: init }]
       for (let k = 0; k < mode.steps; k++) {
         const enabled = successorsOf(model, run[run.length - 1]!.state).filter((s) => model.constraint(s.state))
         if (enabled.length === 0) break
         const preferred = enabled.filter((s) => mode.prefer.some((p) => s.action!.name.startsWith(p)))
-        run.push(pickStep(preferred.length > 0 && random() < 0.8 ? preferred : enabled, random))
+        let pool = preferred.length > 0 && random() < 0.8 ? preferred : enabled
+        if (mode.guided && random() < 0.8) {
+          const least = Math.min(...pool.map((s) => count(s.action!.name)))
+          pool = pool.filter((s) => count(s.action!.name) === least)
+        }
+        const step = pickStep(pool, random)
+        chosen.set(step.action!.name, (chosen.get(step.action!.name) ?? 0) + 1)
+        run.push(step)
       }
       yield run
     }
@@ -268,20 +289,23 @@ export async function conform(
   if (greeting.version !== ADAPTER_VERSION) throw new AdapterFailed(`the adapter speaks version ${greeting.version}, not ${ADAPTER_VERSION}`)
   let runs = 0
   let steps = 0
+  const driven = new Map<string, number>(model.families.map((f) => [f.name, 0]))
   // An adapter that reports no variable agrees with every model: refused unless asked for.
   let observedAny = false
   const result = (divergence: Divergence | null): ConformResult => ({
     implementation: greeting.implementation,
     runs,
     steps,
+    coverage: Object.fromEntries(driven),
     divergence,
     seconds: (performance.now() - started) / 1000
   })
-  for (const run of runsOf(model, mode)) {
+  for (const run of runsOf(model, mode, driven)) {
     runs++
     for (let k = 0; k < run.length; k++) {
       const reply = await link.request(k === 0 ? { type: "reset" } : stepRequest(model, run[k]!))
       steps++
+      if (k > 0) driven.set(run[k]!.action!.name, driven.get(run[k]!.action!.name)! + 1)
       const sofar = run.slice(0, k + 1)
       if (reply.type === "error") return result({ run: sofar, differences: [], error: reply.message })
       if (reply.type !== "state") throw new AdapterFailed(`the adapter answered ${k === 0 ? "reset" : "step"} with ${reply.type}`)

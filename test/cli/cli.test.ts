@@ -68,6 +68,7 @@ describe("bad usage exits 2 with one line and no stack trace", () => {
     [["cluster", "sidecar", "--nodes", "3"], /unknown flag --nodes for cluster sidecar/],
     [["cluster", "sidecar", "--store-dir", ""], /--store-dir needs a directory/],
     [["check", "counter", "--runs", "5"], /--runs, --depth and --seed go with --simulate/],
+    [["conform", "counter", "--adapter", "true", "--guided"], /--guided steers --random runs; give --random too/],
     [["check", "counter", "--memory", "lots"], /--memory: expected a size such as 512m or 4g, got "lots"/],
     [["check", "counter", "--memory", "10k"], /--memory: expected at least 1m, got 10k/],
     [["check", "counter", "--simulate", "--max-states", "9"], /--max-states and --memory are for the exhaustive search, not --simulate/],

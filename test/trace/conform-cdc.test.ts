@@ -173,3 +173,27 @@ describe("the cdc conformance corpus through the Python adapter", () => {
     expect(replay("invalid/catch-up-after-rollback.ndjson", false)).toEqual({ seq: 14, action: "ConsumerRestart", variables: ["sink"] })
   })
 })
+
+describe("replcheck conform --random --guided on the cdc adapter", () => {
+  it("reports the steps driven per action; unsteered runs leave the consumer's apply undriven, guided ones drive every action", () => {
+    const base = ["conform", "cdc", "--adapter", adapter, "--random", "--runs", "50", "--steps", "40", "--seed", "2", "--json"]
+    const plain = JSON.parse(cli(...base).stdout) as { coverage: Record<string, number>; steps: number; runs: number }
+    const guided = JSON.parse(cli(...base, "--guided").stdout) as typeof plain
+    for (const r of [plain, guided]) expect(Object.values(r.coverage).reduce((a, b) => a + b, 0)).toBe(r.steps - r.runs)
+    expect(plain.coverage["Apply"]).toBe(0)
+    expect(Object.entries(guided.coverage).filter(([, n]) => n === 0)).toEqual([])
+    const text = cli(...base.slice(0, -1))
+    expect(text.stdout).toMatch(/\n {2}driven: Write \d+, .*Apply 0, /)
+    expect(text.stdout).toMatch(/\n {2}never driven: Apply, SaveCheckpoint\n/)
+  }, 30_000)
+
+  it("catches the buggy consumer with no --prefer, where unsteered runs do not", () => {
+    for (const seed of ["1", "2", "3"]) {
+      const args = ["conform", "cdc", "--adapter", `${adapter} --buggy`, "--random", "--runs", "50", "--steps", "40", "--seed", seed]
+      expect(cli(...args).status, `seed ${seed}, unsteered`).toBe(0)
+      const r = cli(...args, "--guided")
+      expect(r.status, `seed ${seed}, guided`).toBe(1)
+      expect(r.stdout).toMatch(/^diverged: python cdc \(buggy\): run \d+, step \d+, ConsumerRestart\(\)/)
+    }
+  }, 60_000)
+})
