@@ -138,12 +138,20 @@ function sum(stats: RoundStats[], pick: (s: RoundStats) => number): number {
  * The resident memory after the next level, projected: what the states so far take each (above
  * the memory before the search), times the states the next level is expected to add (the
  * frontier times the last level's new states per frontier state), with half again for the tables
- * that grow by reallocation (old and new live together while they copy).
+ * that grow by reallocation; and, if the seen set must grow to hold them, its new table beside
+ * the old one while it copies (the seen set grows by 1.45x past 75% load, 8 bytes a slot).
  */
-function projectedBytes(baseline: number, distinct: number, frontier: number, growth: number): number {
+function projectedBytes(baseline: number, distinct: number, frontier: number, growth: number, seenBytes: number): number {
   const rss = process.memoryUsage.rss()
   const perState = Math.max(0, rss - baseline) / Math.max(1, distinct)
-  return rss + frontier * growth * perState * 1.5
+  const added = frontier * growth
+  let seenCapacity = seenBytes / 8
+  let seenGrowth = 0
+  while (seenCapacity > 0 && distinct + added > seenCapacity * 0.75) {
+    seenCapacity *= 1.45
+    seenGrowth = seenCapacity * 8
+  }
+  return rss + added * perState * 1.5 + seenGrowth
 }
 
 /** Drives rounds until the search is exhausted, a violation is found or a cap is hit. */
@@ -177,7 +185,7 @@ export async function explore(model: Model, options: ExploreOptions, driver: Rou
       stopped = { cap: "max-states", limit: options.maxStates, unexplored: frontier }
       break
     }
-    if (options.maxMemory !== undefined && projectedBytes(baseline, sum(stats, (s) => s.distinct), frontier, growth) > options.maxMemory) {
+    if (options.maxMemory !== undefined && projectedBytes(baseline, sum(stats, (s) => s.distinct), frontier, growth, sum(stats, (s) => s.seenBytes)) > options.maxMemory) {
       stopped = { cap: "memory", limit: options.maxMemory, unexplored: frontier }
       break
     }
