@@ -440,12 +440,14 @@ function parseConform(protocol: Protocol, flags: readonly string[]): Either.Eith
   let json = false
   let allowEmptyObservation = false
   let guided = false
+  let implementationDriven = false
   for (let k = 0; k < flags.length; k++) {
     const flag = flags[k]!
     const value = flags[k + 1]
     if (flag === "--json") json = true
     else if (flag === "--random") random = true
     else if (flag === "--guided") guided = true
+    else if (flag === "--implementation-driven") implementationDriven = true
     else if (flag === "--allow-empty-observation") allowEmptyObservation = true
     else if (flag === "--adapter" || flag === "--prefer") {
       if (value === undefined || value.startsWith("--")) return fail(`${flag} needs a value`)
@@ -456,7 +458,7 @@ function parseConform(protocol: Protocol, flags: readonly string[]): Either.Eith
       const field = bounds.get(flag)
       const ranges: Record<string, [number, number]> = { "--depth": [1, 12], "--seed": [0, 2 ** 32 - 1], "--runs": [1, 1_000_000], "--steps": [1, 1_000_000] }
       const range = field !== undefined ? [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER] : ranges[flag]
-      if (range === undefined) return fail(`unknown flag ${flag} for conform (bounds: ${[...bounds.keys()].join(", ")}; --adapter, --depth, --random, --seed, --runs, --steps, --prefer, --guided, --allow-empty-observation, --json)`)
+      if (range === undefined) return fail(`unknown flag ${flag} for conform (bounds: ${[...bounds.keys()].join(", ")}; --adapter, --depth, --random, --seed, --runs, --steps, --prefer, --guided, --implementation-driven, --allow-empty-observation, --json)`)
       const n = integer(flag, value, range[0]!, range[1])
       if (Either.isLeft(n)) return Either.left(n.left)
       if (field !== undefined) partial[field] = n.right
@@ -470,9 +472,14 @@ function parseConform(protocol: Protocol, flags: readonly string[]): Either.Eith
   if (adapter === undefined) return fail('conform needs --adapter "<command>"')
   if (random && depth !== undefined) return fail("--depth and --random exclude each other")
   if (guided && !random) return fail("--guided steers --random runs; give --random too")
+  if (implementationDriven && (random || depth !== undefined || prefer.length > 0)) return fail("--implementation-driven runs let the implementation choose: leave out --random, --depth and --prefer")
   const config = decodeConfig(protocol.bounds, partial)
   if (Either.isLeft(config)) return fail(config.left)
-  const mode: ConformCommand["mode"] = random ? { kind: "random", seed, runs, steps, prefer, guided } : { kind: "depth", depth: depth ?? 3 }
+  const mode: ConformCommand["mode"] = implementationDriven
+    ? { kind: "implementation", seed, runs, steps }
+    : random
+      ? { kind: "random", seed, runs, steps, prefer, guided }
+      : { kind: "depth", depth: depth ?? 3 }
   return Either.right({ command: "conform", protocol, config: config.right, adapter, allowEmptyObservation, mode, json })
 }
 

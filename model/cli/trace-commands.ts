@@ -179,7 +179,12 @@ export const runConform = (cmd: ConformCommand) =>
           const model = cmd.protocol.build(cmd.config)
           const hello = { type: "hello" as const, version: 1 as const, protocol: cmd.protocol.name, config: cmd.config, nodes: Array.from({ length: model.layout.nodes }, (_, k) => k + 1) }
           const result = await conform(model, hello, link, cmd.mode, { allowEmptyObservation: cmd.allowEmptyObservation })
-          const how = cmd.mode.kind === "depth" ? `every step within depth ${cmd.mode.depth}` : `${cmd.mode.runs} ${cmd.mode.guided ? "guided " : ""}random runs of up to ${cmd.mode.steps} steps, seed ${cmd.mode.seed}`
+          const how =
+            cmd.mode.kind === "depth"
+              ? `every step within depth ${cmd.mode.depth}`
+              : cmd.mode.kind === "implementation"
+                ? `${cmd.mode.runs} runs of up to ${cmd.mode.steps} steps the implementation chose, seed ${cmd.mode.seed}`
+                : `${cmd.mode.runs} ${cmd.mode.guided ? "guided " : ""}random runs of up to ${cmd.mode.steps} steps, seed ${cmd.mode.seed}`
           const never = Object.entries(result.coverage).filter(([, n]) => n === 0).map(([a]) => a)
           const coverage = `  driven: ${Object.entries(result.coverage).map(([a, n]) => `${a} ${n.toLocaleString("en-US")}`).join(", ")}\n${never.length > 0 ? `  never driven: ${never.join(", ")}\n` : ""}`
           if (cmd.json) process.stdout.write(JSON.stringify({ ...result, divergence: result.divergence && { ...result.divergence, run: result.divergence.run.map((s) => s.action ?? "reset") } }) + "\n")
@@ -190,7 +195,9 @@ export const runConform = (cmd: ConformCommand) =>
             const last = d.run[d.run.length - 1]!
             const lines = [
               `diverged: ${result.implementation}: run ${result.runs}, ${last.action ? `step ${d.run.length - 1}, ${renderAction(last.action)}` : "after reset"}`,
-              ...(d.error
+              ...(d.refused !== undefined
+                ? [`  the implementation took a step the model does not allow here: ${d.refused}`]
+                : d.error
                 ? [`  the adapter reported an error: ${d.error}`]
                 : [
                     "  variables that differ (model vs implementation):",

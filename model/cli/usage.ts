@@ -13,7 +13,8 @@ export const USAGE = `usage:
   replcheck verdicts [<protocol>] [--workers N] [--json] [--traces DIR] [--quick]
   replcheck validate <protocol> <trace.ndjson | trace.itf.json | dir>... [--internal-steps N] [--window FILE] [--itf FILE] [--json]
   replcheck conform <protocol> --adapter "<command>" [bound flags] [--depth D | --random
-                    [--seed S] [--runs N] [--steps K] [--prefer PREFIX]... [--guided]] [--allow-empty-observation] [--json]
+                    [--seed S] [--runs N] [--steps K] [--prefer PREFIX]... [--guided]
+                    | --implementation-driven [--seed S] [--runs N] [--steps K]] [--allow-empty-observation] [--json]
   replcheck cluster <protocol> [its flags] [--out FILE] [--json]
   replcheck simulate <protocol> [bound flags] [--steps N] [--seed S] [--observe full|node|none]
                      [--hide ACTION]... [--prefer PREFIX]... [--out FILE]

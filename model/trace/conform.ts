@@ -160,6 +160,8 @@ export interface Divergence {
   /** Variables that differ, or the adapter's own error for the step. */
   readonly differences: readonly Difference[]
   readonly error?: string
+  /** Implementation-driven: the step the implementation took is none the model allows here, and why. */
+  readonly refused?: string
 }
 
 export interface ConformResult {
@@ -183,6 +185,8 @@ export type ConformMode =
       /** Steer toward the actions driven least so far (4 steps in 5 pick among them). */
       readonly guided?: boolean
     }
+  /** The implementation chooses each step (`propose`); replcheck checks that the model allows it and that the states agree. */
+  | { readonly kind: "implementation"; readonly seed: number; readonly runs: number; readonly steps: number }
 
 const plain = (v: unknown): unknown =>
   v instanceof Set ? [...v].map(plain) : Array.isArray(v) ? v.map(plain) : v !== null && typeof v === "object" ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) : v
@@ -216,6 +220,48 @@ export function compareObserved(model: Model, state: Uint8Array, observed: Recor
   return out
 }
 
+type Took = Extract<AdapterReply, { type: "took" }>
+
+/** Argument values compared as the model describes them: sets (and node sets) without order. */
+const sameArg = (modelValue: unknown, given: unknown) => canonSet(plain(modelValue)) === canonSet(plain(given))
+
+/**
+ * Whether the model allows the step the implementation took, from `state`: a successor of its
+ * action with its node and every argument it gave, whose state agrees with what it observed. Else
+ * why not: no such successor (with the guard that fails, where the model can say), or the
+ * successor that agrees on most variables and the variables that still differ.
+ */
+function judgeTook(
+  model: Model,
+  state: Uint8Array,
+  took: Took
+):
+  | { readonly kind: "ok"; readonly step: TraceStep }
+  | { readonly kind: "refused"; readonly why: string; readonly args: Record<string, unknown> }
+  | { readonly kind: "differs"; readonly closest: TraceStep; readonly differences: readonly Difference[] } {
+  const index = model.families.findIndex((f) => f.name === took.action)
+  const family = model.families[index]
+  if (family === undefined) return { kind: "refused", why: `${took.action} is no action of the model (its actions: ${model.families.map((f) => f.name).join(", ")})`, args: { ...took.args } }
+  const first = family.params[0]
+  if (took.node !== null && (first === undefined || family.paramKinds?.[0] !== "node")) return { kind: "refused", why: `${took.action} takes no node`, args: { ...took.args } }
+  // In the model's order, node first; node sets as sets (as a model step prints them).
+  const args: Record<string, unknown> = took.node !== null ? { [first!]: took.node } : {}
+  for (const [k, v] of Object.entries(took.args)) args[k] = family.paramKinds?.[family.params.indexOf(k)] === "nodeSet" && Array.isArray(v) ? new Set(v) : v
+  for (const name of Object.keys(args)) if (!family.params.includes(name)) return { kind: "refused", why: `${name} is no argument of ${took.action} (its arguments: ${family.params.join(", ")})`, args }
+  const candidates = successorsOf(model, state, new Set([index])).filter((s) => Object.entries(args).every(([k, v]) => sameArg(s.action!.args[k], v)))
+  if (candidates.length === 0) {
+    const why = family.explain?.(state, args)
+    return { kind: "refused", why: why ? why.message : `no step ${took.action} with these arguments is enabled here`, args }
+  }
+  let closest: { step: TraceStep; differences: Difference[] } | null = null
+  for (const step of candidates) {
+    const differences = compareObserved(model, step.state, took.observed)
+    if (differences.length === 0) return { kind: "ok", step }
+    if (closest === null || differences.length < closest.differences.length) closest = { step, differences }
+  }
+  return { kind: "differs", closest: closest!.step, differences: closest!.differences }
+}
+
 /** The adapter request for a model step: its action, node (first parameter) and other arguments. */
 function stepRequest(model: Model, step: TraceStep): AdapterRequest {
   const action = step.action!
@@ -227,7 +273,7 @@ function stepRequest(model: Model, step: TraceStep): AdapterRequest {
 }
 
 /** The runs to test: every step from every state within `depth` (depth mode), or random walks. */
-function* runsOf(model: Model, mode: ConformMode, driven: ReadonlyMap<string, number>): Generator<TraceStep[]> {
+function* runsOf(model: Model, mode: Exclude<ConformMode, { kind: "implementation" }>, driven: ReadonlyMap<string, number>): Generator<TraceStep[]> {
   const init = model.initialStates()[0]!
   if (mode.kind === "random") {
     const random = prng(mode.seed)
@@ -300,6 +346,43 @@ export async function conform(
     divergence,
     seconds: (performance.now() - started) / 1000
   })
+  if (mode.kind === "implementation") {
+    const random = prng(mode.seed)
+    for (let r = 0; r < mode.runs; r++) {
+      runs++
+      const reset = await link.request({ type: "reset" })
+      steps++
+      const run: TraceStep[] = [{ state: model.initialStates()[0]! }]
+      if (reset.type === "error") return result({ run, differences: [], error: reset.message })
+      if (reset.type !== "state") throw new AdapterFailed(`the adapter answered reset with ${reset.type}`)
+      if (Object.keys(reset.observed).length > 0) observedAny = true
+      const atStart = compareObserved(model, run[0]!.state, reset.observed)
+      if (atStart.length > 0) return result({ run, differences: atStart })
+      for (let k = 0; k < mode.steps; k++) {
+        const reply = await link.request({ type: "propose", seed: Math.floor(random() * 2 ** 31) })
+        steps++
+        if (reply.type === "idle") break
+        // An implementation that cannot say what it would do cannot be driven this way.
+        if (reply.type === "error") throw new AdapterFailed(`the adapter answered propose with an error: ${reply.message}`)
+        if (reply.type !== "took") throw new AdapterFailed(`the adapter answered propose with ${reply.type}`)
+        if (Object.keys(reply.observed).length > 0) observedAny = true
+        const state = run[run.length - 1]!.state
+        const outcome = judgeTook(model, state, reply)
+        if (outcome.kind === "refused") {
+          return result({ run: [...run, { state, action: { name: reply.action, args: outcome.args } }], differences: [], refused: outcome.why })
+        }
+        if (outcome.kind === "differs") return result({ run: [...run, outcome.closest], differences: outcome.differences })
+        driven.set(reply.action, (driven.get(reply.action) ?? 0) + 1)
+        run.push(outcome.step)
+        // A step past the check bounds is allowed, but no model run goes on from it.
+        if (!model.constraint(outcome.step.state)) break
+      }
+    }
+    if (!observedAny && steps > 0 && !options.allowEmptyObservation) {
+      throw new AdapterFailed(`no reply of the adapter observed any variable, so nothing was compared (--allow-empty-observation accepts that)`)
+    }
+    return result(null)
+  }
   for (const run of runsOf(model, mode, driven)) {
     runs++
     for (let k = 0; k < run.length; k++) {

@@ -8,13 +8,31 @@ A step with no acting node (`"node": null`: an action whose first parameter is n
 with its arguments alone.
 A step the implementation refuses (one of the exceptions in `refused`) is answered with an error
 reply naming why.
+
+`propose` (implementation-driven runs) asks the implementation to take a step of its own choosing:
+the cluster's `propose(rng)` takes one, using the seeded `random.Random` for any choice, and
+returns (action, node or None, args) with 0-based node ids, or None when it has nothing to do.
+An implementation without `propose` answers with an error.
+
+`--buggy` (or any `--buggy-<name>`) on the command line is passed to the cluster factory as its
+name ("buggy", "buggy-<name>") and shown in the implementation's name; without one, None.
 """
 import json
+import random
 import sys
 
 
+def _wire(value, name, node_args, node_set_args):
+    """An argument's value with 0-based node ids made 1-based (what goes on the wire)."""
+    if name in node_args:
+        return value + 1
+    if name in node_set_args:
+        return sorted(v + 1 for v in value)
+    return value
+
+
 def serve(protocol, make_cluster, node_args=(), node_set_args=(), refused=()):
-    buggy = "--buggy" in sys.argv[1:]
+    buggy = next((a[2:] for a in sys.argv[1:] if a == "--buggy" or a.startswith("--buggy-")), None)
     cluster = None
     for line in sys.stdin:
         request = json.loads(line)
@@ -24,7 +42,7 @@ def serve(protocol, make_cluster, node_args=(), node_set_args=(), refused=()):
                 reply = {"type": "error", "message": "this adapter implements %s only" % protocol}
             else:
                 cluster = make_cluster(request["config"], buggy)
-                reply = {"type": "hello", "version": 1, "implementation": "python %s (%s)" % (protocol, "buggy" if buggy else "correct")}
+                reply = {"type": "hello", "version": 1, "implementation": "python %s (%s)" % (protocol, buggy or "correct")}
         elif kind == "reset":
             cluster.reset()
             reply = {"type": "state", "observed": cluster.observe()}
@@ -50,6 +68,23 @@ def serve(protocol, make_cluster, node_args=(), node_set_args=(), refused=()):
                     reply = {"type": "state", "observed": cluster.observe()}
                 except refused as e:
                     reply = {"type": "error", "message": "%s refused: %s" % (request["action"], e)}
+        elif kind == "propose":
+            propose = getattr(cluster, "propose", None)
+            if propose is None:
+                reply = {"type": "error", "message": "this implementation does not choose its own steps"}
+            else:
+                took = propose(random.Random(request["seed"]))
+                if took is None:
+                    reply = {"type": "idle"}
+                else:
+                    action, node, args = took
+                    reply = {
+                        "type": "took",
+                        "action": action,
+                        "node": None if node is None else node + 1,
+                        "args": {k: _wire(v, k, node_args, node_set_args) for k, v in args.items()},
+                        "observed": cluster.observe(),
+                    }
         elif kind == "bye":
             return
         else:

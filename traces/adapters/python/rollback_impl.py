@@ -5,15 +5,25 @@ and the rollback coordinator, with the side effects held in memory.
 It is an example for `replcheck conform`, not a production component: it applies the steps the
 model chooses and keeps the state the adapter reports. `buggy=True` plants a bug in the plan: the
 common point is taken as the shorter log's length, as if the shorter log were always a prefix.
+
+In implementation-driven runs (`propose`) it also chooses steps itself: a leader writes or steps
+down, and a server campaigns, elected by the servers that grant it their vote. A server grants
+its vote to a candidate whose term is not below its own and whose log is not behind its own (the
+last entry's term, then the length). `buggy_votes=True` plants a bug there: votes are granted
+whatever the logs, so a server with a stale log can be elected. Model-driven runs never meet it,
+since there replcheck chooses the voters.
 """
 
 IDLE = {"phase": "Idle", "commonPoint": 0, "watermark": 0, "rejoinTerm": 0}
 
 
 class RollbackCluster:
-    def __init__(self, servers, buggy=False):
+    def __init__(self, servers, max_term=3, max_log_len=2, buggy=False, buggy_votes=False):
         self.n = servers
+        self.max_term = max_term
+        self.max_log_len = max_log_len
         self.buggy = buggy
+        self.buggy_votes = buggy_votes
         self.reset()
 
     def reset(self):
@@ -150,6 +160,35 @@ class RollbackCluster:
         held = {(t, k) for k, t in enumerate(self.log[i], start=1)}
         self.events[i] |= self.pending[i] - held
         self.pending[i] = set()
+
+    # Steps it chooses itself (implementation-driven runs).
+
+    def _not_behind(self, candidate, voter):
+        a, b = self._last_term(candidate), self._last_term(voter)
+        return a > b or (a == b and len(self.log[candidate]) >= len(self.log[voter]))
+
+    def _grants_vote(self, voter, candidate):
+        if self.term[voter] > self.term[candidate]:
+            return False
+        return self.buggy_votes or self._not_behind(candidate, voter)
+
+    def propose(self, rng):
+        """Takes one step of its own choosing (within the check bounds) and says which, or None."""
+        options = []
+        for i in range(self.n):
+            if self.role[i] == "Leader":
+                if len(self.log[i]) < self.max_log_len:
+                    options.append(("ClientWrite", i, {"numEntries": 1}))
+                options.append(("Stepdown", i, {}))
+            if self.term[i] < self.max_term and self.rollback[i]["phase"] == "Idle":
+                voters = [v for v in range(self.n) if self._grants_vote(v, i)]
+                if 2 * len(voters) > self.n:
+                    options.append(("BecomePrimaryByMagic", i, {"ayeVoters": voters}))
+        if not options:
+            return None
+        action, node, args = options[rng.randrange(len(options))]
+        getattr(self, action)(node, **args)
+        return action, node, args
 
     def observe(self):
         entries = lambda s: [{"term": t, "index": k} for (t, k) in sorted(s)]
