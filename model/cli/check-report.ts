@@ -34,6 +34,8 @@ export const CheckReport = Schema.Struct({
       kind: Schema.String,
       /** The counterexample's length in states. */
       length: Schema.Int.pipe(Schema.positive()),
+      /** What the invariant says makes it false at the end (the nodes and values), where it says. */
+      witness: Schema.NullOr(Schema.String),
       /** null when the files could not be written (then `writeError` says why; the verdict stands). */
       traceFile: Schema.NullOr(Schema.String),
       textFile: Schema.NullOr(Schema.String),
@@ -87,6 +89,8 @@ export const SimulationReport = Schema.Struct({
       run: Count,
       /** `--seed <seed> --runs 1` walks the violating run alone. */
       seed: Count,
+      /** What the invariant says makes it false at the end of the shortened walk, where it says. */
+      witness: Schema.NullOr(Schema.String),
       /** States in the walk as it happened, and once shortened. */
       length: Count,
       shortenedLength: Count,

@@ -5,7 +5,7 @@ import { Effect } from "effect"
 import { selectInvariants, type ExploreOptions, type Progress } from "../engine/explorer.js"
 import { runSearch } from "../engine/run.js"
 import { workerScript } from "../protocols/load.js"
-import { renderTrace, toItfTrace } from "../trace/counterexample.js"
+import { renderTrace, toItfTrace, witnessOf } from "../trace/counterexample.js"
 import type { CheckCommand } from "./args.js"
 import { UsageError } from "./args.js"
 import type { CheckReport } from "./check-report.js"
@@ -61,6 +61,7 @@ export const runCheck = (cmd: CheckCommand, onProgress?: (p: Progress) => void) 
         invariant: v.invariant,
         kind: v.kind,
         length: v.trace.length,
+        witness: witnessOf(model, v.trace, ctx),
         traceFile: written._tag === "Right" ? `${base}.itf.json` : null,
         textFile: written._tag === "Right" ? `${base}.txt` : null,
         writeError: written._tag === "Left" ? written.left.message : null

@@ -39,6 +39,7 @@ export function renderReport(r: CheckReport): string {
   if (r.violation) {
     const what = r.violation.kind === "deadlock" ? "DEADLOCK" : `VIOLATION of ${r.violation.invariant}`
     lines.push(`verdict: ${what}: shortest counterexample has ${r.violation.length} states`)
+    if (r.violation.witness !== null) lines.push(`because ${r.violation.witness}`)
     lines.push(r.violation.writeError === null ? `trace: ${r.violation.traceFile} and ${r.violation.textFile}` : `trace: not written (${r.violation.writeError})`)
   } else if (r.stopped) {
     lines.push(

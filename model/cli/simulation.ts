@@ -7,7 +7,7 @@ import { SearchFailed } from "../engine/run.js"
 import { simulate } from "../engine/simulation.js"
 import { simulateParallel } from "../engine/simulation-parallel.js"
 import { workerScript } from "../protocols/load.js"
-import { renderTrace, toItfTrace } from "../trace/counterexample.js"
+import { renderTrace, toItfTrace, witnessOf } from "../trace/counterexample.js"
 import { UsageError, type CheckCommand } from "./args.js"
 import { SimulationReport } from "./check-report.js"
 import { Files } from "./files.js"
@@ -49,6 +49,7 @@ export const runSimulation = (cmd: CheckCommand & { readonly simulate: NonNullab
         kind: v.kind,
         run: v.run,
         seed: v.seed,
+        witness: witnessOf(model, v.shortened, ctx),
         length: v.trace.length,
         shortenedLength: v.shortened.length,
         traceFile: written._tag === "Right" ? `${base}.itf.json` : null,
@@ -98,6 +99,7 @@ export function renderSimulation(r: SimulationReport): string {
     const v = r.violation
     const what = v.kind === "deadlock" ? "DEADLOCK" : `VIOLATION of ${v.invariant}`
     lines.push(`verdict: ${what} in run ${v.run} (walk it alone with --seed ${v.seed} --runs 1): ${v.length} states, shortened to ${v.shortenedLength}`)
+    if (v.witness !== null) lines.push(`because ${v.witness}`)
     lines.push(v.writeError === null ? `trace (shortened): ${v.traceFile} and ${v.textFile}` : `trace: not written (${v.writeError})`)
   } else lines.push(`verdict: NO VIOLATION FOUND in ${num(r.walked)} random runs (a simulation proves nothing about the states it did not walk)`)
   return lines.join("\n")

@@ -42,6 +42,8 @@ export interface StateInvariant {
   readonly name: string
   readonly description: string
   holds(state: Uint8Array): boolean
+  /** Optional, for counterexamples: in a state where it does not hold, what makes it false (the nodes and values). */
+  witness?(state: Uint8Array): string
 }
 
 /** A predicate every step (before, after) must satisfy. */
@@ -49,6 +51,8 @@ export interface StepInvariant {
   readonly name: string
   readonly description: string
   holds(before: Uint8Array, after: Uint8Array): boolean
+  /** Optional, for counterexamples: on a step where it does not hold, what makes it false. */
+  witness?(before: Uint8Array, after: Uint8Array): string
 }
 
 /**

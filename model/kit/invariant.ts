@@ -6,6 +6,8 @@ export interface InvariantDecl<S> {
   readonly name: string
   readonly description: string
   readonly holds: (s: S) => boolean
+  /** In a state where `holds` is false: what makes it false, in words (the nodes and values), for counterexamples. */
+  readonly witness?: (s: S) => string
 }
 
 /** A step invariant: a predicate of every step (the states before and after it). */
@@ -14,15 +16,24 @@ export interface StepInvariantDecl<S> {
   readonly name: string
   readonly description: string
   readonly holds: (before: S, after: S) => boolean
+  /** On a step where `holds` is false: what makes it false, in words, for counterexamples. */
+  readonly witness?: (before: S, after: S) => string
 }
 
 export type AnyInvariant<S> = InvariantDecl<S> | StepInvariantDecl<S>
 
-export const invariant = <S>(name: string, description: string, holds: (s: S) => boolean): InvariantDecl<S> => ({ kind: "state", name, description, holds })
+export const invariant = <S>(name: string, description: string, holds: (s: S) => boolean, witness?: (s: S) => string): InvariantDecl<S> => ({
+  kind: "state",
+  name,
+  description,
+  holds,
+  ...(witness ? { witness } : {})
+})
 
-export const stepInvariant = <S>(name: string, description: string, holds: (before: S, after: S) => boolean): StepInvariantDecl<S> => ({
+export const stepInvariant = <S>(name: string, description: string, holds: (before: S, after: S) => boolean, witness?: (before: S, after: S) => string): StepInvariantDecl<S> => ({
   kind: "step",
   name,
   description,
-  holds
+  holds,
+  ...(witness ? { witness } : {})
 })

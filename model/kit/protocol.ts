@@ -164,8 +164,24 @@ function buildModel<BS extends Record<string, BoundSpec>, D extends Declaration,
   const stateInvariants: StateInvariant[] = []
   const stepInvariants: StepInvariant[] = []
   for (const inv of declaredInvariants) {
-    if (inv.kind === "state") stateInvariants.push({ name: inv.name, description: inv.description, holds: onNext(inv.holds as (s: unknown) => boolean, stateView, layout.next) })
-    else stepInvariants.push({ name: inv.name, description: inv.description, holds: onStep(inv.holds as (a: unknown, b: unknown) => boolean, before, after, layout.src, layout.next) })
+    if (inv.kind === "state") {
+      const witness = inv.witness as ((s: unknown) => string) | undefined
+      stateInvariants.push({
+        name: inv.name,
+        description: inv.description,
+        holds: onNext(inv.holds as (s: unknown) => boolean, stateView, layout.next),
+        // Off the hot path (a counterexample's last state): a plain closure.
+        ...(witness ? { witness: (b: Uint8Array) => (layout.next.set(b), witness(stateView)) } : {})
+      })
+    } else {
+      const witness = inv.witness as ((a: unknown, b: unknown) => string) | undefined
+      stepInvariants.push({
+        name: inv.name,
+        description: inv.description,
+        holds: onStep(inv.holds as (a: unknown, b: unknown) => boolean, before, after, layout.src, layout.next),
+        ...(witness ? { witness: (a: Uint8Array, b: Uint8Array) => (layout.src.set(a), layout.next.set(b), witness(before, after)) } : {})
+      })
+    }
   }
   layout.next.fill(0)
   spec.init?.(layout.view("init"), config)

@@ -220,9 +220,14 @@ export interface StateDef<B, D extends Declaration> {
   /** Starts an action over this state (see action.ts). */
   action(name: string): ActionBuilder<PreView<D>, NextView<D>, {}>
   /** A state invariant over this state. */
-  invariant(name: string, description: string, holds: (s: StateView<D>) => boolean): InvariantDecl<StateView<D>>
+  invariant(name: string, description: string, holds: (s: StateView<D>) => boolean, witness?: (s: StateView<D>) => string): InvariantDecl<StateView<D>>
   /** A step invariant over this state: `before` and `after` are the states around one step. */
-  stepInvariant(name: string, description: string, holds: (before: StateView<D>, after: StateView<D>) => boolean): StepInvariantDecl<StateView<D>>
+  stepInvariant(
+    name: string,
+    description: string,
+    holds: (before: StateView<D>, after: StateView<D>) => boolean,
+    witness?: (before: StateView<D>, after: StateView<D>) => string
+  ): StepInvariantDecl<StateView<D>>
 }
 
 /** Declares a protocol's state variables once, as a function of the bounds. */
@@ -231,8 +236,8 @@ export function defineState<B, D extends Declaration>(declare: (bounds: B) => D)
     declare,
     layout: (bounds, nodes) => layoutOf(declare(bounds), nodes),
     action: (name) => new ActionBuilder<PreView<D>, NextView<D>, {}>(name),
-    invariant: (name, description, holds) => invariant(name, description, holds),
-    stepInvariant: (name, description, holds) => stepInvariant(name, description, holds)
+    invariant: (name, description, holds, witness) => invariant(name, description, holds, witness),
+    stepInvariant: (name, description, holds, witness) => stepInvariant(name, description, holds, witness)
   }
 }
 

@@ -44,6 +44,16 @@ export function toItfTrace(model: KitModel, steps: readonly TraceStep[], ctx: Tr
   }
 }
 
+/** What the violated invariant says makes it false at the end of the trace, if it says. */
+export function witnessOf(model: KitModel, steps: readonly TraceStep[], ctx: Pick<TraceContext, "invariant" | "kind">): string | null {
+  const last = steps[steps.length - 1]?.state
+  if (last === undefined) return null
+  if (ctx.kind === "state") return model.stateInvariants.find((i) => i.name === ctx.invariant)?.witness?.(last) ?? null
+  const before = steps[steps.length - 2]?.state
+  if (ctx.kind === "step" && before !== undefined) return model.stepInvariants.find((i) => i.name === ctx.invariant)?.witness?.(before, last) ?? null
+  return null
+}
+
 function describeViolation(ctx: TraceContext): string {
   return ctx.kind === "deadlock"
     ? "the last state has no successor (deadlock)"
@@ -170,5 +180,7 @@ export function renderTrace(model: KitModel, steps: readonly TraceStep[], ctx: T
   })
   lines.push("")
   lines.push(ctx.kind === "deadlock" ? "Deadlock: no action is enabled in the last state." : `Violated: ${ctx.invariant}`)
+  const witness = witnessOf(model, steps, ctx)
+  if (witness !== null) lines.push(...wrap(`  because ${witness}`))
   return lines.join("\n") + "\n"
 }

@@ -6,13 +6,24 @@ const canRollback = (s: RaftView, i: number) => {
   return false
 }
 
-export const NoTwoPrimariesInSameTerm = RaftState.invariant("NoTwoPrimariesInSameTerm", "no two distinct servers are Leader with the same currentTerm", (s) => {
+/** The first two servers that lead in the same term, or null. */
+function twoLeaders(s: RaftView): [number, number] | null {
   for (let i = 1; i <= s.nodeCount; i++) {
     if (!isLeader(s, i)) continue
-    for (let j = i + 1; j <= s.nodeCount; j++) if (isLeader(s, j) && s.currentTerm(i) === s.currentTerm(j)) return false
+    for (let j = i + 1; j <= s.nodeCount; j++) if (isLeader(s, j) && s.currentTerm(i) === s.currentTerm(j)) return [i, j]
   }
-  return true
-})
+  return null
+}
+
+export const NoTwoPrimariesInSameTerm = RaftState.invariant(
+  "NoTwoPrimariesInSameTerm",
+  "no two distinct servers are Leader with the same currentTerm",
+  (s) => twoLeaders(s) === null,
+  (s) => {
+    const [i, j] = twoLeaders(s)!
+    return `servers ${i} and ${j} are both Leader in term ${s.currentTerm(i)}`
+  }
+)
 
 export const raftMongoInvariants = [
   NoTwoPrimariesInSameTerm,
