@@ -103,12 +103,10 @@ const sidecarCluster: ReferenceImplementation = {
     return `traces/out/cluster-sidecar-seed${f["seed"]}-w${f["writers"]}-s${f["sweeps"]}-t${f["tables"]}${bugs.length ? `-${bugs.join("+")}` : ""}.ndjson`
   },
   run(f) {
-    const dir = f["store-dir"] as string | undefined
     const writers = f["writers"] as number
     const tables = f["tables"] as number
     const bugs = f["bugs"] as SidecarBug[]
-    const staged = dir === undefined ? undefined : stage(dir)
-    const staging = staged?.staging
+    const { given: dir, staging, place } = storeDir(f, "the store")
     const lines = runSidecarCluster({ writers, sweeps: f["sweeps"] as number, tables, seed: f["seed"] as number, steps: f["steps"] as number, bugs, ...(staging === undefined ? {} : { store: fileStore(staging, tables) }) })
     const c = counts(lines)
     const actions = ["Heal", "WriteSidecar", "CommitTable", "PublishManifest", "DeleteSidecar", "CrashWriter", "SweepClassify", "SweepApply", "SweepFinish"]
@@ -120,7 +118,7 @@ const sidecarCluster: ReferenceImplementation = {
         `steps: ${actions.map((a) => `${a} ${c.get(a) ?? 0}`).join(", ")}`
       ],
       // The store appears under --store-dir only once the run and its trace are complete.
-      ...placeStaged(staged, "the store", dir)
+      ...place
     }
   }
 }
@@ -143,11 +141,9 @@ const recoveryCluster: ReferenceImplementation = {
     return `traces/out/cluster-recovery-seed${f["seed"]}-r${f["replicas"]}${bugs.length ? `-${bugs.join("+")}` : ""}.ndjson`
   },
   run(f) {
-    const dir = f["store-dir"] as string | undefined
     const bugs = f["bugs"] as RecoveryBug[]
     const faults = f["faults"] as RecoveryFault[]
-    const staged = dir === undefined ? undefined : stage(dir)
-    const staging = staged?.staging
+    const { given: dir, staging, place } = storeDir(f, "the nodes' files")
     const { lines } = runRecoveryCluster({
       replicas: f["replicas"] as number,
       maxLsn: f["max-lsn"] as number,
@@ -167,9 +163,19 @@ const recoveryCluster: ReferenceImplementation = {
         `cluster recovery: seed ${f["seed"]}, ${f["replicas"]} replicas, ${lines.length - 1} events (of at most ${f["steps"]} steps), storage: ${dir ?? "memory"}, faults: ${faults.join(",") || "none"}, bugs: ${bugs.join(",") || "none"}`,
         `steps: ${actions.map((a) => `${a} ${c.get(a) ?? 0}`).join(", ")}`
       ],
-      ...placeStaged(staged, "the nodes' files", dir)
+      ...place
     }
   }
+}
+
+/**
+ * A run's --store-dir: the directory given, the staging directory the run writes its store to
+ * (undefined: in memory), and the commit and abort that move it into place or remove it.
+ */
+function storeDir(f: FlagValues, what: string): { readonly given: string | undefined; readonly staging: string | undefined; readonly place: Pick<ReferenceRun, "commit" | "abort"> } {
+  const given = f["store-dir"] as string | undefined
+  const staged = given === undefined ? undefined : stage(given)
+  return { given, staging: staged?.staging, place: placeStaged(staged, what, given) }
 }
 
 /** A run's commit and abort for a staged --store-dir: move the staging directory into place, or remove it. */
@@ -225,10 +231,8 @@ const cdcCluster: ReferenceImplementation = {
     return `traces/out/cluster-cdc-seed${f["seed"]}${bugs.length ? `-${bugs.join("+")}` : ""}.ndjson`
   },
   run(f) {
-    const dir = f["store-dir"] as string | undefined
     const bugs = f["bugs"] as CdcBug[]
-    const staged = dir === undefined ? undefined : stage(dir)
-    const staging = staged?.staging
+    const { given: dir, staging, place } = storeDir(f, "the consumer's store")
     const { lines, rollbacks } = runCdcCluster({
       replicas: f["replicas"] as number,
       maxSeqno: f["max-seqno"] as number,
@@ -247,7 +251,7 @@ const cdcCluster: ReferenceImplementation = {
         `cluster cdc: seed ${f["seed"]}, ${f["replicas"]} replicas, maxSeqno ${f["max-seqno"]}, keys ${f["keys"]}, maxFailovers ${f["max-failovers"]}, ${lines.length - 1} events, ${rollbacks} rollbacks answered, store: ${dir ?? "memory"}, bugs: ${bugs.join(",") || "none"}`,
         `steps: ${CDC_ACTIONS.map((a) => `${a} ${c.get(a) ?? 0}`).join(", ")}`
       ],
-      ...placeStaged(staged, "the consumer's store", dir)
+      ...place
     }
   }
 }

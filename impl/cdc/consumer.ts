@@ -17,7 +17,7 @@
 import { Context, Effect, Either, Layer } from "effect"
 import { ConsumerBusy, MitigationHolds, type CopyDown, type NotAnEnd, type NothingToSend, type StoreFailed, StreamClosed } from "./errors.js"
 import { ChangeStream, vbuuidAtOrBelow, type ChangeStreamService } from "./producer.js"
-import { NO_CHECKPOINT, NO_VBUUID, sameCheckpoint, type Checkpoint, type Mutation, type Vbuuid } from "./types.js"
+import { NO_CHECKPOINT, NO_VBUUID, sameCheckpoint, type Checkpoint, type Mutation, type StreamPosition, type Vbuuid } from "./types.js"
 
 // --- the checkpoint store ----------------------------------------------------------------------
 
@@ -106,16 +106,8 @@ export const consumerRules = (bugs: Iterable<string>): ConsumerRules => {
 
 // --- the consumer ----------------------------------------------------------------------------------
 
-/** The consumer's view of its stream: the producer's stream id and source, its branch, position and snapshot. */
-export interface StreamView {
-  readonly id: number
-  readonly source: number
-  readonly vbuuid: Vbuuid
-  position: number
-  snapStart: number
-  snapEnd: number
-  first: boolean
-}
+/** The consumer's view of its stream (its own copy: see StreamPosition). */
+export type StreamView = StreamPosition
 
 /** A mutation received and not yet applied, with the branch and snapshot it came in. */
 export interface Received {

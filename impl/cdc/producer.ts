@@ -17,7 +17,7 @@
  */
 import { Context, Effect, Layer } from "effect"
 import { CopyDown, NotAnEnd, NothingToSend, StreamClosed } from "./errors.js"
-import type { DcpMessage, FailoverEntry, Mutation, ObservedSeqno, SnapshotRange, StreamAnswer, StreamRequest, Vbuuid } from "./types.js"
+import type { DcpMessage, FailoverEntry, Mutation, ObservedSeqno, SnapshotRange, StreamAnswer, StreamPosition, StreamRequest, Vbuuid } from "./types.js"
 
 export type CopyRole = "Replica" | "Active" | "Down"
 
@@ -36,16 +36,8 @@ export interface Copy {
   failedOver: boolean
 }
 
-/** A DCP stream of the producer: its source copy, branch, position, and the snapshot it is in. */
-export interface ProducerStream {
-  readonly id: number
-  readonly source: number
-  readonly vbuuid: Vbuuid
-  position: number
-  snapStart: number
-  snapEnd: number
-  /** Its first marker is still to come (that marker may resume the request's snapshot). */
-  first: boolean
+/** A DCP stream of the producer, and whether it is still open. */
+export interface ProducerStream extends StreamPosition {
   open: boolean
 }
 

@@ -29,6 +29,22 @@ export interface SnapshotRange {
   readonly end: number
 }
 
+/**
+ * Where a DCP stream stands: its id and source copy, its branch, the last seqno sent and the
+ * snapshot it is in, and whether its first marker is still to come (that marker may resume the
+ * request's snapshot). The producer keeps one per stream; the consumer keeps its own copy, built
+ * from what the producer tells it, never the producer's object.
+ */
+export interface StreamPosition {
+  readonly id: number
+  readonly source: number
+  readonly vbuuid: Vbuuid
+  position: number
+  snapStart: number
+  snapEnd: number
+  first: boolean
+}
+
 /** A stream request's resume point: the requester's vbuuid, start seqno and the snapshot it is in. */
 export interface StreamRequest {
   readonly vbuuid: Vbuuid
