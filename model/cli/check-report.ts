@@ -26,7 +26,7 @@ export const CheckReport = Schema.Struct({
   statesPerSecond: Count,
   /** True when every reachable state (within the constraint) was explored. */
   complete: Schema.Boolean,
-  /** cap: "max-depth", "max-states", "memory" (limit in bytes) or "table-limit" (a table reached the 2 GiB typed-array limit; limit in bytes). */
+  /** cap: "max-depth", "max-states", "memory" (limit in bytes) or "out-of-memory" (an allocation failed in the next level; limit: the resident bytes then). */
   stopped: Schema.NullOr(Schema.Struct({ cap: Schema.String, limit: Count, unexplored: Count })),
   violation: Schema.NullOr(
     Schema.Struct({

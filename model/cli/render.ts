@@ -20,7 +20,7 @@ const mib = (bytes: number) => `${num(bytes / 2 ** 20)} MiB`
 /** What stopped a search, in words. */
 function stopText(s: NonNullable<CheckReport["stopped"]>): string {
   if (s.cap === "memory") return `the next level would pass the memory budget (--memory ${mib(s.limit)}), stopped`
-  if (s.cap === "table-limit") return `a table reached the ${mib(s.limit)} typed-array limit in the next level, stopped`
+  if (s.cap === "out-of-memory") return `memory ran out in the next level (an allocation failed at ${mib(s.limit)} resident), stopped`
   return `stopped at --${s.cap} ${s.limit}`
 }
 

@@ -11,15 +11,15 @@ import { Expander } from "./expander.js"
 import type { Model } from "./model.js"
 import type { RoundStats, SearchOptions } from "./search-types.js"
 import { FingerprintSet, LevelIndex } from "./seen-set.js"
-import { META, StateStore } from "./state-store.js"
+import { StateStore } from "./state-store.js"
 
 export class SequentialBfs extends Expander {
-  readonly seen = new FingerprintSet(1 << 12)
+  readonly seen: FingerprintSet
   /** States of the level being expanded. */
   frontier: StateStore
   /** States of the level being built. */
   nextLevel: StateStore
-  private levelIndex = new LevelIndex(1024)
+  private levelIndex: LevelIndex
   /** Frontier states expanded so far in the current round. */
   expanded = 0
 
@@ -27,6 +27,8 @@ export class SequentialBfs extends Expander {
     super(model, options, false)
     this.frontier = new StateStore(this.widthWords, options.chunkShift)
     this.nextLevel = new StateStore(this.widthWords, options.chunkShift)
+    this.seen = new FingerprintSet(1 << 12, options.segmentShift)
+    this.levelIndex = new LevelIndex(1024, options.segmentShift)
   }
 
   /** Level 1: the initial states. */
@@ -49,8 +51,8 @@ export class SequentialBfs extends Expander {
       this.levelIndex.insert(hi, lo, p)
       return
     }
-    const m = next.meta
-    const b = at * META
+    const m = next.meta.chunk(at)
+    const b = next.meta.offset(at)
     if ((compareFingerprints(this.parentHi, this.parentLo, m[b + 2]!, m[b + 3]!) || this.ordinal - m[b + 4]!) < 0) {
       m[b + 2] = this.parentHi
       m[b + 3] = this.parentLo
@@ -66,7 +68,9 @@ export class SequentialBfs extends Expander {
     for (let p = 0; p < count; p++) {
       this.expanded = p
       if ((p & 16383) === 16383 && this.tick !== undefined) this.tick()
-      this.expandState(words.chunk(p), words.offset(p), meta[p * META]!, meta[p * META + 1]!)
+      const m = meta.chunk(p)
+      const b = meta.offset(p)
+      this.expandState(words.chunk(p), words.offset(p), m[b]!, m[b + 1]!)
     }
     this.expanded = count
   }
@@ -76,16 +80,17 @@ export class SequentialBfs extends Expander {
     const next = this.nextLevel
     const { meta, words } = next
     for (let p = 0; p < next.count; p++) {
-      const b = p * META
-      this.seen.add(meta[b]!, meta[b + 1]!)
-      this.closeState(meta, b, words.chunk(p), words.offset(p))
+      const m = meta.chunk(p)
+      const b = meta.offset(p)
+      this.seen.insert(m[b]!, m[b + 1]!)
+      this.closeState(m, b, words.chunk(p), words.offset(p))
     }
     this.levelEnds.push(this.recordCount)
     const old = this.frontier
     old.clear()
     this.frontier = next
     this.nextLevel = old
-    this.levelIndex = new LevelIndex(next.count)
+    this.levelIndex = new LevelIndex(next.count, this.options.segmentShift)
     this.expanded = 0
   }
 

@@ -3,7 +3,7 @@
  * Trade-off: a level barrier costs a little parallelism but makes every count, representative
  * and counterexample independent of the worker count (see bfs.ts and level-worker.ts).
  */
-import { TABLE_LIMIT_MESSAGE } from "./seen-set.js"
+import { ALLOCATION_FAILED_MESSAGE, DEFAULT_SEGMENT_SHIFT } from "./seen-set.js"
 import type { Model } from "./model.js"
 import { reconstructTrace, ReplayDivergence, type RecordSet, type TraceStep } from "./path.js"
 import { DEFAULT_CHUNK_SHIFT } from "./rows.js"
@@ -36,6 +36,11 @@ export interface ExploreOptions {
    * default 16. Only tests change it, to cross chunk boundaries on small models.
    */
   readonly chunkShift?: number
+  /**
+   * Slots per segment of the hash tables (seen set, level maps), as a power of two; default 27.
+   * Only tests change it, to cross segment boundaries on small models.
+   */
+  readonly segmentShift?: number
 }
 
 export interface Progress {
@@ -52,8 +57,8 @@ export type StopReason =
   | { readonly cap: "max-states"; readonly limit: number; readonly unexplored: number }
   /** The memory budget (bytes) would be passed by the next level. */
   | { readonly cap: "memory"; readonly limit: number; readonly unexplored: number }
-  /** A table reached the 2 GiB typed-array limit during the next level (limit: that size in bytes). */
-  | { readonly cap: "table-limit"; readonly limit: number; readonly unexplored: number }
+  /** An allocation failed during the next level: memory ran out (limit: the resident bytes then). */
+  | { readonly cap: "out-of-memory"; readonly limit: number; readonly unexplored: number }
 
 export interface ExploreResult {
   readonly generated: number
@@ -103,7 +108,8 @@ export function searchOptions(model: Model, options: ExploreOptions, index: numb
     symmetry: options.symmetry,
     deadlock: options.deadlock,
     ...selectInvariants(model, options.invariants),
-    chunkShift: options.chunkShift ?? DEFAULT_CHUNK_SHIFT
+    chunkShift: options.chunkShift ?? DEFAULT_CHUNK_SHIFT,
+    segmentShift: options.segmentShift ?? DEFAULT_SEGMENT_SHIFT
   }
 }
 
@@ -196,8 +202,8 @@ export async function explore(model: Model, options: ExploreOptions, driver: Rou
       stats = next
     } catch (e) {
       // A table that cannot grow ends the search at the last complete level, which the counts describe.
-      if (!(e instanceof Error) || !e.message.includes(TABLE_LIMIT_MESSAGE)) throw e
-      stopped = { cap: "table-limit", limit: 2 ** 31, unexplored: frontier }
+      if (!(e instanceof Error) || !e.message.includes(ALLOCATION_FAILED_MESSAGE)) throw e
+      stopped = { cap: "out-of-memory", limit: process.memoryUsage.rss(), unexplored: frontier }
       break
     }
     if (sum(stats, (s) => s.frontier) > 0) depth++

@@ -20,7 +20,7 @@ import { Expander } from "./expander.js"
 import { compareFingerprints } from "./fingerprint.js"
 import type { Model } from "./model.js"
 import type { SearchOptions } from "./search-types.js"
-import { probeHas, slotOf } from "./seen-set.js"
+import { flatOf, forEachOccupied, probeFlat, probeHas, slotOf, type Slots } from "./seen-set.js"
 import { META } from "./state-store.js"
 
 /** Indexes into the control array. */
@@ -37,26 +37,29 @@ export const CTL = {
 } as const
 
 /** Words per level-map slot: fingerprint (2) and position + 1 in the next level (0 empty, -1 being written). */
-const MAP = 3
+export const MAP = 3
 const CHUNK = 256
 
 /**
- * The shared arrays of a parallel search; the coordinator replaces them when they grow. The
- * level stores' states are chunked (rows.ts): entry p's state lives in chunk p >>> chunkShift, at
- * row p & (2^chunkShift - 1). Their metadata and locks stay flat (see state-store.ts for why).
+ * The shared arrays of a parallel search; the coordinator replaces them when they grow. The seen
+ * set and the level map are segmented hash tables (seen-set.ts). The level stores are chunked
+ * tables (rows.ts), all with the same rows per chunk: entry p's state, metadata and lock live in
+ * chunk p >>> chunkShift, at row p & (2^chunkShift - 1).
  */
 export interface SharedTables {
   readonly ctl: Int32Array
-  readonly seen: Int32Array
+  readonly seen: Slots
   readonly chunkShift: number
-  readonly frontierMeta: Int32Array
+  readonly frontierMeta: readonly Int32Array[]
   readonly frontierWords: readonly Int32Array[]
   readonly frontierCount: number
-  readonly nextMeta: Int32Array
+  readonly nextMeta: readonly Int32Array[]
   readonly nextWords: readonly Int32Array[]
   /** Per next-level entry, a version word guarding its edge (odd while being written). */
-  readonly nextLocks: Int32Array
-  readonly map: Int32Array
+  readonly nextLocks: readonly Int32Array[]
+  /** Entries the next level's chunks hold. */
+  readonly nextCapacity: number
+  readonly map: Slots
   /** The fan-out a worker assumes before it has seen a larger one (room it keeps per state). */
   readonly fanoutFloor: number
 }
@@ -70,8 +73,9 @@ class TableFull extends Error {}
 
 export class LevelWorker extends Expander {
   private t!: SharedTables
-  private mapCap = 0
-  private seenCap = 0
+  /** The seen set while it is one segment (the fast path), else null. */
+  private seenFlat: Int32Array | null = null
+  private seenCapacity = 0
   private hardLimit = 0
   private softLimit = 0
   /** States whose expansion found a table full and was redone after growth (for tests). */
@@ -89,12 +93,11 @@ export class LevelWorker extends Expander {
 
   attach(tables: SharedTables): void {
     this.t = tables
-    this.mapCap = tables.map.length / MAP
-    this.seenCap = tables.seen.length >> 1
+    this.seenFlat = flatOf(tables.seen)
+    this.seenCapacity = tables.seen.capacity
     this.shift = tables.chunkShift
     this.mask = 2 ** tables.chunkShift - 1
-    const nextCap = Math.min(tables.nextMeta.length / META, tables.nextWords.length * 2 ** tables.chunkShift)
-    this.hardLimit = Math.min(mapLimitOf(this.mapCap), nextCap) - 4 * this.options.count
+    this.hardLimit = Math.min(mapLimitOf(tables.map.capacity), tables.nextCapacity) - 4 * this.options.count
     this.setSoftLimit()
   }
 
@@ -138,7 +141,9 @@ export class LevelWorker extends Expander {
       const p = this.chunkPos
       if ((p & 8191) === 0 && this.tick !== undefined) this.tick()
       try {
-        this.expandState(t.frontierWords[p >>> this.shift]!, (p & this.mask) * w, t.frontierMeta[p * META]!, t.frontierMeta[p * META + 1]!)
+        const meta = t.frontierMeta[p >>> this.shift]!
+        const b = (p & this.mask) * META
+        this.expandState(t.frontierWords[p >>> this.shift]!, (p & this.mask) * w, meta[b]!, meta[b + 1]!)
       } catch (e) {
         if (!(e instanceof TableFull)) throw e
         // Undo the partial expansion's counts; its edges stay, since adding them again is
@@ -165,49 +170,57 @@ export class LevelWorker extends Expander {
   /** Adds a successor to the next level, or lowers the edge of the copy already there. */
   protected admit(hi: number, lo: number): void {
     const t = this.t
-    if (probeHas(t.seen, this.seenCap, hi, lo)) return
+    const flat = this.seenFlat
+    if (flat !== null ? probeFlat(flat, this.seenCapacity, hi, lo) : probeHas(t.seen, hi, lo)) return
     const map = t.map
-    const cap = this.mapCap
-    let s = slotOf(hi, cap)
+    const s = slotOf(hi, map.capacity)
+    let k = Math.floor(s * map.inverse)
+    let seg = map.segments[k]!
+    let b = MAP * (s - k * map.segmentSlots)
     for (;;) {
-      const b = MAP * s
       // The writer stores lo, hi and the entry's edge, then publishes the position with an
       // atomic store; an atomic load that sees it therefore sees them too (on any hardware).
-      let pos = Atomics.load(map, b + 2)
+      let pos = Atomics.load(seg, b + 2)
       if (pos === 0) {
         if (t.ctl[CTL.nextCount]! >= this.hardLimit) throw new TableFull()
-        if (Atomics.compareExchange(map, b + 2, 0, -1) === 0) {
+        if (Atomics.compareExchange(seg, b + 2, 0, -1) === 0) {
           const p = Atomics.add(t.ctl, CTL.nextCount, 1)
-          map[b + 1] = lo
-          map[b] = hi
-          const m = t.nextMeta
-          m[p * META] = hi
-          m[p * META + 1] = lo
+          seg[b + 1] = lo
+          seg[b] = hi
+          const m = t.nextMeta[p >>> this.shift]!
+          const o = (p & this.mask) * META
+          m[o] = hi
+          m[o + 1] = lo
           this.writeEdge(p)
-          Atomics.store(map, b + 2, p + 1)
+          Atomics.store(seg, b + 2, p + 1)
           return
         }
-        pos = Atomics.load(map, b + 2)
+        pos = Atomics.load(seg, b + 2)
       }
-      let h = map[b]!
+      let h = seg[b]!
       while (pos === -1 || h === 0) {
         // Claimed but not yet published: the writer is a few instructions from done.
-        pos = Atomics.load(map, b + 2)
-        h = Atomics.load(map, b)
+        pos = Atomics.load(seg, b + 2)
+        h = Atomics.load(seg, b)
       }
-      if (h === hi && map[b + 1] === lo) {
+      if (h === hi && seg[b + 1] === lo) {
         this.lowerEdge(pos - 1)
         return
       }
-      if (++s === cap) s = 0
+      b += MAP
+      if (b === seg.length) {
+        b = 0
+        if (++k === map.segments.length) k = 0
+        seg = map.segments[k]!
+      }
     }
   }
 
   /** Writes the edge being expanded and the scratch state into next-level entry p. */
   private writeEdge(p: number): void {
     const t = this.t
-    const m = t.nextMeta
-    const b = p * META
+    const m = t.nextMeta[p >>> this.shift]!
+    const b = (p & this.mask) * META
     m[b + 2] = this.parentHi
     m[b + 3] = this.parentLo
     m[b + 4] = this.ordinal
@@ -225,46 +238,54 @@ export class LevelWorker extends Expander {
    */
   private lowerEdge(p: number): void {
     const t = this.t
-    const versions = t.nextLocks
-    const m = t.nextMeta
-    const b = p * META
-    const before = Atomics.load(versions, p)
+    const versions = t.nextLocks[p >>> this.shift]!
+    const l = p & this.mask
+    const m = t.nextMeta[p >>> this.shift]!
+    const b = l * META
+    const before = Atomics.load(versions, l)
     if ((before & 1) === 0) {
       // Atomic reads: plain ones could be reordered around the version checks.
       const order =
         compareFingerprints(this.parentHi, this.parentLo, Atomics.load(m, b + 2), Atomics.load(m, b + 3)) || this.ordinal - Atomics.load(m, b + 4)
-      if (order >= 0 && Atomics.load(versions, p) === before) return
+      if (order >= 0 && Atomics.load(versions, l) === before) return
     }
-    let v = Atomics.load(versions, p)
-    while ((v & 1) !== 0 || Atomics.compareExchange(versions, p, v, v + 1) !== v) v = Atomics.load(versions, p)
+    let v = Atomics.load(versions, l)
+    while ((v & 1) !== 0 || Atomics.compareExchange(versions, l, v, v + 1) !== v) v = Atomics.load(versions, l)
     if ((compareFingerprints(this.parentHi, this.parentLo, m[b + 2]!, m[b + 3]!) || this.ordinal - m[b + 4]!) < 0) this.writeEdge(p)
-    Atomics.store(versions, p, v + 2)
+    Atomics.store(versions, l, v + 2)
   }
 
   /** Adds a fingerprint known to be absent to the seen set (several workers at once). */
   private seenInsert(hi: number, lo: number): void {
     const seen = this.t.seen
-    const cap = this.seenCap
-    let s = slotOf(hi, cap)
-    while (Atomics.compareExchange(seen, 2 * s, 0, hi) !== 0) if (++s === cap) s = 0
-    seen[2 * s + 1] = lo
+    const s = slotOf(hi, seen.capacity)
+    let k = Math.floor(s * seen.inverse)
+    let seg = seen.segments[k]!
+    let i = 2 * (s - k * seen.segmentSlots)
+    while (Atomics.compareExchange(seg, i, 0, hi) !== 0) {
+      i += 2
+      if (i === seg.length) {
+        i = 0
+        if (++k === seen.segments.length) k = 0
+        seg = seen.segments[k]!
+      }
+    }
+    seg[i + 1] = lo
   }
 
   /** Moves slots [from, to) of the seen set's old table into the current one (growth, in parallel). */
-  rehash(old: Int32Array, from: number, to: number): void {
-    for (let s = from; s < to; s++) {
-      const hi = old[2 * s]!
-      if (hi !== 0) this.seenInsert(hi, old[2 * s + 1]!)
-    }
+  rehash(old: Slots, from: number, to: number): void {
+    forEachOccupied(old, from, to, (seg, i) => this.seenInsert(seg[i]!, seg[i + 1]!))
   }
 
   /** Round, phase 2: adds next-level states [from, to) to the seen set, checks and records them. */
   finish(from: number, to: number): void {
     const t = this.t
-    const m = t.nextMeta
     for (let p = from; p < to; p++) {
-      this.seenInsert(m[p * META]!, m[p * META + 1]!)
-      this.closeState(m, p * META, t.nextWords[p >>> this.shift]!, (p & this.mask) * this.widthWords)
+      const m = t.nextMeta[p >>> this.shift]!
+      const b = (p & this.mask) * META
+      this.seenInsert(m[b]!, m[b + 1]!)
+      this.closeState(m, b, t.nextWords[p >>> this.shift]!, (p & this.mask) * this.widthWords)
     }
     this.levelEnds.push(this.recordCount)
   }

@@ -7,11 +7,11 @@
 import { Worker } from "node:worker_threads"
 import { Context, Data, Effect, Layer } from "effect"
 import type { ExploreOptions, RoundDriver } from "./explorer.js"
-import { CTL, mapLimitOf, type SharedTables } from "./level-worker.js"
+import { CTL, MAP, mapLimitOf, type SharedTables } from "./level-worker.js"
 import type { Model, ModelRef } from "./model.js"
 import type { RecordSet } from "./path.js"
 import type { Reply, Request } from "./search-worker.js"
-import { allocInt32, slotOf } from "./seen-set.js"
+import { allocInt32, allocSlots, DEFAULT_SEGMENT_SHIFT, forEachOccupied, place, slotBytes } from "./seen-set.js"
 import type { RoundStats } from "./search-types.js"
 import { chunkShiftFor, DEFAULT_CHUNK_SHIFT, Rows } from "./rows.js"
 import { META } from "./state-store.js"
@@ -83,6 +83,16 @@ export interface Tuning {
   readonly fanoutFloor: number
   /** Rows per chunk of the level stores, as a power of two (rows.ts; default 16). */
   readonly chunkShift?: number
+  /** Slots per segment of the seen set and the level map, as a power of two (seen-set.ts; default 27). */
+  readonly segmentShift?: number
+}
+
+/** One level's store in shared memory: states, metadata and locks, chunked alike (rows.ts). */
+interface Level {
+  readonly words: Rows
+  readonly meta: Rows
+  readonly locks: Rows
+  count: number
 }
 
 /**
@@ -99,19 +109,26 @@ export function parallelDriver(
   const W = workers.length
   const width = model.widthBytes >> 2
   const ctl = shared(CTL.size)
-  let seen = shared(2 * 2 * tuning.initialCapacity)
+  const segmentShift = tuning.segmentShift ?? DEFAULT_SEGMENT_SHIFT
+  let seen = allocSlots(2 * tuning.initialCapacity, 2, segmentShift, true)
   let seenSize = 0
   let previousCount = 1
-  const chunkShift = chunkShiftFor(width, tuning.chunkShift ?? DEFAULT_CHUNK_SHIFT)
-  const states = (rows: number) => {
-    const r = new Rows(width, chunkShift, true)
-    r.reserve(rows)
-    return r
+  // One chunk size for a level's states, metadata and locks (the states' shrinks for wide states).
+  const chunkShift = chunkShiftFor(Math.max(width, META), tuning.chunkShift ?? DEFAULT_CHUNK_SHIFT)
+  const level = (rows: number): Level => {
+    const l = { words: new Rows(width, chunkShift, true), meta: new Rows(META, chunkShift, true), locks: new Rows(1, chunkShift, true), count: 0 }
+    grow(l, rows)
+    return l
   }
-  let frontier = { meta: shared(0), words: states(0), count: 0 }
+  const grow = (l: Level, rows: number) => {
+    l.words.reserve(rows)
+    l.meta.reserve(rows)
+    l.locks.reserve(rows)
+  }
+  let frontier = level(0)
   const initial = tuning.initialCapacity
-  let next = { meta: shared(initial * META), words: states(initial), locks: shared(initial) }
-  let map = shared(3 * initial)
+  let next = level(initial)
+  let map = allocSlots(initial, MAP, segmentShift, true)
   let replies: Reply[] = []
   let maxFanout = 0
   let timer: NodeJS.Timeout | undefined
@@ -120,12 +137,13 @@ export function parallelDriver(
     ctl,
     seen,
     chunkShift,
-    frontierMeta: frontier.meta,
+    frontierMeta: frontier.meta.chunks,
     frontierWords: frontier.words.chunks,
     frontierCount: frontier.count,
-    nextMeta: next.meta,
+    nextMeta: next.meta.chunks,
     nextWords: next.words.chunks,
-    nextLocks: next.locks,
+    nextLocks: next.locks.chunks,
+    nextCapacity: next.words.capacity,
     map,
     fanoutFloor: tuning.fanoutFloor
   })
@@ -135,31 +153,16 @@ export function parallelDriver(
   const reserve = (need: number) => {
     const count = Atomics.load(ctl, CTL.nextCount)
     const want = count + need
-    let mapCap = map.length / 3
+    let mapCap = map.capacity
     while (mapLimitOf(mapCap) - 4 * W < want) mapCap *= 2
-    if (mapCap !== map.length / 3) {
-      const bigger = shared(3 * mapCap)
-      for (let s = 0; s < map.length / 3; s++) {
-        const pos = map[3 * s + 2]!
-        if (pos === 0) continue
-        const hi = map[3 * s]!
-        let t = slotOf(hi, mapCap)
-        while (bigger[3 * t + 2] !== 0) if (++t === mapCap) t = 0
-        bigger[3 * t] = hi
-        bigger[3 * t + 1] = map[3 * s + 1]!
-        bigger[3 * t + 2] = pos
-      }
+    if (mapCap !== map.capacity) {
+      const bigger = allocSlots(mapCap, MAP, segmentShift, true)
+      // Every entry is published between phases (its position word is set), so hi is non-zero.
+      forEachOccupied(map, 0, map.capacity, (seg, i) => place(bigger, seg[i]!, seg[i + 1]!, seg[i + 2]!))
       map = bigger
     }
-    let nextCap = next.locks.length
-    while (nextCap - 4 * W < want) nextCap *= 2
-    if (nextCap !== next.locks.length) {
-      const meta = shared(nextCap * META)
-      meta.set(next.meta.subarray(0, count * META))
-      next = { meta, words: next.words, locks: shared(nextCap) }
-    }
-    // The states grow by new chunks: nothing is copied, and the entries so far stay put.
-    next.words.reserve(nextCap)
+    // The level store grows by new chunks: nothing is copied, and the entries so far stay put.
+    grow(next, want + 4 * W)
   }
   const slack = () => 16 * W * Math.max(tuning.fanoutFloor, maxFanout)
 
@@ -179,12 +182,12 @@ export function parallelDriver(
   /** Closes the level: the new states join the seen set and become the frontier. */
   const finishPhase = async () => {
     const count = Atomics.load(ctl, CTL.nextCount)
-    let seenCap = seen.length >> 1
+    let seenCap = seen.capacity
     while ((seenSize + count) > seenCap * 0.75) seenCap = Math.ceil(seenCap * 1.45)
-    if (seenCap !== seen.length >> 1) {
+    if (seenCap !== seen.capacity) {
       const old = seen
-      const slots = old.length >> 1
-      seen = shared(2 * seenCap)
+      const slots = old.capacity
+      seen = allocSlots(seenCap, 2, segmentShift, true)
       const per = Math.ceil(slots / W)
       await all((k) => ({ type: "rehash", tables: tables(), old, from: Math.min(slots, k * per), to: Math.min(slots, (k + 1) * per) }))
     }
@@ -196,15 +199,15 @@ export function parallelDriver(
     const expected = Math.ceil(count * Math.min(4, Math.max(1, count / Math.max(1, previousCount))) * 1.3)
     previousCount = count
     const old = frontier
-    frontier = { meta: next.meta, words: next.words, count }
-    // The old frontier's tables hold the next level (entries are written before they are read).
-    const cap = Math.max(initial, expected)
-    old.words.reserve(cap)
-    next =
-      old.meta.length >= cap * META
-        ? { meta: old.meta, words: old.words, locks: shared(old.meta.length / META) }
-        : { meta: shared(cap * META), words: old.words, locks: shared(cap) }
-    map = shared(3 * Math.max(initial, 2 ** Math.ceil(Math.log2(expected / 0.85 + 1))))
+    next.count = count
+    frontier = next
+    // The old frontier's tables hold the next level: states and metadata are written before they
+    // are read, and the locks start at 0 again.
+    for (const chunk of old.locks.chunks) chunk.fill(0)
+    grow(old, Math.max(initial, expected))
+    old.count = 0
+    next = old
+    map = allocSlots(Math.max(initial, 2 ** Math.ceil(Math.log2(expected / 0.85 + 1))), MAP, segmentShift, true)
     ctl[CTL.cursor] = 0
     ctl[CTL.nextCount] = 0
   }
@@ -215,7 +218,7 @@ export function parallelDriver(
       distinct: k === 0 ? seenSize : 0,
       frontier: k === 0 ? frontier.count : 0,
       coverage: r.coverage,
-      seenBytes: k === 0 ? seen.byteLength : 0
+      seenBytes: k === 0 ? slotBytes(seen) : 0
     }))
 
   return {
@@ -259,5 +262,10 @@ export const spawnParallelDriver = (workerScript: () => string, ref: ModelRef, m
     for (let index = 0; index < options.workers; index++) {
       workers.push(yield* threads.spawn(script, { ref, options: plain, index, progress }))
     }
-    return parallelDriver(workers, progress, model)
+    return parallelDriver(workers, progress, model, {
+      initialCapacity: 4096,
+      fanoutFloor: 64,
+      ...(options.chunkShift === undefined ? {} : { chunkShift: options.chunkShift }),
+      ...(options.segmentShift === undefined ? {} : { segmentShift: options.segmentShift })
+    })
   })

@@ -1,11 +1,12 @@
 /**
  * Append-only tables of fixed-width rows (int32 words), held in chunks of 2^shift rows rather
- * than in one typed array, so that no table stops at the 2 GiB typed-array limit: the level
- * stores (states and their edges) and the edge records grow by adding a chunk, without copying.
+ * than in one typed array, so that no table stops at a typed-array limit: the level stores
+ * (states, their metadata and locks) and the edge records grow by adding a chunk, without copying.
  *
  * Trade-off: row p lives in chunk p >>> shift at word (p & mask) * stride, two integer operations
  * and one more array load per row; these tables are touched once per new state, never per
- * successor. (The seen set and the level maps, probed per successor, stay flat: seen-set.ts.)
+ * successor. (The seen set and the level maps, probed per successor, are segmented hash tables:
+ * seen-set.ts.)
  */
 import { allocInt32 } from "./seen-set.js"
 

@@ -40,6 +40,8 @@ export interface SearchOptions {
   readonly stepInvariants: readonly StepInvariant[]
   /** Rows per chunk of the chunked tables, as a power of two (rows.ts; tests make it tiny). */
   readonly chunkShift: number
+  /** Slots per segment of the hash tables, as a power of two (seen-set.ts; tests make it tiny). */
+  readonly segmentShift: number
 }
 
 /** Counters a search reports after each round (summed over threads). */

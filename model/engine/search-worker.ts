@@ -8,6 +8,7 @@ import { searchOptions, type ExploreOptions } from "./explorer.js"
 import { LevelWorker, type SharedTables } from "./level-worker.js"
 import type { Model, ModelRef } from "./model.js"
 import type { ViolationRecord } from "./search-types.js"
+import type { Slots } from "./seen-set.js"
 
 interface Init {
   readonly ref: ModelRef
@@ -22,7 +23,7 @@ export type Request =
   | { readonly type: "expand"; readonly tables: SharedTables; readonly successorLength: number }
   | { readonly type: "resume"; readonly tables: SharedTables }
   | { readonly type: "finish"; readonly tables: SharedTables; readonly from: number; readonly to: number }
-  | { readonly type: "rehash"; readonly tables: SharedTables; readonly old: Int32Array; readonly from: number; readonly to: number }
+  | { readonly type: "rehash"; readonly tables: SharedTables; readonly old: Slots; readonly from: number; readonly to: number }
   | { readonly type: "records" }
 
 /** A worker's answer to seed, expand, resume and finish. */

@@ -1,5 +1,4 @@
 import { Rows } from "./rows.js"
-import { allocInt32 } from "./seen-set.js"
 
 /** Words of metadata per stored state: fingerprint (2), parent fingerprint (2), ordinal (1). */
 export const META = 5
@@ -9,34 +8,33 @@ export const META = 5
  * them (parent fingerprint and the successor's ordinal in the parent's expansion): the frontier
  * and the next level of the sequential search.
  *
- * The states are chunked (rows.ts), so a level may hold more than 2 GiB of them; the metadata
- * stays one flat array, because a successor already in the level compares its edge with it (a
- * per-successor path, kept to flat reads), and at 20 bytes a state it reaches 2 GiB
- * only past about 67M states in one level, near where the level's index stops (seen-set.ts).
+ * States and metadata are both chunked tables (rows.ts) with the same rows per chunk, so a level
+ * grows by adding chunks, is never copied and has no size limit but memory: position p's state
+ * is at `words.chunk(p)[words.offset(p) ..]`, its metadata at `meta.chunk(p)[meta.offset(p) ..]`.
  */
 export class StateStore {
-  meta: Int32Array
+  readonly meta: Rows
   readonly words: Rows
   count = 0
-  private capacity: number
 
   constructor(
     readonly widthWords: number,
-    chunkShift: number,
-    initialCapacity = 1024
+    chunkShift: number
   ) {
-    this.capacity = Math.max(16, initialCapacity)
-    this.meta = allocInt32(this.capacity * META, false)
     this.words = new Rows(widthWords, chunkShift, false)
+    // The states' chunk size (it shrinks for wide states) for both tables, so one shift serves both.
+    this.meta = new Rows(META, this.words.shift, false)
   }
 
   /** Appends a record and returns its position; the caller then writes the state's words. */
   push(hi: number, lo: number, parentHi: number, parentLo: number, ordinal: number): number {
-    if (this.count === this.capacity) this.grow()
     const p = this.count++
-    if (p >= this.words.capacity) this.words.reserve(p + 1)
-    const m = this.meta
-    const b = p * META
+    if (p >= this.words.capacity) {
+      this.words.reserve(p + 1)
+      this.meta.reserve(p + 1)
+    }
+    const m = this.meta.chunk(p)
+    const b = this.meta.offset(p)
     m[b] = hi
     m[b + 1] = lo
     m[b + 2] = parentHi
@@ -56,13 +54,5 @@ export class StateStore {
 
   clear(): void {
     this.count = 0
-  }
-
-  private grow(): void {
-    const cap = this.capacity * 2
-    const meta = allocInt32(cap * META, false)
-    meta.set(this.meta.subarray(0, this.count * META))
-    this.meta = meta
-    this.capacity = cap
   }
 }

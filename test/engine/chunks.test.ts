@@ -4,20 +4,13 @@
  * same as with the default chunks, in the sequential and in the parallel search.
  */
 import { describe, expect, it } from "vitest"
-import { explore, localDriver, type ExploreOptions, type ExploreResult } from "../../model/engine/explorer.js"
+import { explore, localDriver, type ExploreOptions } from "../../model/engine/explorer.js"
 import { chunkShiftFor, Rows } from "../../model/engine/rows.js"
 import raftmongo from "../../model/protocols/raftmongo/index.js"
 import sidecar from "../../model/protocols/sidecar/index.js"
 import { exploreInProcess } from "../support/in-process.js"
+import { searchSummary } from "../support/summary.js"
 
-const summary = (r: ExploreResult) => ({
-  generated: r.generated,
-  distinct: r.distinct,
-  depth: r.depth,
-  coverage: r.coverage,
-  violation: r.violation?.invariant ?? null,
-  trace: r.violation?.trace.map((s) => Array.from(s.state)) ?? null
-})
 
 describe("chunked level stores and edge records", () => {
   it("a row's chunk and offset, and chunks that shrink for wide rows", () => {
@@ -37,13 +30,13 @@ describe("chunked level stores and edge records", () => {
     ["sidecar (holds)", sidecar.build({ writers: 2, sweeps: 2, tables: 2 }, "base")]
   ])("%s: chunks of 1, 2 and 8 rows give the default chunks' results, sequential and parallel", async (_, model) => {
     const options: ExploreOptions = { workers: 1, symmetry: false, deadlock: false }
-    const reference = summary(await explore(model, options, localDriver(model, options)))
+    const reference = searchSummary(await explore(model, options, localDriver(model, options)))
     for (const chunkShift of [0, 1, 3]) {
       const small = { ...options, chunkShift }
-      expect(summary(await explore(model, small, localDriver(model, small))), `sequential, 2^${chunkShift} rows`).toEqual(reference)
+      expect(searchSummary(await explore(model, small, localDriver(model, small))), `sequential, 2^${chunkShift} rows`).toEqual(reference)
       const parallel = { ...small, workers: 3 }
       const { result } = await exploreInProcess(model, parallel, { initialCapacity: 16, fanoutFloor: 4, chunkShift })
-      expect(summary(result), `parallel, 2^${chunkShift} rows`).toEqual(reference)
+      expect(searchSummary(result), `parallel, 2^${chunkShift} rows`).toEqual(reference)
     }
   })
 })

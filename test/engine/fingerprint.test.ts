@@ -62,8 +62,9 @@ function popcount(x: number): number {
 describe("FingerprintSet", () => {
   // Fingerprints never have a zero high word (it marks empty slots), so neither do these pairs.
   const nonZero = fc.integer().filter((h) => h !== 0)
-  test.prop([fc.array(fc.tuple(nonZero, fc.integer()), { maxLength: 3000 })])("behaves like a set of pairs", (pairs) => {
-    const set = new FingerprintSet(16)
+  // Segments of 1 to 32 slots (seen-set.ts) as well as the default's one: probes cross and wrap them.
+  test.prop([fc.array(fc.tuple(nonZero, fc.integer()), { maxLength: 3000 }), fc.constantFrom(0, 1, 3, 5, undefined)])("behaves like a set of pairs, in segments of any size", (pairs, segmentShift) => {
+    const set = new FingerprintSet(16, segmentShift)
     const ref = new Set<string>()
     for (const [h, l] of pairs) {
       expect(set.add(h, l)).toBe(!ref.has(`${h},${l}`))
