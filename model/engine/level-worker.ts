@@ -62,6 +62,8 @@ export interface SharedTables {
   readonly map: Slots
   /** The fan-out a worker assumes before it has seen a larger one (room it keeps per state). */
   readonly fanoutFloor: number
+  /** Bumped by the coordinator whenever it replaces the seen set or the level map. */
+  readonly generation: number
 }
 
 /** States a level map of `slots` slots may hold before it must grow. */
@@ -78,6 +80,10 @@ export class LevelWorker extends Expander {
   private seenCapacity = 0
   private hardLimit = 0
   private softLimit = 0
+  /** The table generation last collected in this thread (SharedTables.generation). */
+  private collected = 0
+  /** Set in a worker thread (search-worker.ts); unset where workers share one thread, as in tests. */
+  collectGarbage: (() => void) | undefined = undefined
   /** States whose expansion found a table full and was redone after growth (for tests). */
   aborts = 0
   private chunkPos = 0
@@ -112,8 +118,16 @@ export class LevelWorker extends Expander {
     return "done"
   }
 
-  /** Starts a round. */
+  /**
+   * Starts a round. If the coordinator replaced a table since the last round, the old one's
+   * handles in this thread are garbage now: collect them, or this thread keeps the old table's
+   * memory alive (tuning.ts, collectGarbage).
+   */
   beginRound(successorLength: number): void {
+    if (this.t.generation !== this.collected) {
+      this.collected = this.t.generation
+      this.collectGarbage?.()
+    }
     this.successorLength = successorLength
     this.chunkPos = 0
     this.chunkEnd = 0

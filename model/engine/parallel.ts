@@ -15,6 +15,7 @@ import { allocInt32, allocSlots, DEFAULT_SEGMENT_SHIFT, forEachOccupied, place, 
 import type { RoundStats } from "./search-types.js"
 import { chunkShiftFor, DEFAULT_CHUNK_SHIFT, Rows } from "./rows.js"
 import { META } from "./state-store.js"
+import { collectGarbage } from "./tuning.js"
 
 export class WorkerFailed extends Data.TaggedError("WorkerFailed")<{ readonly message: string }> {}
 
@@ -85,6 +86,8 @@ export interface Tuning {
   readonly chunkShift?: number
   /** Slots per segment of the seen set and the level map, as a power of two (seen-set.ts; default 27). */
   readonly segmentShift?: number
+  /** Run where a table was replaced, in the coordinator (tuning.ts; none where workers share its thread, as in tests). */
+  readonly collectGarbage?: () => void
 }
 
 /** One level's store in shared memory: states, metadata and locks, chunked alike (rows.ts). */
@@ -129,6 +132,10 @@ export function parallelDriver(
   const initial = tuning.initialCapacity
   let next = level(initial)
   let map = allocSlots(initial, MAP, segmentShift, true)
+  // Bumped whenever the seen set or the level map is replaced, so that every thread collects the
+  // old one (tuning.ts, collectGarbage); `collected` is the generation last collected here.
+  let generation = 0
+  let collected = 0
   let replies: Reply[] = []
   let maxFanout = 0
   let timer: NodeJS.Timeout | undefined
@@ -145,7 +152,8 @@ export function parallelDriver(
     nextLocks: next.locks.chunks,
     nextCapacity: next.words.capacity,
     map,
-    fanoutFloor: tuning.fanoutFloor
+    fanoutFloor: tuning.fanoutFloor,
+    generation
   })
   const all = (msg: (k: number) => Request) => Promise.all(workers.map((w, k) => w.request<Reply>(msg(k))))
 
@@ -160,6 +168,7 @@ export function parallelDriver(
       // Every entry is published between phases (its position word is set), so hi is non-zero.
       forEachOccupied(map, 0, map.capacity, (seg, i) => place(bigger, seg[i]!, seg[i + 1]!, seg[i + 2]!))
       map = bigger
+      generation++
     }
     // The level store grows by new chunks: nothing is copied, and the entries so far stay put.
     grow(next, want + 4 * W)
@@ -188,6 +197,7 @@ export function parallelDriver(
       const old = seen
       const slots = old.capacity
       seen = allocSlots(seenCap, 2, segmentShift, true)
+      generation++
       const per = Math.ceil(slots / W)
       await all((k) => ({ type: "rehash", tables: tables(), old, from: Math.min(slots, k * per), to: Math.min(slots, (k + 1) * per) }))
     }
@@ -207,7 +217,18 @@ export function parallelDriver(
     grow(old, Math.max(initial, expected))
     old.count = 0
     next = old
-    map = allocSlots(Math.max(initial, 2 ** Math.ceil(Math.log2(expected / 0.85 + 1))), MAP, segmentShift, true)
+    // The level map is cleared for the next level, and replaced only when it must be larger.
+    const mapCap = Math.max(initial, 2 ** Math.ceil(Math.log2(expected / 0.85 + 1)))
+    if (mapCap > map.capacity) {
+      map = allocSlots(mapCap, MAP, segmentShift, true)
+      generation++
+    } else {
+      for (const segment of map.segments) segment.fill(0)
+    }
+    if (generation !== collected) {
+      collected = generation
+      tuning.collectGarbage?.()
+    }
     ctl[CTL.cursor] = 0
     ctl[CTL.nextCount] = 0
   }
@@ -265,6 +286,7 @@ export const spawnParallelDriver = (workerScript: () => string, ref: ModelRef, m
     return parallelDriver(workers, progress, model, {
       initialCapacity: 4096,
       fanoutFloor: 64,
+      collectGarbage,
       ...(options.chunkShift === undefined ? {} : { chunkShift: options.chunkShift }),
       ...(options.segmentShift === undefined ? {} : { segmentShift: options.segmentShift })
     })

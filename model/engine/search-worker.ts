@@ -9,6 +9,7 @@ import { LevelWorker, type SharedTables } from "./level-worker.js"
 import type { Model, ModelRef } from "./model.js"
 import type { ViolationRecord } from "./search-types.js"
 import type { Slots } from "./seen-set.js"
+import { collectGarbage } from "./tuning.js"
 
 interface Init {
   readonly ref: ModelRef
@@ -40,6 +41,7 @@ export function serveSearch(buildModel: (ref: ModelRef) => Model): void {
   const init = workerData as Init
   const model = buildModel(init.ref)
   const worker = new LevelWorker(model, searchOptions(model, init.options, init.index))
+  worker.collectGarbage = collectGarbage
   worker.tick = () => {
     init.progress[init.index] = worker.generated
   }
