@@ -1,7 +1,7 @@
 /**
- * Counterexamples as files: an ITF trace (with each state's action in its `#meta`) and a text
- * rendering that shows, per step, the action instance and only the fields that changed, grouped
- * by node.
+ * Counterexamples as files: an ITF trace (with each state's action in its `#meta`, and in Quint's
+ * `mbt::` variables) and a text rendering that shows, per step, the action instance and only the
+ * fields that changed, grouped by node.
  */
 import { Schema } from "effect"
 import type { TraceStep } from "../engine/path.js"
@@ -25,6 +25,7 @@ export function itfStates(model: KitModel, steps: readonly TraceStep[]): ItfStat
 
 export function toItfTrace(model: KitModel, steps: readonly TraceStep[], ctx: TraceContext): ItfTrace {
   const states = itfStates(model, steps)
+  const pickNames = argumentNames(model)
   return {
     "#meta": {
       format: "ITF",
@@ -35,13 +36,33 @@ export function toItfTrace(model: KitModel, steps: readonly TraceStep[], ctx: Tr
       config: ctx.config,
       description: describeViolation(ctx)
     },
-    vars: Object.keys(states[0] ?? {}),
+    vars: [...Object.keys(states[0] ?? {}), ACTION_TAKEN, NONDET_PICKS],
     states: states.map((state, index) => {
       const action = steps[index]!.action
       const meta = action ? { index, action: action.name, args: toItfValue(action.args) } : { index }
-      return { "#meta": meta, ...state } as ItfTrace["states"][number]
+      return { "#meta": meta, ...state, ...quintStepVariables(pickNames, action) } as ItfTrace["states"][number]
     })
   }
+}
+
+/** Quint's model-based-testing variables: the step's action, and every action argument's value. */
+const ACTION_TAKEN = "mbt::actionTaken"
+const NONDET_PICKS = "mbt::nondetPicks"
+const NONE: ItfValue = { tag: "None", value: { "#tup": [] } }
+
+/** Every argument name of the model's actions, in declaration order, each once. */
+const argumentNames = (model: KitModel) => [...new Set(model.families.flatMap((f) => f.params))]
+
+/**
+ * The two variables `quint run --mbt` writes on each state, so that a Quint model-based-testing
+ * driver reads replcheck's traces: the action taken ("init" for the first state), and a record of
+ * every argument name of the model's actions, Some(value) for the ones the action took and None for
+ * the rest (Quint's option variant form).
+ */
+function quintStepVariables(names: readonly string[], action: TraceStep["action"]): ItfState {
+  const picks: Record<string, ItfValue> = {}
+  for (const name of names) picks[name] = action && name in action.args ? { tag: "Some", value: toItfValue(action.args[name]) } : NONE
+  return { [ACTION_TAKEN]: action?.name ?? "init", [NONDET_PICKS]: picks }
 }
 
 /** What the violated invariant says makes it false at the end of the trace, if it says. */

@@ -43,6 +43,36 @@ describe("ITF values", () => {
   })
 })
 
+describe("ITF for Quint's model-based-testing drivers", () => {
+  it("writes mbt::actionTaken and mbt::nondetPicks on every state, as quint run --mbt does", async () => {
+    const lines = readFileSync(join(import.meta.dirname, "../../traces/rollback/conformance/valid/full-rollback.ndjson"), "utf8").split("\n").filter((l) => l.length > 0)
+    async function* each() {
+      yield* lines
+    }
+    const run = await validateTrace(rollback as Protocol, rollback.traceMapping!, each(), "full-rollback.ndjson", { internalSteps: 0, keepPath: true })
+    const model = rollback.build(run.config) as KitModel
+    const doc = JSON.parse(JSON.stringify(toItfTrace(model, run.path!, { protocol: "rollback", variant: "base", config: run.config, invariant: "(accepted trace)", kind: "state" })))
+    expect(doc.vars).toEqual(expect.arrayContaining(["mbt::actionTaken", "mbt::nondetPicks"]))
+    const everyArgument = new Set(model.families.flatMap((f) => f.params))
+    const taken = new Set<string>()
+    for (const [k, state] of (doc.states as Array<Record<string, any>>).entries()) {
+      const meta = state["#meta"]
+      expect(state["mbt::actionTaken"]).toBe(k === 0 ? "init" : meta.action)
+      taken.add(state["mbt::actionTaken"])
+      const picks = state["mbt::nondetPicks"] as Record<string, { tag: string; value: unknown }>
+      expect(new Set(Object.keys(picks))).toEqual(everyArgument)
+      for (const [name, pick] of Object.entries(picks)) {
+        if (k > 0 && name in meta.args) expect(pick).toEqual({ tag: "Some", value: meta.args[name] })
+        else expect(pick).toEqual({ tag: "None", value: { "#tup": [] } })
+      }
+    }
+    // Several actions, so the picks differ from step to step.
+    expect(taken.size).toBeGreaterThan(3)
+    // replcheck reads its own output back.
+    expect(validateItf(rollback as Protocol, doc, "mbt.itf.json").rejection).toBeNull()
+  })
+})
+
 describe("ITF written by Quint", () => {
   it("reads names in Quint's variant form and ignores its mbt:: variables", async () => {
     // An accepted rollback run, as replcheck writes it in ITF, then in the form Quint's simulator
