@@ -26,6 +26,10 @@ export interface CheckCommand {
   readonly memory: number | undefined
   readonly json: boolean
   readonly out: string
+  /** `--checkpoint DIR` (or the `--resume` directory) and `--checkpoint-every SECONDS`. */
+  readonly checkpoint: { readonly dir: string; readonly everySeconds: number } | undefined
+  /** `--resume DIR`: continue the search from the checkpoint in DIR. */
+  readonly resume: string | undefined
   /** `--simulate`: random walks checking the invariants, instead of the exhaustive search. */
   readonly simulate: { readonly runs: number; readonly depth: number; readonly seed: number } | undefined
 }
@@ -105,6 +109,9 @@ export type Command =
   | { readonly command: "list"; readonly json: boolean }
   | { readonly command: "help"; readonly topic?: string }
   | { readonly command: "version" }
+
+/** How often a search with --checkpoint writes one, by default: every 10 minutes. */
+export const DEFAULT_CHECKPOINT_SECONDS = 600
 
 const fail = (message: string) => Either.left(new UsageError({ message }))
 
@@ -197,6 +204,9 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
   let maxDepth: number | undefined
   let maxStates: number | undefined
   let memory: number | undefined
+  let checkpointDir: string | undefined
+  let checkpointEvery: number | undefined
+  let resume: string | undefined
   let simulate = false
   let runs: number | undefined
   let depth: number | undefined
@@ -258,6 +268,16 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
         case "--memory":
           memory = take(byteSize(flag, value))
           break
+        case "--checkpoint":
+        case "--resume":
+          if (value === undefined || value.startsWith("--")) return fail(`${flag} needs a directory`)
+          if (flag === "--checkpoint") checkpointDir = value
+          else resume = value
+          k++
+          break
+        case "--checkpoint-every":
+          checkpointEvery = take(integer(flag, value, 0))
+          break
         case "--simulate":
           simulate = true
           break
@@ -282,7 +302,11 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
   if (simulate) {
     // A search's caps do not apply to walks.
     if (symmetry || maxDepth !== undefined || maxStates !== undefined || memory !== undefined) return fail("--symmetry, --max-depth, --max-states and --memory are for the exhaustive search, not --simulate (use --depth)")
+    if (checkpointDir !== undefined || checkpointEvery !== undefined || resume !== undefined) return fail("--checkpoint, --checkpoint-every and --resume are for the exhaustive search, not --simulate")
   }
+  if (checkpointEvery !== undefined && checkpointDir === undefined && resume === undefined) return fail("--checkpoint-every goes with --checkpoint DIR (or --resume DIR)")
+  // A resumed search goes on checkpointing, to the directory it resumed from unless told otherwise.
+  const checkpointTo = checkpointDir ?? resume
   const config = decodeConfig(protocol.bounds, partial)
   if (Either.isLeft(config)) return fail(config.left)
   return Either.right({
@@ -298,6 +322,8 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
     maxDepth,
     maxStates,
     memory,
+    checkpoint: checkpointTo === undefined ? undefined : { dir: checkpointTo, everySeconds: checkpointEvery ?? DEFAULT_CHECKPOINT_SECONDS },
+    resume,
     json,
     out
   })

@@ -51,7 +51,11 @@ export const CheckReport = Schema.Struct({
   seenSetBytesPerState: Schema.Number.pipe(Schema.nonNegative()),
   /** The --memory budget the search ran under (by default most of the memory free at its start). */
   memoryBudgetBytes: Count,
-  peakRssBytes: Count
+  peakRssBytes: Count,
+  /** Where a `--resume`d search started: the checkpoint's directory, level, distinct states and search seconds before it. */
+  resumed: Schema.NullOr(Schema.Struct({ dir: Schema.String, depth: Count, distinct: Count, seconds: Schema.Number.pipe(Schema.nonNegative()) })),
+  /** Where checkpoints are written (`--checkpoint DIR`, or the `--resume` directory), and how often. */
+  checkpoint: Schema.NullOr(Schema.Struct({ dir: Schema.String, everySeconds: Count }))
 }).annotations({ identifier: "CheckReport", title: "replcheck check --json", description: "the result of one replcheck check run" })
 
 export type CheckReport = typeof CheckReport.Type

@@ -2,7 +2,8 @@
 import { freemem } from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
-import { selectInvariants, type ExploreOptions, type Progress } from "../engine/explorer.js"
+import { CHECKPOINT_FILE, CheckpointError, CheckpointReader } from "../engine/checkpoint.js"
+import { checkResumable, searchIdentity, selectInvariants, type ExploreOptions, type Progress } from "../engine/explorer.js"
 import { runSearch } from "../engine/run.js"
 import { workerScript } from "../protocols/load.js"
 import { renderTrace, toItfTrace, witnessOf } from "../trace/counterexample.js"
@@ -18,7 +19,15 @@ export function collisionProbability(distinct: number, generated: number): numbe
   return (distinct * (generated - distinct)) / 2 ** 64
 }
 
-export const runCheck = (cmd: CheckCommand, onProgress?: (p: Progress) => void) =>
+/** What a checkpoint's progress line says. */
+export interface CheckpointWritten {
+  readonly depth: number
+  readonly distinct: number
+  readonly file: string
+  readonly writeSeconds: number
+}
+
+export const runCheck = (cmd: CheckCommand, onProgress?: (p: Progress) => void, onCheckpoint?: (c: CheckpointWritten) => void) =>
   Effect.gen(function* () {
     const ref = { protocol: cmd.protocol.name, ...(cmd.protocol.source ? { source: cmd.protocol.source } : {}), variant: cmd.variant, config: cmd.config, symmetry: cmd.symmetry }
     const model = yield* Effect.try({
@@ -39,12 +48,35 @@ export const runCheck = (cmd: CheckCommand, onProgress?: (p: Progress) => void) 
       maxDepth: cmd.maxDepth,
       maxStates: cmd.maxStates,
       maxMemory: memoryBudget,
-      onProgress
+      onProgress,
+      identity: { ...(cmd.protocol.source ? { source: cmd.protocol.source } : {}), variant: cmd.variant, config: cmd.config },
+      ...(cmd.checkpoint ? { checkpoint: cmd.checkpoint } : {})
     }
     const files = yield* Files
+    if (cmd.checkpoint) yield* files.checkWritableDir(cmd.checkpoint.dir)
+    // A checkpoint that cannot be resumed is bad input, found before anything runs.
+    const resume = cmd.resume
+    const reader =
+      resume === undefined
+        ? undefined
+        : yield* Effect.try({
+            try: () => {
+              const r = new CheckpointReader(resume)
+              checkResumable(r, searchIdentity(model, options))
+              return r
+            },
+            catch: (e) => new UsageError({ message: `--resume ${resume}: ${e instanceof CheckpointError ? e.message : String(e)}` })
+          })
+    const withCheckpoints: ExploreOptions = {
+      ...options,
+      ...(reader ? { resume: reader } : {}),
+      onCheckpoint: (c) => {
+        onCheckpoint?.({ depth: c.depth, distinct: c.distinct, file: join(c.dir, CHECKPOINT_FILE), writeSeconds: c.writeSeconds })
+      }
+    }
     // A counterexample must have somewhere to go: found out now, not after the search.
     yield* files.checkWritableDir(cmd.out)
-    const result = yield* runSearch(workerScript, ref, model, options)
+    const result = yield* runSearch(workerScript, ref, model, withCheckpoints)
     let violation: CheckReport["violation"] = null
     if (result.violation) {
       const v = result.violation
@@ -91,6 +123,8 @@ export const runCheck = (cmd: CheckCommand, onProgress?: (p: Progress) => void) 
       seenSetBytes: result.seenBytes,
       seenSetBytesPerState: result.distinct > 0 ? result.seenBytes / result.distinct : 0,
       memoryBudgetBytes: memoryBudget,
+      resumed: result.resumed && resume !== undefined ? { dir: resume, ...result.resumed, seconds: Math.round(result.resumed.seconds * 1000) / 1000 } : null,
+      checkpoint: cmd.checkpoint ? { dir: cmd.checkpoint.dir, everySeconds: cmd.checkpoint.everySeconds } : null,
       peakRssBytes: process.resourceUsage().maxRSS * 1024
     }
     return report

@@ -15,7 +15,7 @@ import { describeProtocol, renderDescription } from "./describe.js"
 import { renderSimulation, runSimulation } from "./simulation.js"
 import { version } from "./fast.js"
 import { Files, type FileError } from "./files.js"
-import { listJson, renderList, renderProgress, renderReport } from "./render.js"
+import { listJson, renderList, renderCheckpoint, renderProgress, renderReport } from "./render.js"
 import { renderVerdicts, runVerdicts, type VerdictRow } from "./verdicts.js"
 import { runCluster, runConform, runSimulate, runValidate } from "./trace-commands.js"
 
@@ -90,7 +90,11 @@ function command(argv: readonly string[], protocol: Protocol | undefined): Effec
                       return report.violation ? 1 : 0
                     })
                   )
-              : runCheck(cmd, (p) => process.stderr.write(renderProgress(p) + "\n")).pipe(
+              : runCheck(
+                  cmd,
+                  (p) => process.stderr.write(renderProgress(p) + "\n"),
+                  (c) => process.stderr.write(renderCheckpoint(c) + "\n")
+                ).pipe(
                   Effect.map((report) => {
                     process.stdout.write(cmd.json ? JSON.stringify(report) + "\n" : renderReport(report) + "\n")
                     return report.violation ? 1 : 0

@@ -3,7 +3,7 @@ import { flagName } from "../engine/config.js"
 import type { Progress } from "../engine/explorer.js"
 import type { Protocol } from "../kit/index.js"
 import { referenceImplementations } from "../../impl/index.js"
-import type { CheckReport } from "./check.js"
+import type { CheckpointWritten, CheckReport } from "./check.js"
 
 const num = (n: number) => Math.round(n).toLocaleString("en-US")
 const rate = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(0)}k` : `${Math.round(n)}`)
@@ -24,12 +24,19 @@ function stopText(s: NonNullable<CheckReport["stopped"]>): string {
   return `stopped at --${s.cap} ${s.limit}`
 }
 
+export function renderCheckpoint(c: CheckpointWritten): string {
+  return `checkpoint: depth ${c.depth}, ${num(c.distinct)} distinct states, written to ${c.file} in ${c.writeSeconds.toFixed(1)} s`
+}
+
 export function renderReport(r: CheckReport): string {
   const bounds = Object.entries(r.config).map(([k, v]) => `--${flagName(k)} ${v}`).join(" ")
   const lines = [
     `replcheck check ${r.protocol} ${bounds} (variant ${r.variant})`,
     `workers ${r.workers}, symmetry ${r.symmetry ? "on" : "off"}, deadlock check ${r.deadlock ? "on" : "off"}, memory budget ${mib(r.memoryBudgetBytes)}`,
     `invariants: ${r.invariants.length > 0 ? r.invariants.join(", ") : "(none)"}`,
+    ...(r.resumed
+      ? [`resumed from ${r.resumed.dir} at depth ${r.resumed.depth} (${num(r.resumed.distinct)} distinct states, ${r.resumed.seconds.toFixed(0)} s of search before); the counts are the whole search's, the time this run's`]
+      : []),
     `${num(r.generated)} states generated, ${num(r.distinct)} distinct states, depth ${r.depth}, ` +
       `${r.seconds.toFixed(2)} s (${rate(r.statesPerSecond)} states/s)`,
     `coverage: ${Object.entries(r.coverage).map(([a, c]) => `${a} ${num(c)}`).join(", ")}`
@@ -42,6 +49,8 @@ export function renderReport(r: CheckReport): string {
     if (r.violation.witness !== null) lines.push(`because ${r.violation.witness}`)
     lines.push(r.violation.writeError === null ? `trace: ${r.violation.traceFile} and ${r.violation.textFile}` : `trace: not written (${r.violation.writeError})`)
   } else if (r.stopped) {
+    // A cap's stop writes a checkpoint of the last level (an allocation failure's does not).
+    if (r.checkpoint && r.stopped.cap !== "out-of-memory") lines.push(`to go on from depth ${r.depth}: the same command with a larger cap and --resume ${r.checkpoint.dir}`)
     lines.push(
       `verdict: NO VIOLATION FOUND, INCOMPLETE: ${stopText(r.stopped)} ` +
         `with ${num(r.stopped.unexplored)} states left unexplored`

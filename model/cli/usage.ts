@@ -7,7 +7,8 @@
 export const USAGE = `usage:
   replcheck check <protocol> [bound flags] [--variant NAME] [--invariant NAME]...
                   [--workers N] [--symmetry] [--deadlock] [--max-depth N] [--max-states N]
-                  [--memory SIZE] [--json] [--out DIR]
+                  [--memory SIZE] [--checkpoint DIR [--checkpoint-every S]] [--resume DIR]
+                  [--json] [--out DIR]
   replcheck check <protocol> --simulate [--runs N] [--depth D] [--seed S] [bound flags] [--variant NAME]
                   [--invariant NAME]... [--workers N] [--deadlock] [--json] [--out DIR]
   replcheck verdicts [<protocol>] [--workers N] [--json] [--traces DIR] [--quick]
@@ -27,7 +28,9 @@ export const USAGE = `usage:
 Bound flags are the kebab-case names of the protocol's bounds (see replcheck list).
 check explores every reachable state; with --simulate it walks N random runs (default 1000) of
 up to D steps (default 100) instead, run i with seed S+i, checking every invariant on every state
-generated; a violation is written shortened, with the seed that walks it again.
+generated; a violation is written shortened, with the seed that walks it again. --checkpoint DIR
+writes the search to DIR at a level boundary every S seconds (default 600) and where a cap stops
+it; --resume DIR goes on from there (same command and flags; caps may differ).
 verdicts runs the recorded runs of the protocol's manifest (of every built-in protocol when none
 is named), prints a table each and writes the counterexamples to DIR/<protocol>/ (--traces DIR,
 default traces/out). cluster runs a protocol's reference implementation (replcheck list says

@@ -6,6 +6,7 @@
  * ordinal) edge, and violations are ranked by a key of the same kind, so the representative of
  * each state and the counterexample are the ones the parallel search finds too.
  */
+import type { CheckpointReader, LevelSnapshot } from "./checkpoint.js"
 import { compareFingerprints } from "./fingerprint.js"
 import { Expander } from "./expander.js"
 import type { Model } from "./model.js"
@@ -92,6 +93,29 @@ export class SequentialBfs extends Expander {
     this.nextLevel = old
     this.levelIndex = new LevelIndex(next.count, this.options.segmentShift)
     this.expanded = 0
+  }
+
+  /** Resuming: the seen set and the frontier of a checkpoint, and its counters (checkpoint.ts). */
+  restore(checkpoint: CheckpointReader): void {
+    const h = checkpoint.header
+    checkpoint.readSeen((hi, lo) => this.seen.insert(hi, lo))
+    const frontier = this.frontier
+    checkpoint.readFrontier(
+      (_, m, b) => void frontier.push(m[b]!, m[b + 1]!, m[b + 2]!, m[b + 3]!, m[b + 4]!),
+      (p, words, at) => frontier.setState(p, words, at)
+    )
+    this.restoreCounters(h.depth, h.generated, h.coverage)
+    this.levelIndex = new LevelIndex(frontier.count, this.options.segmentShift)
+  }
+
+  /** What a checkpoint of this level boundary holds. */
+  snapshot(): LevelSnapshot {
+    const f = this.frontier
+    return {
+      seen: this.seen.slots,
+      frontier: { count: f.count, shift: f.words.shift, meta: f.meta.chunks, words: f.words.chunks },
+      records: [{ records: this.records.chunks, shift: this.records.shift, levelEnds: this.levelEnds }]
+    }
   }
 
   /** Live counters for progress lines: generated, distinct (including the level being built), queue. */

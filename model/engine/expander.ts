@@ -83,6 +83,18 @@ export abstract class Expander implements Successors {
     this.canonicalize = options.symmetry ? model.canonicalize : undefined
   }
 
+  /**
+   * Resuming from a checkpoint: this thread's counters continue from `generated` and `coverage`
+   * (the checkpoint's totals on one thread, zeros on the others), and its records start after
+   * `levels` levels that it holds none of (the checkpoint's record set holds them).
+   */
+  restoreCounters(levels: number, generated: number, coverage: readonly number[]): void {
+    this.generated = generated
+    this.coverage.set(coverage)
+    this.levelEnds.length = 0
+    for (let d = 0; d < levels; d++) this.levelEnds.push(0)
+  }
+
   /** Admits a successor inside the constraint whose (canonical) fingerprint is (hi, lo). */
   protected abstract admit(hi: number, lo: number): void
 

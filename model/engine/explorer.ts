@@ -3,6 +3,7 @@
  * Trade-off: a level barrier costs a little parallelism but makes every count, representative
  * and counterexample independent of the worker count (see bfs.ts and level-worker.ts).
  */
+import { CheckpointError, writeCheckpoint, type CheckpointReader, type LevelSnapshot } from "./checkpoint.js"
 import { ALLOCATION_FAILED_MESSAGE, DEFAULT_SEGMENT_SHIFT } from "./seen-set.js"
 import type { Model } from "./model.js"
 import { reconstructTrace, ReplayDivergence, type RecordSet, type TraceStep } from "./path.js"
@@ -41,6 +42,22 @@ export interface ExploreOptions {
    * Only tests change it, to cross segment boundaries on small models.
    */
   readonly segmentShift?: number
+  /**
+   * Write a checkpoint (checkpoint.ts) to `dir` at the first level boundary after every
+   * `everySeconds` of search (0: at every one). `identity` names the model and the checks; a
+   * resumed search must have the same.
+   */
+  readonly checkpoint?: { readonly dir: string; readonly everySeconds: number }
+  /**
+   * What, beside what the search knows (the model's name, state width and actions, symmetry,
+   * deadlock, the invariants), tells this search apart from another in a checkpoint: the variant
+   * and the bounds, say. A resumed search must have the same.
+   */
+  readonly identity?: Readonly<Record<string, unknown>>
+  /** Start from this checkpoint's level instead of the initial states (its identity is checked first). */
+  readonly resume?: CheckpointReader
+  /** Called after each checkpoint is written. */
+  readonly onCheckpoint?: (c: { readonly depth: number; readonly distinct: number; readonly dir: string; readonly writeSeconds: number }) => void
 }
 
 export interface Progress {
@@ -67,6 +84,8 @@ export interface ExploreResult {
   readonly seconds: number
   readonly coverage: ReadonlyArray<{ readonly action: string; readonly count: number }>
   readonly seenBytes: number
+  /** Where a resumed search started: the checkpoint's level, states and search time before it. */
+  readonly resumed: { readonly depth: number; readonly distinct: number; readonly seconds: number } | null
   readonly stopped: StopReason | null
   readonly violation: null | {
     readonly kind: ViolationRecord["kind"]
@@ -78,6 +97,10 @@ export interface ExploreResult {
 /** What a driver (one thread or a pool of workers) does each round. */
 export interface RoundDriver {
   seed(): Promise<RoundStats[]>
+  /** Instead of seed: the seen set, frontier and counters of a checkpoint. */
+  restore(checkpoint: CheckpointReader): Promise<RoundStats[]>
+  /** The tables at this level boundary, for a checkpoint (valid until the next round). */
+  snapshot(): Promise<LevelSnapshot>
   round(successorLength: number): Promise<RoundStats[]>
   violations(): Promise<ViolationRecord[]>
   records(): Promise<RecordSet[]>
@@ -125,6 +148,11 @@ export function localDriver(model: Model, options: ExploreOptions): RoundDriver 
       search.seedInitialStates()
       return [search.stats()]
     },
+    restore: async (checkpoint) => {
+      search.restore(checkpoint)
+      return [search.stats()]
+    },
+    snapshot: async () => search.snapshot(),
     round: async (successorLength) => {
       search.expandFrontier(successorLength)
       search.finishLevel()
@@ -164,8 +192,44 @@ function projectedBytes(baseline: number, distinct: number, frontier: number, gr
 export async function explore(model: Model, options: ExploreOptions, driver: RoundDriver): Promise<ExploreResult> {
   const started = performance.now()
   const elapsed = () => (performance.now() - started) / 1000
-  let stats = await driver.seed()
-  let depth = sum(stats, (s) => s.frontier) > 0 ? 1 : 0
+  const identity = searchIdentity(model, options)
+  const resumed = options.resume ? checkResumable(options.resume, identity) : null
+  let stats = resumed ? await driver.restore(options.resume!) : await driver.seed()
+  let depth = resumed ? resumed.depth : sum(stats, (s) => s.frontier) > 0 ? 1 : 0
+  // The edge records of the levels before a resumed search's first, for counterexamples.
+  const archived: RecordSet[] = options.resume ? [options.resume.readRecords()] : []
+  options.resume?.close()
+  // For the memory budget: the last level's growth (new states per frontier state).
+  let growth = resumed?.growth ?? 1
+  let lastCheckpoint = elapsed()
+  let checkpointDepth = resumed?.depth ?? 0
+  // Due every `everySeconds`, and forced where a cap stops the search, so that it can be resumed
+  // with a larger one.
+  const checkpoint = async (force: boolean) => {
+    const c = options.checkpoint
+    if (c === undefined || checkpointDepth === depth || (!force && elapsed() - lastCheckpoint < c.everySeconds)) return
+    const writing = performance.now()
+    const snapshot = await driver.snapshot()
+    const seconds = (resumed?.seconds ?? 0) + elapsed()
+    writeCheckpoint(
+      c.dir,
+      {
+        identity,
+        depth,
+        distinct: sum(stats, (s) => s.distinct),
+        generated: sum(stats, (s) => s.generated),
+        coverage: model.families.map((_, k) => sum(stats, (s) => s.coverage[k]!)),
+        frontier: sum(stats, (s) => s.frontier),
+        widthWords: model.widthBytes >> 2,
+        growth,
+        seconds
+      },
+      { ...snapshot, records: [...archived, ...snapshot.records] }
+    )
+    lastCheckpoint = elapsed()
+    checkpointDepth = depth
+    options.onCheckpoint?.({ depth, distinct: sum(stats, (s) => s.distinct), dir: c.dir, writeSeconds: (performance.now() - writing) / 1000 })
+  }
   let stopped: StopReason | null = null
   let lastProgress = 0
   const every = options.progressSeconds ?? 3
@@ -177,22 +241,25 @@ export async function explore(model: Model, options: ExploreOptions, driver: Rou
   }
   driver.attachTicker(report)
   let violations = await driver.violations()
-  // For the memory budget: the resident memory before the search, and the last level's growth.
+  // For the memory budget: the resident memory before the search.
   const baseline = process.memoryUsage.rss()
-  let growth = 1
   while (violations.length === 0) {
     const frontier = sum(stats, (s) => s.frontier)
     if (frontier === 0) break
+    await checkpoint(false)
     if (options.maxDepth !== undefined && depth >= options.maxDepth) {
       stopped = { cap: "max-depth", limit: options.maxDepth, unexplored: frontier }
+      await checkpoint(true)
       break
     }
     if (options.maxStates !== undefined && sum(stats, (s) => s.distinct) >= options.maxStates) {
       stopped = { cap: "max-states", limit: options.maxStates, unexplored: frontier }
+      await checkpoint(true)
       break
     }
     if (options.maxMemory !== undefined && projectedBytes(baseline, sum(stats, (s) => s.distinct), frontier, growth, sum(stats, (s) => s.seenBytes)) > options.maxMemory) {
       stopped = { cap: "memory", limit: options.maxMemory, unexplored: frontier }
+      await checkpoint(true)
       break
     }
     try {
@@ -214,7 +281,7 @@ export async function explore(model: Model, options: ExploreOptions, driver: Rou
   let violation: ExploreResult["violation"] = null
   if (violations.length > 0) {
     const first = violations.sort(compareViolations)[0]!
-    const trace = reconstructTrace(model, await driver.records(), first, options.symmetry)
+    const trace = reconstructTrace(model, [...archived, ...(await driver.records())], first, options.symmetry)
     confirmViolation(model, first, trace)
     violation = { kind: first.kind, invariant: first.invariant, trace }
   }
@@ -225,9 +292,39 @@ export async function explore(model: Model, options: ExploreOptions, driver: Rou
     seconds: elapsed(),
     coverage,
     seenBytes: sum(stats, (s) => s.seenBytes),
+    resumed: resumed ? { depth: resumed.depth, distinct: resumed.distinct, seconds: resumed.seconds } : null,
     stopped,
     violation
   }
+}
+
+/** What a checkpoint of this search records about it, so that a resume can tell it is the same search. */
+export function searchIdentity(model: Model, options: ExploreOptions): Record<string, unknown> {
+  const { stateInvariants, stepInvariants } = selectInvariants(model, options.invariants)
+  return {
+    model: model.protocol,
+    ...options.identity,
+    widthBytes: model.widthBytes,
+    actions: model.families.map((f) => f.name),
+    symmetry: options.symmetry,
+    deadlock: options.deadlock,
+    invariants: [...stateInvariants, ...stepInvariants].map((i) => i.name)
+  }
+}
+
+/** The checkpoint's header, if it was written by this same search; else a CheckpointError saying what differs. */
+export function checkResumable(checkpoint: CheckpointReader, identity: Record<string, unknown>) {
+  const h = checkpoint.header
+  const theirs = h.identity as Record<string, unknown>
+  const differ = [...new Set([...Object.keys(identity), ...Object.keys(theirs)])].filter((k) => JSON.stringify(identity[k]) !== JSON.stringify(theirs[k]))
+  if (differ.length > 0) {
+    checkpoint.close()
+    const show = (v: unknown) => (v === undefined ? "(none)" : JSON.stringify(v))
+    throw new CheckpointError(
+      `the checkpoint in ${checkpoint.dir} is of another search: ${differ.map((k) => `${k} ${show(theirs[k])} there, ${show(identity[k])} here`).join("; ")}`
+    )
+  }
+  return h
 }
 
 /** A replayed counterexample must end in the violation the search reported. */

@@ -254,6 +254,32 @@ export function parallelDriver(
       await finishPhase()
       return stats()
     },
+    restore: async (checkpoint) => {
+      const h = checkpoint.header
+      let seenCap = seen.capacity
+      while (h.distinct > seenCap * 0.75) seenCap = Math.ceil(seenCap * 1.45)
+      seen = allocSlots(seenCap, 2, segmentShift, true)
+      checkpoint.readSeen((hi, lo) => place(seen, hi, lo))
+      seenSize = h.distinct
+      frontier = level(h.frontier)
+      const f = frontier
+      const mask = 2 ** chunkShift - 1
+      checkpoint.readFrontier(
+        (p, m, b) => f.meta.chunk(p).set(m.subarray(b, b + META), (p & mask) * META),
+        (p, words, at) => f.words.chunk(p).set(words.subarray(at, at + width), (p & mask) * width)
+      )
+      f.count = h.frontier
+      previousCount = h.frontier
+      generation++
+      const none = h.coverage.map(() => 0)
+      replies = await all((k) => ({ type: "restore", levels: h.depth, generated: k === 0 ? h.generated : 0, coverage: k === 0 ? h.coverage : none }))
+      return stats()
+    },
+    snapshot: async () => ({
+      seen,
+      frontier: { count: frontier.count, shift: chunkShift, meta: frontier.meta.chunks, words: frontier.words.chunks },
+      records: await Promise.all(workers.map((w) => w.request<RecordSet>({ type: "records" })))
+    }),
     violations: async () => replies.flatMap((r) => (r.violation ? [r.violation] : [])),
     records: () => Promise.all(workers.map((w) => w.request<RecordSet>({ type: "records" }))),
     close: async () => {
@@ -278,7 +304,8 @@ export const spawnParallelDriver = (workerScript: () => string, ref: ModelRef, m
     const threads = yield* WorkerThreads
     const script = yield* Effect.try({ try: workerScript, catch: (e) => new WorkerFailed({ message: (e as Error).message }) })
     const progress = new Float64Array(new SharedArrayBuffer(8 * options.workers))
-    const plain = { ...options, onProgress: undefined }
+    // What a worker needs of the options: no callbacks, and no checkpoint (the coordinator reads it).
+    const { onProgress: _progress, onCheckpoint: _checkpoint, resume: _resume, ...plain } = options
     const workers: WorkerHandle[] = []
     for (let index = 0; index < options.workers; index++) {
       workers.push(yield* threads.spawn(script, { ref, options: plain, index, progress }))

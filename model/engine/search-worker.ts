@@ -7,6 +7,7 @@ import { parentPort, workerData } from "node:worker_threads"
 import { searchOptions, type ExploreOptions } from "./explorer.js"
 import { LevelWorker, type SharedTables } from "./level-worker.js"
 import type { Model, ModelRef } from "./model.js"
+import type { RecordSet } from "./path.js"
 import type { ViolationRecord } from "./search-types.js"
 import type { Slots } from "./seen-set.js"
 import { collectGarbage } from "./tuning.js"
@@ -26,6 +27,8 @@ export type Request =
   | { readonly type: "finish"; readonly tables: SharedTables; readonly from: number; readonly to: number }
   | { readonly type: "rehash"; readonly tables: SharedTables; readonly old: Slots; readonly from: number; readonly to: number }
   | { readonly type: "records" }
+  /** Resuming from a checkpoint: this worker's counters and its records' first level (Expander.restoreCounters). */
+  | { readonly type: "restore"; readonly levels: number; readonly generated: number; readonly coverage: readonly number[] }
 
 /** A worker's answer to seed, expand, resume and finish. */
 export interface Reply {
@@ -34,6 +37,42 @@ export interface Reply {
   readonly coverage: number[]
   readonly maxFanout: number
   readonly violation: ViolationRecord | null
+}
+
+/** A worker's answer to one request of the coordinator: a Reply, or its records for "records". */
+export function answer(worker: LevelWorker, req: Request): Reply | RecordSet {
+  const reply = (status: "done" | "paused"): Reply => ({
+    status,
+    generated: worker.generated,
+    coverage: Array.from(worker.coverage),
+    maxFanout: worker.fanout(),
+    violation: worker.violation
+  })
+  switch (req.type) {
+    case "records":
+      return { records: worker.records.chunks, shift: worker.records.shift, levelEnds: worker.levelEnds }
+    case "restore":
+      worker.restoreCounters(req.levels, req.generated, req.coverage)
+      return reply("done")
+    case "seed":
+      worker.attach(req.tables)
+      return reply(worker.seed())
+    case "expand":
+      worker.attach(req.tables)
+      worker.beginRound(req.successorLength)
+      return reply(worker.expand())
+    case "resume":
+      worker.attach(req.tables)
+      return reply(worker.expand())
+    case "finish":
+      worker.attach(req.tables)
+      worker.finish(req.from, req.to)
+      return reply("done")
+    case "rehash":
+      worker.attach(req.tables)
+      worker.rehash(req.old, req.from, req.to)
+      return reply("done")
+  }
 }
 
 export function serveSearch(buildModel: (ref: ModelRef) => Model): void {
@@ -45,40 +84,11 @@ export function serveSearch(buildModel: (ref: ModelRef) => Model): void {
   worker.tick = () => {
     init.progress[init.index] = worker.generated
   }
-  const reply = (status: "done" | "paused"): Reply => {
-    init.progress[init.index] = worker.generated
-    return { status, generated: worker.generated, coverage: Array.from(worker.coverage), maxFanout: worker.fanout(), violation: worker.violation }
-  }
   port.on("message", (req: Request) => {
     try {
-      switch (req.type) {
-        case "seed":
-          worker.attach(req.tables)
-          port.postMessage(reply(worker.seed()))
-          break
-        case "expand":
-          worker.attach(req.tables)
-          worker.beginRound(req.successorLength)
-          port.postMessage(reply(worker.expand()))
-          break
-        case "resume":
-          worker.attach(req.tables)
-          port.postMessage(reply(worker.expand()))
-          break
-        case "finish":
-          worker.attach(req.tables)
-          worker.finish(req.from, req.to)
-          port.postMessage(reply("done"))
-          break
-        case "rehash":
-          worker.attach(req.tables)
-          worker.rehash(req.old, req.from, req.to)
-          port.postMessage(reply("done"))
-          break
-        case "records":
-          port.postMessage({ records: worker.records.chunks, shift: worker.records.shift, levelEnds: worker.levelEnds })
-          break
-      }
+      const a = answer(worker, req)
+      init.progress[init.index] = worker.generated
+      port.postMessage(a)
     } catch (e) {
       port.postMessage({ error: e instanceof Error ? e.message : String(e) })
     }
