@@ -26,6 +26,8 @@ export interface CheckCommand {
   readonly memory: number | undefined
   readonly json: boolean
   readonly out: string
+  /** `--html`: write the counterexample's trace explorer page too (`<name>.html` beside the ITF). */
+  readonly html: boolean
   /** `--checkpoint DIR` (or the `--resume` directory) and `--checkpoint-every SECONDS`. */
   readonly checkpoint: { readonly dir: string; readonly everySeconds: number } | undefined
   /** `--resume DIR`: continue the search from the checkpoint in DIR. */
@@ -82,6 +84,14 @@ export interface ConformCommand {
   readonly json: boolean
 }
 
+export interface ExploreCommand {
+  readonly command: "explore"
+  /** An ITF trace (replcheck's, Quint's, Apalache's). */
+  readonly file: string
+  /** Where the page goes; default: beside the trace, `.itf.json` replaced by `.html`. */
+  readonly out: string | undefined
+}
+
 export interface DescribeCommand {
   readonly command: "describe"
   readonly protocol: Protocol
@@ -106,6 +116,7 @@ export type Command =
   | ValidateCommand
   | SimulateCommand
   | DescribeCommand
+  | ExploreCommand
   | { readonly command: "list"; readonly json: boolean }
   | { readonly command: "help"; readonly topic?: string }
   | { readonly command: "version" }
@@ -180,8 +191,9 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
     for (const a of rest) if (a !== "--json") return fail(`list: unknown argument ${a}`)
     return Either.right({ command: "list", json: rest.includes("--json") })
   }
+  if (command === "explore") return parseExplore(rest)
   if (!WITH_PROTOCOL.includes(command)) {
-    return fail(`unknown command ${JSON.stringify(command)} (commands: check, verdicts, validate, simulate, conform, cluster, describe, list, help)`)
+    return fail(`unknown command ${JSON.stringify(command)} (commands: check, verdicts, validate, simulate, conform, cluster, describe, explore, list, help)`)
   }
   const repeated = repeatedFlag(rest)
   if (repeated !== undefined) return fail(`${repeated} is given more than once (it takes one value; only --invariant, --hide and --prefer repeat)`)
@@ -200,6 +212,7 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
   let symmetry = false
   let deadlock = false
   let json = false
+  let html = false
   let out = "traces/out"
   let maxDepth: number | undefined
   let maxStates: number | undefined
@@ -265,6 +278,9 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
         case "--json":
           json = true
           break
+        case "--html":
+          html = true
+          break
         case "--memory":
           memory = take(byteSize(flag, value))
           break
@@ -325,8 +341,22 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
     checkpoint: checkpointTo === undefined ? undefined : { dir: checkpointTo, everySeconds: checkpointEvery ?? DEFAULT_CHECKPOINT_SECONDS },
     resume,
     json,
+    html,
     out
   })
+}
+
+function parseExplore(args: readonly string[]): Either.Either<Command, UsageError> {
+  const [file, ...flags] = args
+  if (file === undefined || file.startsWith("--")) return fail("explore needs an ITF trace file (trace.itf.json)")
+  let out: string | undefined
+  for (let k = 0; k < flags.length; k++) {
+    if (flags[k] !== "--out") return fail(`unknown argument ${flags[k]} for explore (flags: --out FILE)`)
+    out = flags[k + 1]
+    if (out === undefined || out.startsWith("--")) return fail("--out needs a file")
+    k++
+  }
+  return Either.right({ command: "explore", file, out })
 }
 
 function parseDescribe(protocol: Protocol, flags: readonly string[]): Either.Either<Command, UsageError> {

@@ -39,6 +39,8 @@ export const CheckReport = Schema.Struct({
       /** null when the files could not be written (then `writeError` says why; the verdict stands). */
       traceFile: Schema.NullOr(Schema.String),
       textFile: Schema.NullOr(Schema.String),
+      /** The trace explorer page, with --html. */
+      htmlFile: Schema.NullOr(Schema.String),
       writeError: Schema.NullOr(Schema.String)
     })
   ),
@@ -100,6 +102,8 @@ export const SimulationReport = Schema.Struct({
       shortenedLength: Count,
       traceFile: Schema.NullOr(Schema.String),
       textFile: Schema.NullOr(Schema.String),
+      /** The trace explorer page, with --html. */
+      htmlFile: Schema.NullOr(Schema.String),
       writeError: Schema.NullOr(Schema.String)
     })
   )

@@ -6,7 +6,7 @@ import { CHECKPOINT_FILE, CheckpointError, CheckpointReader } from "../engine/ch
 import { checkResumable, searchIdentity, selectInvariants, type ExploreOptions, type Progress } from "../engine/explorer.js"
 import { runSearch } from "../engine/run.js"
 import { workerScript } from "../protocols/load.js"
-import { renderTrace, toItfTrace, witnessOf } from "../trace/counterexample.js"
+import { counterexampleFiles, witnessOf } from "../trace/counterexample.js"
 import type { CheckCommand } from "./args.js"
 import { UsageError } from "./args.js"
 import type { CheckReport } from "./check-report.js"
@@ -84,10 +84,7 @@ export const runCheck = (cmd: CheckCommand, onProgress?: (p: Progress) => void, 
       const base = join(cmd.out, `${ref.protocol}-${ref.variant}-${v.invariant}`)
       // A violation is reported as one even when its files cannot be written (neither is left then).
       const written = yield* files
-        .writeAllAtomic([
-          [`${base}.itf.json`, JSON.stringify(toItfTrace(model, v.trace, ctx), null, 2) + "\n"],
-          [`${base}.txt`, renderTrace(model, v.trace, ctx)]
-        ])
+        .writeAllAtomic(counterexampleFiles(model, v.trace, ctx, base, cmd.html))
         .pipe(Effect.either)
       violation = {
         invariant: v.invariant,
@@ -96,6 +93,7 @@ export const runCheck = (cmd: CheckCommand, onProgress?: (p: Progress) => void, 
         witness: witnessOf(model, v.trace, ctx),
         traceFile: written._tag === "Right" ? `${base}.itf.json` : null,
         textFile: written._tag === "Right" ? `${base}.txt` : null,
+        htmlFile: written._tag === "Right" && cmd.html ? `${base}.html` : null,
         writeError: written._tag === "Left" ? written.left.message : null
       }
     }

@@ -17,7 +17,7 @@ import { version } from "./fast.js"
 import { Files, type FileError } from "./files.js"
 import { listJson, renderList, renderCheckpoint, renderProgress, renderReport } from "./render.js"
 import { renderVerdicts, runVerdicts, type VerdictRow } from "./verdicts.js"
-import { runCluster, runConform, runSimulate, runValidate } from "./trace-commands.js"
+import { runCluster, runConform, runExplore, runSimulate, runValidate } from "./trace-commands.js"
 
 /** The command's protocol: a built-in name, or a model module loaded (and compiled) by path. */
 const resolveProtocol = (argv: readonly string[]): Effect.Effect<Protocol | undefined, UsageError> => {
@@ -61,7 +61,9 @@ function command(argv: readonly string[], protocol: Protocol | undefined): Effec
     })
   }
   const run: Effect.Effect<number, UsageError | FileError | SearchFailed, WorkerThreads | Files> =
-    cmd.command === "cluster"
+    cmd.command === "explore"
+      ? runExplore(cmd)
+      : cmd.command === "cluster"
       ? runCluster(cmd)
       : cmd.command === "conform"
         ? runConform(cmd)

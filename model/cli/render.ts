@@ -47,7 +47,7 @@ export function renderReport(r: CheckReport): string {
     const what = r.violation.kind === "deadlock" ? "DEADLOCK" : `VIOLATION of ${r.violation.invariant}`
     lines.push(`verdict: ${what}: shortest counterexample has ${r.violation.length} states`)
     if (r.violation.witness !== null) lines.push(`because ${r.violation.witness}`)
-    lines.push(r.violation.writeError === null ? `trace: ${r.violation.traceFile} and ${r.violation.textFile}` : `trace: not written (${r.violation.writeError})`)
+    lines.push(r.violation.writeError === null ? `trace: ${r.violation.traceFile} and ${r.violation.textFile}${r.violation.htmlFile ? `; explorer: ${r.violation.htmlFile}` : ""}` : `trace: not written (${r.violation.writeError})`)
   } else if (r.stopped) {
     // A cap's stop writes a checkpoint of the last level (an allocation failure's does not).
     if (r.checkpoint && r.stopped.cap !== "out-of-memory") lines.push(`to go on from depth ${r.depth}: the same command with a larger cap and --resume ${r.checkpoint.dir}`)

@@ -7,7 +7,7 @@ import { SearchFailed } from "../engine/run.js"
 import { simulate } from "../engine/simulation.js"
 import { simulateParallel } from "../engine/simulation-parallel.js"
 import { workerScript } from "../protocols/load.js"
-import { renderTrace, toItfTrace, witnessOf } from "../trace/counterexample.js"
+import { counterexampleFiles, witnessOf } from "../trace/counterexample.js"
 import { UsageError, type CheckCommand } from "./args.js"
 import { SimulationReport } from "./check-report.js"
 import { Files } from "./files.js"
@@ -39,10 +39,7 @@ export const runSimulation = (cmd: CheckCommand & { readonly simulate: NonNullab
       const ctx = { protocol: cmd.protocol.name, variant: cmd.variant, config: cmd.config, invariant: v.invariant, kind: v.kind }
       const base = join(cmd.out, `${cmd.protocol.name}-${cmd.variant}-${v.invariant}.simulated`)
       const written = yield* files
-        .writeAllAtomic([
-          [`${base}.itf.json`, JSON.stringify(toItfTrace(model, v.shortened, ctx), null, 2) + "\n"],
-          [`${base}.txt`, renderTrace(model, v.shortened, ctx)]
-        ])
+        .writeAllAtomic(counterexampleFiles(model, v.shortened, ctx, base, cmd.html))
         .pipe(Effect.either)
       violation = {
         invariant: v.invariant,
@@ -54,6 +51,7 @@ export const runSimulation = (cmd: CheckCommand & { readonly simulate: NonNullab
         shortenedLength: v.shortened.length,
         traceFile: written._tag === "Right" ? `${base}.itf.json` : null,
         textFile: written._tag === "Right" ? `${base}.txt` : null,
+        htmlFile: written._tag === "Right" && cmd.html ? `${base}.html` : null,
         writeError: written._tag === "Left" ? written.left.message : null
       }
     }
@@ -100,7 +98,7 @@ export function renderSimulation(r: SimulationReport): string {
     const what = v.kind === "deadlock" ? "DEADLOCK" : `VIOLATION of ${v.invariant}`
     lines.push(`verdict: ${what} in run ${v.run} (walk it alone with --seed ${v.seed} --runs 1): ${v.length} states, shortened to ${v.shortenedLength}`)
     if (v.witness !== null) lines.push(`because ${v.witness}`)
-    lines.push(v.writeError === null ? `trace (shortened): ${v.traceFile} and ${v.textFile}` : `trace: not written (${v.writeError})`)
+    lines.push(v.writeError === null ? `trace (shortened): ${v.traceFile} and ${v.textFile}${v.htmlFile ? `; explorer: ${v.htmlFile}` : ""}` : `trace: not written (${v.writeError})`)
   } else lines.push(`verdict: NO VIOLATION FOUND in ${num(r.walked)} random runs (a simulation proves nothing about the states it did not walk)`)
   return lines.join("\n")
 }

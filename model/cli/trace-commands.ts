@@ -1,13 +1,14 @@
-/** `replcheck validate` and `replcheck simulate`. */
+/** `replcheck validate`, `simulate`, `conform`, `cluster` and `explore`. */
 import { Effect } from "effect"
 import { simulateTrace } from "../trace/simulate.js"
 import { readdir, readFile, stat } from "node:fs/promises"
-import { dirname, join } from "node:path"
+import { basename, dirname, join } from "node:path"
+import { renderExplorer } from "../trace/html.js"
 import { toItfTrace } from "../trace/counterexample.js"
 import { narrowDiff, renderRejection, TraceInputError, validateItf, validateTrace, type ValidationResult } from "../trace/validate.js"
 import { AdapterFailed, conform, spawnAdapter } from "../trace/conform.js"
 import { renderAction } from "../trace/counterexample.js"
-import { UsageError, type ClusterCommand, type ConformCommand, type SimulateCommand, type ValidateCommand } from "./args.js"
+import { UsageError, type ClusterCommand, type ConformCommand, type ExploreCommand, type SimulateCommand, type ValidateCommand } from "./args.js"
 import { Files, LineTooLong } from "./files.js"
 
 /** ITF traces are read whole; past this size NDJSON, which is streamed, is the format to use. */
@@ -262,3 +263,25 @@ export const runCluster = (cmd: ClusterCommand) =>
     }
     return ok ? 0 : 1
   })
+
+/** The HTML page of an ITF trace: next to it (`x.itf.json` -> `x.html`) unless `--out` says where. */
+export const explorerPath = (file: string) => (file.endsWith(".itf.json") ? file.slice(0, -".itf.json".length) : file) + ".html"
+
+/** `replcheck explore`: writes the trace explorer page of an ITF trace. */
+export const runExplore = (cmd: ExploreCommand) =>
+  Effect.gen(function* () {
+    const files = yield* Files
+    const doc = yield* Effect.tryPromise({
+      try: async () => JSON.parse(await readItf(cmd.file)) as unknown,
+      catch: (e) => new UsageError({ message: e instanceof SyntaxError ? `${cmd.file}:1: not valid JSON (${e.message})` : `${cmd.file}: ${(e as Error).message}` })
+    })
+    const d = doc as { states?: unknown }
+    if (d === null || typeof d !== "object" || !Array.isArray(d.states) || d.states.length === 0 || !d.states.every((s) => s !== null && typeof s === "object")) {
+      return yield* new UsageError({ message: `${cmd.file}:1: states: an ITF trace needs a non-empty array of states (objects)` })
+    }
+    const out = cmd.out ?? explorerPath(cmd.file)
+    yield* files.writeAtomic(out, renderExplorer(doc as Parameters<typeof renderExplorer>[0], basename(cmd.file)))
+    process.stdout.write(`wrote ${out} (${d.states.length} states)\n`)
+    return 0
+  })
+

@@ -8,9 +8,9 @@ export const USAGE = `usage:
   replcheck check <protocol> [bound flags] [--variant NAME] [--invariant NAME]...
                   [--workers N] [--symmetry] [--deadlock] [--max-depth N] [--max-states N]
                   [--memory SIZE] [--checkpoint DIR [--checkpoint-every S]] [--resume DIR]
-                  [--json] [--out DIR]
+                  [--json] [--out DIR] [--html]
   replcheck check <protocol> --simulate [--runs N] [--depth D] [--seed S] [bound flags] [--variant NAME]
-                  [--invariant NAME]... [--workers N] [--deadlock] [--json] [--out DIR]
+                  [--invariant NAME]... [--workers N] [--deadlock] [--json] [--out DIR] [--html]
   replcheck verdicts [<protocol>] [--workers N] [--json] [--traces DIR] [--quick]
   replcheck validate <protocol> <trace.ndjson | trace.itf.json | dir>... [--internal-steps N] [--window FILE] [--itf FILE] [--json]
   replcheck conform <protocol> --adapter "<command>" [bound flags] [--depth D | --random
@@ -20,6 +20,7 @@ export const USAGE = `usage:
   replcheck simulate <protocol> [bound flags] [--steps N] [--seed S] [--observe full|node|none]
                      [--hide ACTION]... [--prefer PREFIX]... [--out FILE]
   replcheck describe <protocol> [bound flags] [--json]
+  replcheck explore <trace.itf.json> [--out FILE]
   replcheck list [--json]
   replcheck help | <command> --help | --version
 
@@ -41,7 +42,9 @@ simulate writes a random run of the model as such a trace; describe says what su
 the protocol holds (the header, each action's arguments, each variable's JSON form, the trace
 mapping) with an example event per action; conform drives an implementation through
 an adapter process (NDJSON over stdin/stdout, see traces/schema/adapter-*.schema.json) with steps
-chosen from the model, and compares every state it reports.
+chosen from the model, and compares every state it reports. explore writes an ITF trace as
+one HTML page (a row per state, a lane per node, changes highlighted); check --html writes one
+beside each counterexample.
 Exit status: 0 no violation (verdicts: every run as recorded; validate: trace accepted),
 1 violation (verdicts: a run not as recorded; validate: trace rejected), 2 bad usage or input,
 3 internal error.`

@@ -3,10 +3,12 @@
  * `mbt::` variables) and a text rendering that shows, per step, the action instance and only the
  * fields that changed, grouped by node.
  */
+import { basename } from "node:path"
 import { Schema } from "effect"
 import type { TraceStep } from "../engine/path.js"
 import type { KitModel } from "../kit/index.js"
 import { renderValue, toItfValue, type ItfState, type ItfTrace, type ItfValue } from "./itf.js"
+import { renderExplorer } from "./html.js"
 import { stateSchema } from "./state-schema.js"
 
 export interface TraceContext {
@@ -34,7 +36,8 @@ export function toItfTrace(model: KitModel, steps: readonly TraceStep[], ctx: Tr
       protocol: ctx.protocol,
       variant: ctx.variant,
       config: ctx.config,
-      description: describeViolation(ctx)
+      description: describeViolation(ctx),
+      ...violationMeta(model, steps, ctx)
     },
     vars: [...Object.keys(states[0] ?? {}), ACTION_TAKEN, NONDET_PICKS],
     states: states.map((state, index) => {
@@ -63,6 +66,60 @@ function quintStepVariables(names: readonly string[], action: TraceStep["action"
   const picks: Record<string, ItfValue> = {}
   for (const name of names) picks[name] = action && name in action.args ? { tag: "Some", value: toItfValue(action.args[name]) } : NONE
   return { [ACTION_TAKEN]: action?.name ?? "init", [NONDET_PICKS]: picks }
+}
+
+/** A counterexample's files: `<base>.itf.json` and `<base>.txt`, and with `html` the explorer page `<base>.html`. */
+export function counterexampleFiles(model: KitModel, steps: readonly TraceStep[], ctx: TraceContext, base: string, html: boolean): Array<readonly [string, string]> {
+  const itf = toItfTrace(model, steps, ctx)
+  return [
+    [`${base}.itf.json`, JSON.stringify(itf, null, 2) + "\n"],
+    [`${base}.txt`, renderTrace(model, steps, ctx)],
+    ...(html ? [[`${base}.html`, renderExplorer(itf, basename(base))] as const] : [])
+  ]
+}
+
+/** The invariant a trace violates, its witness and cause, for readers of the ITF (the HTML explorer). */
+function violationMeta(model: KitModel, steps: readonly TraceStep[], ctx: TraceContext): Record<string, unknown> {
+  const known = [...model.stateInvariants, ...model.stepInvariants].some((i) => i.name === ctx.invariant)
+  if (ctx.kind !== "deadlock" && !known) return {}
+  const witness = witnessOf(model, steps, ctx)
+  return { invariant: ctx.kind === "deadlock" ? "Deadlock" : ctx.invariant, kind: ctx.kind, ...(witness !== null ? { witness } : {}), cause: causeOf(model, steps, ctx) }
+}
+
+/**
+ * The last step's changes that make the invariant false: each variable (a node's entry, for a
+ * per-node variable) that the last step changed and that, set back alone to its value before the
+ * step, makes the invariant hold. Empty where no single change does (or for a deadlock), e.g.
+ * `["log[2]", "commitPoint[2]"]`.
+ */
+export function causeOf(model: KitModel, steps: readonly TraceStep[], ctx: Pick<TraceContext, "invariant" | "kind">): string[] {
+  const last = steps[steps.length - 1]?.state
+  const before = steps[steps.length - 2]?.state
+  if (last === undefined || before === undefined || ctx.kind === "deadlock") return []
+  const stateInvariant = model.stateInvariants.find((i) => ctx.kind === "state" && i.name === ctx.invariant)
+  const stepInvariant = model.stepInvariants.find((i) => ctx.kind === "step" && i.name === ctx.invariant)
+  if (stateInvariant === undefined && stepInvariant === undefined) return []
+  const holds = (b: Uint8Array) => (stateInvariant ? stateInvariant.holds(b) : stepInvariant!.holds(before, b))
+  const after = model.codec.decode(last) as Record<string, unknown>
+  const prior = model.codec.decode(before) as Record<string, unknown>
+  const bytes = new Uint8Array(model.widthBytes)
+  const revertedHolds = (candidate: Record<string, unknown>) => {
+    bytes.fill(0)
+    model.codec.encode(candidate, bytes)
+    // Bytes equal to the last state's: the step did not change this part.
+    return !bytes.every((b, k) => b === last[k]) && holds(bytes)
+  }
+  const cause: string[] = []
+  for (const f of model.layout.fields) {
+    if (f.scope === "node") {
+      const now = after[f.name] as unknown[]
+      const then = prior[f.name] as unknown[]
+      for (let k = 0; k < now.length; k++) {
+        if (revertedHolds({ ...after, [f.name]: now.map((v, m) => (m === k ? then[k] : v)) })) cause.push(`${f.name}[${k + 1}]`)
+      }
+    } else if (revertedHolds({ ...after, [f.name]: prior[f.name] })) cause.push(f.name)
+  }
+  return cause
 }
 
 /** What the violated invariant says makes it false at the end of the trace, if it says. */
