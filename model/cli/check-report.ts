@@ -54,8 +54,8 @@ export const CheckReport = Schema.Struct({
   /** The --memory budget the search ran under (by default most of the memory free at its start). */
   memoryBudgetBytes: Count,
   peakRssBytes: Count,
-  /** Where a `--resume`d search started: the checkpoint's directory, level, distinct states and search seconds before it. */
-  resumed: Schema.NullOr(Schema.Struct({ dir: Schema.String, depth: Count, distinct: Count, seconds: Schema.Number.pipe(Schema.nonNegative()) })),
+  /** Where a `--resume`d search started: the checkpoint's directory, level, distinct and generated states, and search seconds before it (statesPerSecond is this run's: the states it generated over its seconds). */
+  resumed: Schema.NullOr(Schema.Struct({ dir: Schema.String, depth: Count, distinct: Count, generated: Count, seconds: Schema.Number.pipe(Schema.nonNegative()) })),
   /** Where checkpoints are written (`--checkpoint DIR`, or the `--resume` directory), and how often. */
   checkpoint: Schema.NullOr(Schema.Struct({ dir: Schema.String, everySeconds: Count }))
 }).annotations({ identifier: "CheckReport", title: "replcheck check --json", description: "the result of one replcheck check run" })

@@ -85,7 +85,7 @@ export interface ExploreResult {
   readonly coverage: ReadonlyArray<{ readonly action: string; readonly count: number }>
   readonly seenBytes: number
   /** Where a resumed search started: the checkpoint's level, states and search time before it. */
-  readonly resumed: { readonly depth: number; readonly distinct: number; readonly seconds: number } | null
+  readonly resumed: { readonly depth: number; readonly distinct: number; readonly generated: number; readonly seconds: number } | null
   readonly stopped: StopReason | null
   readonly violation: null | {
     readonly kind: ViolationRecord["kind"]
@@ -292,7 +292,7 @@ export async function explore(model: Model, options: ExploreOptions, driver: Rou
     seconds: elapsed(),
     coverage,
     seenBytes: sum(stats, (s) => s.seenBytes),
-    resumed: resumed ? { depth: resumed.depth, distinct: resumed.distinct, seconds: resumed.seconds } : null,
+    resumed: resumed ? { depth: resumed.depth, distinct: resumed.distinct, generated: resumed.generated, seconds: resumed.seconds } : null,
     stopped,
     violation
   }

@@ -56,6 +56,10 @@ describe("check --checkpoint and --resume", () => {
     expect(report.resumed.depth).toBeGreaterThanOrEqual(8)
     expect(report.resumed.depth).toBeLessThan(report.depth)
     expect(report.checkpoint).toEqual({ dir, everySeconds: 600 })
+    // The rate is this run's: what it generated, not what the checkpoint had.
+    const own = (report.generated - report.resumed.generated) / report.seconds
+    expect(report.resumed.generated).toBeGreaterThan(0)
+    expect(Math.abs(report.statesPerSecond - own)).toBeLessThan(own * 0.01 + 1)
   }, 60_000)
 
   it("a search stopped by a cap resumes without it and writes the same counterexample", () => {

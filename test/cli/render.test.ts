@@ -54,7 +54,7 @@ describe("check's verdict when the search stopped early", () => {
     expect(renderReport(checkpointed).split("\n").at(-2)).toBe("to go on from depth 3: the same command with a larger cap and --resume ck")
     // An allocation failure writes no checkpoint at its level: nothing to point at.
     expect(renderReport({ ...checkpointed, stopped: { cap: "out-of-memory", limit: 2 ** 30, unexplored: 5 } })).not.toMatch(/--resume/)
-    const resumed = { ...report(null), verdict: "ok" as const, resumed: { dir: "ck", depth: 2, distinct: 1500, seconds: 61.4 } }
+    const resumed = { ...report(null), verdict: "ok" as const, resumed: { dir: "ck", depth: 2, distinct: 1500, generated: 9000, seconds: 61.4 } }
     expect(renderReport(resumed)).toMatch(/\nresumed from ck at depth 2 \(1,500 distinct states, 61 s of search before\); the counts are the whole search's/)
   })
 })
