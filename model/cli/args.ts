@@ -126,11 +126,20 @@ export const DEFAULT_CHECKPOINT_SECONDS = 600
 
 const fail = (message: string) => Either.left(new UsageError({ message }))
 
-/** `--flag=value` as two arguments, `--flag value`, the form the parsers read. */
+/** The short flags, for the flags given most: `-w 2` is `--workers 2`. */
+export const SHORT_FLAGS: Readonly<Record<string, string>> = { "-w": "--workers", "-i": "--invariant", "-o": "--out" }
+
+/**
+ * The form the parsers read: `--flag=value` as two arguments (`--flag value`), and a short flag as
+ * its long one (`-w 2` and `-w2` as `--workers 2`).
+ */
 export function splitFlagValues(argv: readonly string[]): string[] {
   return argv.flatMap((a) => {
     const eq = a.indexOf("=")
-    return a.startsWith("--") && eq > 2 ? [a.slice(0, eq), a.slice(eq + 1)] : [a]
+    if (a.startsWith("--") && eq > 2) return [a.slice(0, eq), a.slice(eq + 1)]
+    const long = SHORT_FLAGS[a.slice(0, 2)]
+    if (long === undefined) return [a]
+    return a.length > 2 ? [long, a.slice(a[2] === "=" ? 3 : 2)] : [long]
   })
 }
 

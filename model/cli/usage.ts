@@ -27,6 +27,8 @@ export const USAGE = `usage:
 <protocol> is a built-in protocol's name (replcheck list) or the path of a model module (.ts or
 .js, whose default export is a defineProtocol result).
 Bound flags are the kebab-case names of the protocol's bounds (see replcheck list).
+A flag's value may follow an = (--workers=2). Short flags: -w (--workers), -i (--invariant),
+-o (--out), -h (--help), -V (--version).
 check explores every reachable state; with --simulate it walks N random runs (default 1000) of
 up to D steps (default 100) instead, run i with seed S+i, checking every invariant on every state
 generated; a violation is written shortened, with the seed that walks it again. --checkpoint DIR
@@ -64,7 +66,7 @@ export function usageOf(command: string): string {
 export function quickAnswer(argv: readonly string[]): { readonly command: "help"; readonly topic?: string } | { readonly command: "version" } | null {
   const [command, ...rest] = argv
   if (command === undefined || command === "help" || command === "--help" || command === "-h") return { command: "help" }
-  if (command === "--version" || command === "version") return { command: "version" }
+  if (command === "--version" || command === "-V" || command === "version") return { command: "version" }
   if (rest.includes("--help") || rest.includes("-h")) return { command: "help", topic: command }
   return null
 }

@@ -122,6 +122,18 @@ describe("conventions", () => {
     expect([a.config, a.workers, a.distinct]).toEqual([b.config, b.workers, b.distinct])
     expect(a.config).toEqual({ processes: 3 })
   })
+  it("short flags are their long ones: -w, -i, -o, -V", () => {
+    const out = mkdtempSync(join(tmpdir(), "replcheck-short-"))
+    const long = JSON.parse(run("check", "raftmongo", "--variant", "elect-without-majority", "--workers", "2", "--invariant", "NoTwoPrimariesInSameTerm", "--out", out, "--json").stdout)
+    for (const short of [["-w", "2", "-i", "NoTwoPrimariesInSameTerm", "-o", out], ["-w2", "-i=NoTwoPrimariesInSameTerm", "-o", out]]) {
+      const r = JSON.parse(run("check", "raftmongo", "--variant", "elect-without-majority", ...short, "--json").stdout)
+      expect([r.workers, r.invariants, r.violation.traceFile, r.distinct]).toEqual([2, ["NoTwoPrimariesInSameTerm"], long.violation.traceFile, long.distinct])
+      expect(r.violation.traceFile.startsWith(out)).toBe(true)
+    }
+    expect(run("-V").stdout).toBe(run("--version").stdout)
+    // A short flag given with its long one is given twice.
+    expect(run("check", "raftmongo", "-w", "2", "--workers", "1").stderr).toMatch(/--workers is given more than once/)
+  })
 })
 
 describe("output that cannot be written", () => {
