@@ -28,6 +28,8 @@ export interface CheckCommand {
   readonly out: string
   /** `--html`: write the counterexample's trace explorer page too (`<name>.html` beside the ITF). */
   readonly html: boolean
+  /** `--dot FILE`: write the reachable graph (small models) as Graphviz DOT. */
+  readonly dot: string | undefined
   /** `--checkpoint DIR` (or the `--resume` directory) and `--checkpoint-every SECONDS`. */
   readonly checkpoint: { readonly dir: string; readonly everySeconds: number } | undefined
   /** `--resume DIR`: continue the search from the checkpoint in DIR. */
@@ -222,6 +224,7 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
   let deadlock = false
   let json = false
   let html = false
+  let dot: string | undefined
   let out = "traces/out"
   let maxDepth: number | undefined
   let maxStates: number | undefined
@@ -290,6 +293,11 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
         case "--html":
           html = true
           break
+        case "--dot":
+          if (value === undefined || value.startsWith("--")) return fail("--dot needs a file")
+          dot = value
+          k++
+          break
         case "--memory":
           memory = take(byteSize(flag, value))
           break
@@ -328,6 +336,7 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
     // A search's caps do not apply to walks.
     if (symmetry || maxDepth !== undefined || maxStates !== undefined || memory !== undefined) return fail("--symmetry, --max-depth, --max-states and --memory are for the exhaustive search, not --simulate (use --depth)")
     if (checkpointDir !== undefined || checkpointEvery !== undefined || resume !== undefined) return fail("--checkpoint, --checkpoint-every and --resume are for the exhaustive search, not --simulate")
+    if (dot !== undefined) return fail("--dot draws the reachable graph: it goes with the exhaustive search, not --simulate")
   }
   if (checkpointEvery !== undefined && checkpointDir === undefined && resume === undefined) return fail("--checkpoint-every goes with --checkpoint DIR (or --resume DIR)")
   // A resumed search goes on checkpointing, to the directory it resumed from unless told otherwise.
@@ -351,6 +360,7 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
     resume,
     json,
     html,
+    dot,
     out
   })
 }

@@ -57,7 +57,9 @@ export const CheckReport = Schema.Struct({
   /** Where a `--resume`d search started: the checkpoint's directory, level, distinct and generated states, and search seconds before it (statesPerSecond is this run's: the states it generated over its seconds). */
   resumed: Schema.NullOr(Schema.Struct({ dir: Schema.String, depth: Count, distinct: Count, generated: Count, seconds: Schema.Number.pipe(Schema.nonNegative()) })),
   /** Where checkpoints are written (`--checkpoint DIR`, or the `--resume` directory), and how often. */
-  checkpoint: Schema.NullOr(Schema.Struct({ dir: Schema.String, everySeconds: Count }))
+  checkpoint: Schema.NullOr(Schema.Struct({ dir: Schema.String, everySeconds: Count })),
+  /** The reachable graph's Graphviz file (`--dot FILE`). */
+  dotFile: Schema.NullOr(Schema.String)
 }).annotations({ identifier: "CheckReport", title: "replcheck check --json", description: "the result of one replcheck check run" })
 
 export type CheckReport = typeof CheckReport.Type

@@ -7,6 +7,7 @@ import { checkResumable, searchIdentity, selectInvariants, type ExploreOptions, 
 import { runSearch } from "../engine/run.js"
 import { workerScript } from "../protocols/load.js"
 import { counterexampleFiles, witnessOf } from "../trace/counterexample.js"
+import { reachableGraph } from "../trace/dot.js"
 import type { CheckCommand } from "./args.js"
 import { UsageError } from "./args.js"
 import type { CheckReport } from "./check-report.js"
@@ -76,6 +77,20 @@ export const runCheck = (cmd: CheckCommand, onProgress?: (p: Progress) => void, 
     }
     // A counterexample must have somewhere to go: found out now, not after the search.
     yield* files.checkWritableDir(cmd.out)
+    // The graph first: one too large for --dot is bad input, found before the search runs.
+    if (cmd.dot !== undefined) {
+      const dot = cmd.dot
+      const graph = yield* Effect.try({
+        try: () =>
+          reachableGraph(model, {
+            symmetry: cmd.symmetry,
+            stateInvariants: selected.stateInvariants.map((i) => i.name),
+            stepInvariants: selected.stepInvariants.map((i) => i.name)
+          }),
+        catch: (e) => new UsageError({ message: `--dot ${dot}: ${(e as Error).message}` })
+      })
+      yield* files.writeAtomic(dot, graph.dot)
+    }
     const result = yield* runSearch(workerScript, ref, model, withCheckpoints)
     let violation: CheckReport["violation"] = null
     if (result.violation) {
@@ -124,6 +139,7 @@ export const runCheck = (cmd: CheckCommand, onProgress?: (p: Progress) => void, 
       memoryBudgetBytes: memoryBudget,
       resumed: result.resumed && resume !== undefined ? { dir: resume, ...result.resumed, seconds: Math.round(result.resumed.seconds * 1000) / 1000 } : null,
       checkpoint: cmd.checkpoint ? { dir: cmd.checkpoint.dir, everySeconds: cmd.checkpoint.everySeconds } : null,
+      dotFile: cmd.dot ?? null,
       peakRssBytes: process.resourceUsage().maxRSS * 1024
     }
     return report

@@ -42,6 +42,7 @@ export function renderReport(r: CheckReport): string {
     `coverage: ${Object.entries(r.coverage).map(([a, c]) => `${a} ${num(c)}`).join(", ")}`
   ]
   if (r.neverFired.length > 0) lines.push(`warning: actions that never fired: ${r.neverFired.join(", ")}`)
+  if (r.dotFile !== null) lines.push(`reachable graph (Graphviz): ${r.dotFile}`)
   lines.push(`fingerprint collision probability (TLC's optimistic estimate): ${r.collisionProbability.toExponential(1)}`)
   if (r.violation) {
     const what = r.violation.kind === "deadlock" ? "DEADLOCK" : `VIOLATION of ${r.violation.invariant}`

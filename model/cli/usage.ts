@@ -8,7 +8,7 @@ export const USAGE = `usage:
   replcheck check <protocol> [bound flags] [--variant NAME] [--invariant NAME]...
                   [--workers N] [--symmetry] [--deadlock] [--max-depth N] [--max-states N]
                   [--memory SIZE] [--checkpoint DIR [--checkpoint-every S]] [--resume DIR]
-                  [--json] [--out DIR] [--html]
+                  [--json] [--out DIR] [--html] [--dot FILE]
   replcheck check <protocol> --simulate [--runs N] [--depth D] [--seed S] [bound flags] [--variant NAME]
                   [--invariant NAME]... [--workers N] [--deadlock] [--json] [--out DIR] [--html]
   replcheck verdicts [<protocol>] [--workers N] [--json] [--traces DIR] [--quick]

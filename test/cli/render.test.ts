@@ -31,7 +31,8 @@ const report = (stopped: CheckReport["stopped"]): CheckReport => ({
   memoryBudgetBytes: 512 * 2 ** 20,
   peakRssBytes: 100 * 2 ** 20,
   resumed: null,
-  checkpoint: null
+  checkpoint: null,
+  dotFile: null
 })
 
 const verdict = (r: CheckReport) => renderReport(r).split("\n").at(-1)
