@@ -30,6 +30,8 @@ export interface CheckCommand {
   readonly html: boolean
   /** `--dot FILE`: write the reachable graph (small models) as Graphviz DOT. */
   readonly dot: string | undefined
+  /** `--liveness`: check the temporal properties (those named by `--property`, else all) instead of the invariants. */
+  readonly liveness: { readonly properties: readonly string[] | undefined } | undefined
   /** `--checkpoint DIR` (or the `--resume` directory) and `--checkpoint-every SECONDS`. */
   readonly checkpoint: { readonly dir: string; readonly everySeconds: number } | undefined
   /** `--resume DIR`: continue the search from the checkpoint in DIR. */
@@ -177,7 +179,7 @@ export function protocolArgument(argv: readonly string[]): string | undefined {
 }
 
 /** Flags that may be given several times, each adding a value. */
-const REPEATABLE = new Set(["--invariant", "--hide", "--prefer"])
+const REPEATABLE = new Set(["--invariant", "--hide", "--prefer", "--property"])
 
 /** The first flag given twice that does not repeat, if any (so that no value is silently dropped). */
 function repeatedFlag(tokens: readonly string[]): string | undefined {
@@ -207,7 +209,7 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
     return fail(`unknown command ${JSON.stringify(command)} (commands: check, verdicts, validate, simulate, conform, cluster, describe, explore, list, help)`)
   }
   const repeated = repeatedFlag(rest)
-  if (repeated !== undefined) return fail(`${repeated} is given more than once (it takes one value; only --invariant, --hide and --prefer repeat)`)
+  if (repeated !== undefined) return fail(`${repeated} is given more than once (it takes one value; only --invariant, --property, --hide and --prefer repeat)`)
   const [, ...flags] = rest
   if (command === "verdicts") return parseVerdicts(protocol, protocol === undefined ? rest : flags)
   if (protocol === undefined) return fail(`${command} needs a protocol (one of: ${known()})`)
@@ -225,6 +227,8 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
   let json = false
   let html = false
   let dot: string | undefined
+  let liveness = false
+  const properties: string[] = []
   let out = "traces/out"
   let maxDepth: number | undefined
   let maxStates: number | undefined
@@ -293,6 +297,14 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
         case "--html":
           html = true
           break
+        case "--liveness":
+          liveness = true
+          break
+        case "--property":
+          if (value === undefined || value.startsWith("--")) return fail("--property needs a value")
+          properties.push(value)
+          k++
+          break
         case "--dot":
           if (value === undefined || value.startsWith("--")) return fail("--dot needs a file")
           dot = value
@@ -338,6 +350,14 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
     if (checkpointDir !== undefined || checkpointEvery !== undefined || resume !== undefined) return fail("--checkpoint, --checkpoint-every and --resume are for the exhaustive search, not --simulate")
     if (dot !== undefined) return fail("--dot draws the reachable graph: it goes with the exhaustive search, not --simulate")
   }
+  if (properties.length > 0 && !liveness) return fail("--property goes with --liveness")
+  if (liveness) {
+    if (simulate) return fail("--liveness checks the whole reachable graph; it does not go with --simulate")
+    if (symmetry) return fail("--liveness is checked without symmetry reduction (a property of one node is not one of its orbit)")
+    if (invariants.length > 0 || deadlock || dot !== undefined || checkpointDir !== undefined || resume !== undefined || maxDepth !== undefined || maxStates !== undefined) {
+      return fail("--liveness checks temporal properties only: --invariant, --deadlock, --dot, --checkpoint, --resume, --max-depth and --max-states go with the invariant search")
+    }
+  }
   if (checkpointEvery !== undefined && checkpointDir === undefined && resume === undefined) return fail("--checkpoint-every goes with --checkpoint DIR (or --resume DIR)")
   // A resumed search goes on checkpointing, to the directory it resumed from unless told otherwise.
   const checkpointTo = checkpointDir ?? resume
@@ -361,6 +381,7 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.
     json,
     html,
     dot,
+    liveness: liveness ? { properties: properties.length > 0 ? properties : undefined } : undefined,
     out
   })
 }

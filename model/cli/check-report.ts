@@ -8,6 +8,15 @@ import { Schema } from "effect"
 
 const Count = Schema.Int.pipe(Schema.nonNegative())
 
+/** Where a counterexample was written: all null when the files could not be (then `writeError` says why; the verdict stands). */
+const counterexampleFiles = {
+  traceFile: Schema.NullOr(Schema.String),
+  textFile: Schema.NullOr(Schema.String),
+  /** The trace explorer page, with --html. */
+  htmlFile: Schema.NullOr(Schema.String),
+  writeError: Schema.NullOr(Schema.String)
+}
+
 export const CheckReport = Schema.Struct({
   protocol: Schema.String,
   variant: Schema.String,
@@ -36,12 +45,7 @@ export const CheckReport = Schema.Struct({
       length: Schema.Int.pipe(Schema.positive()),
       /** What the invariant says makes it false at the end (the nodes and values), where it says. */
       witness: Schema.NullOr(Schema.String),
-      /** null when the files could not be written (then `writeError` says why; the verdict stands). */
-      traceFile: Schema.NullOr(Schema.String),
-      textFile: Schema.NullOr(Schema.String),
-      /** The trace explorer page, with --html. */
-      htmlFile: Schema.NullOr(Schema.String),
-      writeError: Schema.NullOr(Schema.String)
+      ...counterexampleFiles
     })
   ),
   /** TLC's optimistic estimate: distinct * (generated - distinct) / 2^64. */
@@ -102,12 +106,42 @@ export const SimulationReport = Schema.Struct({
       /** States in the walk as it happened, and once shortened. */
       length: Count,
       shortenedLength: Count,
-      traceFile: Schema.NullOr(Schema.String),
-      textFile: Schema.NullOr(Schema.String),
-      /** The trace explorer page, with --html. */
-      htmlFile: Schema.NullOr(Schema.String),
-      writeError: Schema.NullOr(Schema.String)
+      ...counterexampleFiles
     })
   )
 }).annotations({ identifier: "SimulationReport", title: "replcheck check --simulate --json" })
 export type SimulationReport = typeof SimulationReport.Type
+
+/** The result of `replcheck check --liveness --json`. */
+export const LivenessReport = Schema.Struct({
+  protocol: Schema.String,
+  variant: Schema.String,
+  config: Schema.Record({ key: Schema.String, value: Schema.Int }),
+  /** "ok": every property holds on every fair behavior of the reachable graph; "violation": one does not. */
+  verdict: Schema.Literal("ok", "violation"),
+  /** The reachable graph (states inside the state constraint; steps that change the state). */
+  states: Count,
+  edges: Count,
+  /** The fairness conditions, as TLA+ writes them: WF(Exit(1)), SF(Enter(2)), ... */
+  fairness: Schema.Array(Schema.String),
+  seconds: Schema.Number.pipe(Schema.nonNegative()),
+  peakRssBytes: Count,
+  properties: Schema.Array(
+    Schema.Struct({
+      name: Schema.String,
+      description: Schema.String,
+      holds: Schema.Boolean,
+      /** For a property that fails: the lasso counterexample (states, the index it loops back to, 0-based as ITF's loop). */
+      counterexample: Schema.NullOr(
+        Schema.Struct({
+          length: Count,
+          loop: Count,
+          /** The node of a per-node property (`\\A i : P(i) ~> Q(i)`) that fails, else null. */
+          node: Schema.NullOr(Count),
+          ...counterexampleFiles
+        })
+      )
+    })
+  )
+}).annotations({ identifier: "LivenessReport", title: "replcheck check --liveness --json" })
+export type LivenessReport = typeof LivenessReport.Type

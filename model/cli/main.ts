@@ -17,6 +17,7 @@ import { version } from "./fast.js"
 import { Files, type FileError } from "./files.js"
 import { listJson, renderList, renderCheckpoint, renderProgress, renderReport } from "./render.js"
 import { renderVerdicts, runVerdicts, type VerdictRow } from "./verdicts.js"
+import { renderLiveness, runLiveness } from "./liveness.js"
 import { runCluster, runConform, runExplore, runSimulate, runValidate } from "./trace-commands.js"
 
 /** The command's protocol: a built-in name, or a model module loaded (and compiled) by path. */
@@ -85,6 +86,13 @@ function command(argv: readonly string[], protocol: Protocol | undefined): Effec
                     return rows.every((r) => r.asRecorded) ? 0 : 1
                   })
                 )
+              : cmd.command === "check" && cmd.liveness !== undefined
+                ? runLiveness({ ...cmd, liveness: cmd.liveness }).pipe(
+                    Effect.map((report) => {
+                      process.stdout.write(cmd.json ? JSON.stringify(report) + "\n" : renderLiveness(report) + "\n")
+                      return report.verdict === "ok" ? 0 : 1
+                    })
+                  )
               : cmd.command === "check" && cmd.simulate !== undefined
                 ? runSimulation({ ...cmd, simulate: cmd.simulate }, (p) => process.stderr.write(`progress: ${p.seconds.toFixed(0)} s, ${p.runs.toLocaleString("en-US")} runs, ${p.steps.toLocaleString("en-US")} steps\n`)).pipe(
                     Effect.map((report) => {

@@ -9,6 +9,8 @@ export const USAGE = `usage:
                   [--workers N] [--symmetry] [--deadlock] [--max-depth N] [--max-states N]
                   [--memory SIZE] [--checkpoint DIR [--checkpoint-every S]] [--resume DIR]
                   [--json] [--out DIR] [--html] [--dot FILE]
+  replcheck check <protocol> --liveness [--property NAME]... [bound flags] [--variant NAME]
+                  [--json] [--out DIR] [--html]
   replcheck check <protocol> --simulate [--runs N] [--depth D] [--seed S] [bound flags] [--variant NAME]
                   [--invariant NAME]... [--workers N] [--deadlock] [--json] [--out DIR] [--html]
   replcheck verdicts [<protocol>] [--workers N] [--json] [--traces DIR] [--quick]
@@ -31,7 +33,8 @@ A flag's value may follow an = (--workers=2). Short flags: -w (--workers), -i (-
 -o (--out), -h (--help), -V (--version).
 check explores every reachable state; with --simulate it walks N random runs (default 1000) of
 up to D steps (default 100) instead, run i with seed S+i, checking every invariant on every state
-generated; a violation is written shortened, with the seed that walks it again. --checkpoint DIR
+generated; a violation is written shortened, with the seed that walks it again. With --liveness
+it checks the temporal properties under the protocol's fairness, and a violation is a lasso. --checkpoint DIR
 writes the search to DIR at a level boundary every S seconds (default 600) and where a cap stops
 it; --resume DIR goes on from there (same command and flags; caps may differ).
 verdicts runs the recorded runs of the protocol's manifest (of every built-in protocol when none

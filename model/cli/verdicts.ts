@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url"
 import { Effect, Either } from "effect"
 import { decodeConfig, flagName } from "../engine/config.js"
 import { decodeManifest, type Manifest, type ManifestRun } from "../engine/manifest.js"
+import { checkLiveness } from "../engine/liveness.js"
 import { runSearch } from "../engine/run.js"
 import type { TraceStep } from "../engine/path.js"
 import type { KitModel, Protocol } from "../kit/index.js"
@@ -71,8 +72,10 @@ export function runConfig(protocol: Protocol, run: ManifestRun): Record<string, 
 }
 
 function compare(run: ManifestRun, got: { violated: string | null; length: number | null; distinct: number; generated: number; depth: number }): string | null {
-  const want = run.result === "violation" ? `violation of ${run.violated} in ${run.traceLength} states` : "no violation"
-  const have = got.violated ? `violation of ${got.violated} in ${got.length} states` : "no violation"
+  // A lasso's length is recorded only where it was derived by hand (liveness runs may leave it out).
+  const length = (n: number | null | undefined) => (run.liveness !== undefined && run.traceLength === undefined ? "" : ` in ${n} states`)
+  const want = run.result === "violation" ? `violation of ${run.violated}${length(run.traceLength)}` : "no violation"
+  const have = got.violated ? `violation of ${got.violated}${length(got.length)}` : "no violation"
   if (want !== have) return `expected ${want}, got ${have}`
   for (const k of ["generated", "distinct", "depth"] as const) {
     if (run[k] !== undefined && run[k] !== got[k]) return `expected ${k} ${run[k]}, got ${got[k]}`
@@ -115,6 +118,31 @@ export const runVerdicts = (
         }
         rows.push(row)
         options.onRow?.(row)
+        continue
+      }
+      if (run.liveness !== undefined) {
+        const properties = run.liveness
+        const live = yield* Effect.try({ try: () => checkLiveness(model, { properties }), catch: (e) => new UsageError({ message: `manifest run ${run.name}: ${(e as Error).message}` }) })
+        const failed = live.properties.find((p) => !p.holds)
+        const row: VerdictRow = {
+          protocol: protocol.name,
+          name: run.name,
+          variant: run.variant,
+          bounds,
+          invariant: failed?.name ?? properties.join(", "),
+          verdict: failed ? `VIOLATED (lasso of ${failed.lasso!.steps.length} states)` : "holds",
+          distinct: live.states,
+          generated: live.edges,
+          seconds: live.seconds,
+          traceFile: null,
+          asRecorded: false,
+          mismatch: null,
+          skipped: false
+        }
+        const mismatch = compare(run, { violated: failed?.name ?? null, length: failed?.lasso?.steps.length ?? null, distinct: live.states, generated: live.edges, depth: 0 })
+        const done = { ...row, asRecorded: mismatch === null, mismatch }
+        rows.push(done)
+        options.onRow?.(done)
         continue
       }
       const ref = { protocol: protocol.name, ...(protocol.source ? { source: protocol.source } : {}), variant: run.variant, config, symmetry: run.symmetry }

@@ -13,6 +13,12 @@ export const ManifestRun = Schema.Struct({
   symmetry: Schema.optionalWith(Schema.Boolean, { default: () => false }),
   /** The invariants to check; all of the model's when absent. */
   invariants: Schema.optional(Schema.Array(Schema.String)),
+  /**
+   * A liveness run: the temporal properties to check (under the model's fairness) instead of the
+   * invariants; `violated` names the property, `traceLength` the lasso's states, `distinct` the
+   * reachable graph's states.
+   */
+  liveness: Schema.optional(Schema.Array(Schema.String)),
   result: Schema.Literal("success", "violation"),
   violated: Schema.optional(Schema.String),
   /** States in the shortest counterexample. */

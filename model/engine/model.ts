@@ -56,6 +56,31 @@ export interface StepInvariant {
 }
 
 /**
+ * A temporal property (checked by liveness.ts under the model's fairness): `P ~> Q` (every state
+ * where P holds is followed, on every fair behavior, by one where Q holds) or `<>Q` (every fair
+ * behavior from an initial state reaches Q). `instances` is 1, or the node count for a property
+ * stated per node (`\A i : P(i) ~> Q(i)`); p and q then take the node id as `k`.
+ */
+export interface TemporalProperty {
+  readonly name: string
+  readonly description: string
+  readonly kind: "leadsTo" | "eventually"
+  readonly instances: number
+  p(state: Uint8Array, k: number): boolean
+  q(state: Uint8Array, k: number): boolean
+}
+
+/**
+ * Fairness of action families, as TLA+'s WF_vars and SF_vars: each entry is a family (by index)
+ * taken as one action (`\E` over its arguments), or per value of its first, node argument
+ * (`\A i : WF_vars(A(i))`).
+ */
+export interface Fairness {
+  readonly weak: ReadonlyArray<{ readonly family: number; readonly perNode: boolean }>
+  readonly strong: ReadonlyArray<{ readonly family: number; readonly perNode: boolean }>
+}
+
+/**
  * Converts between packed states and their readable form (what ITF traces write). Plain code, so
  * worker threads can build models without loading Effect.
  */
@@ -93,6 +118,12 @@ export interface Model<S = any> {
    * fastest when the search uses exactly those. Absent: the search uses its own.
    */
   readonly buffers?: { readonly src: Uint8Array; readonly next: Uint8Array }
+  /** Temporal properties (liveness.ts); none when absent. */
+  readonly temporalProperties?: readonly TemporalProperty[]
+  /** The fairness the temporal properties are checked under; none (stuttering allowed anywhere) when absent. */
+  readonly fairness?: Fairness
+  /** Node ids are 1..nodeCount (the per-node fairness and properties range over them). */
+  readonly nodeCount?: number
 }
 
 /** What a worker thread needs to build the same model as the coordinator. */

@@ -13,6 +13,8 @@ export type { Accessor, ArrayAccessor, Declaration, ReadableOf, ReadableState, F
 export { action, between, nodes, nodeSets, subsetsOf } from "./action.js"
 export type { Action, ActionBuilder, Domain, Explanation, Message } from "./action.js"
 export { invariant, stepInvariant } from "./invariant.js"
+export { eventually, leadsTo, leadsToEach } from "./temporal.js"
+export type { FairnessDecl, TemporalDecl } from "./temporal.js"
 export type { AnyInvariant, InvariantDecl, StepInvariantDecl } from "./invariant.js"
 export { BASE_VARIANT, defineProtocol, extendAction, replaceAction } from "./protocol.js"
 export type { KitModel, Protocol, ProtocolSpec, TraceMapping, VariantDecl } from "./protocol.js"

@@ -8,8 +8,9 @@
  * guards and choices a design change is likely to touch), edit the action list (split one step
  * into two, add one, drop one) and, when a split needs it, use another state declaration.
  */
+import type { FairnessDecl, TemporalDecl } from "./temporal.js"
 import type { BoundSpec } from "../engine/config.js"
-import type { Model, StateInvariant, StepInvariant } from "../engine/model.js"
+import type { ActionFamily, Fairness, Model, StateInvariant, StepInvariant, TemporalProperty } from "../engine/model.js"
 import { compileAction, type Action, type Message } from "./action.js"
 import type { AnyInvariant } from "./invariant.js"
 import type { Declaration, InitView, StateDef, StateLayout, StateView } from "./state.js"
@@ -62,6 +63,10 @@ export interface ProtocolSpec<BS extends Record<string, BoundSpec>, D extends De
   readonly constraint?: (s: StateView<D>, bounds: B) => boolean
   /** The invariants; they may read the rules (a variant's own classifier, say). */
   readonly invariants?: (bounds: B, rules: R) => ReadonlyArray<AnyInvariant<StateView<D>>>
+  /** Temporal properties (`check --liveness`); they may read the rules. */
+  readonly liveness?: (bounds: B, rules: R) => ReadonlyArray<TemporalDecl<StateView<D>>>
+  /** The fairness the temporal properties are checked under (default none); a variant changes it through its rules. */
+  readonly fairness?: (bounds: B, rules: R) => FairnessDecl
   /** A one-line summary of the base model. */
   readonly base?: string
   readonly variants?: ReadonlyArray<VariantDecl<B, R>>
@@ -183,6 +188,15 @@ function buildModel<BS extends Record<string, BoundSpec>, D extends Declaration,
       })
     }
   }
+  const temporalProperties: TemporalProperty[] = (spec.liveness?.(config, rules) ?? []).map((t) => ({
+    name: t.name,
+    description: t.description,
+    kind: t.kind,
+    instances: t.perNode ? nodes : 1,
+    p: (b: Uint8Array, i: number) => (layout.next.set(b), (t.p as (s: unknown, i: number) => boolean)(stateView, i)),
+    q: (b: Uint8Array, i: number) => (layout.next.set(b), (t.q as (s: unknown, i: number) => boolean)(stateView, i))
+  }))
+  const fairness = compileFairness(spec.name, spec.fairness?.(config, rules), families)
   layout.next.fill(0)
   spec.init?.(layout.view("init"), config)
   const initial = layout.next.slice()
@@ -200,6 +214,9 @@ function buildModel<BS extends Record<string, BoundSpec>, D extends Declaration,
     stepInvariants,
     initialStates: () => [initial.slice()],
     buffers: { src: layout.src, next: layout.next },
+    temporalProperties,
+    fairness,
+    nodeCount: nodes,
     constraint: constraintFn ? onNext((s) => constraintFn(s as StateView<D>, config), stateView, layout.next) : () => true,
     // Offered whenever the protocol declares symmetry; the search applies it only when asked.
     ...(spec.symmetry && layout.symmetric ? { canonicalize: layout.canonicalize } : {}),
@@ -211,6 +228,21 @@ function buildModel<BS extends Record<string, BoundSpec>, D extends Declaration,
     },
     layout: layout as unknown as StateLayout
   }
+}
+
+/** Fairness by action name ("Enter", or "Enter(i)" per node) as family indexes; a name that is no action is an error. */
+function compileFairness(protocol: string, decl: FairnessDecl | undefined, families: readonly ActionFamily[]): Fairness {
+  const refs = (names: readonly string[] | undefined) =>
+    (names ?? []).map((raw) => {
+      const m = /^(\w+)(?:\((\w+)\))?$/.exec(raw)
+      const family = m ? families.findIndex((f) => f.name === m[1]) : -1
+      if (m === null || family < 0) throw new RangeError(`${protocol}: fairness names ${raw}, which is no action (actions: ${families.map((f) => f.name).join(", ")})`)
+      const perNode = m[2] !== undefined
+      const f = families[family]!
+      if (perNode && (f.params[0] !== m[2] || f.paramKinds?.[0] !== "node")) throw new RangeError(`${protocol}: fairness ${raw}: ${f.name}'s first argument is not a node named ${m[2]}`)
+      return { family, perNode }
+    })
+  return { weak: refs(decl?.weak), strong: refs(decl?.strong) }
 }
 
 /**

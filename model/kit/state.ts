@@ -8,6 +8,7 @@
  * the global variables in declaration order, padded to whole 32-bit words. Unused bytes stay zero.
  * No Effect here: worker threads load this.
  */
+import { eventually, leadsTo, leadsToEach, type TemporalDecl } from "./temporal.js"
 import {
   checkType,
   decodeValue,
@@ -228,6 +229,12 @@ export interface StateDef<B, D extends Declaration> {
     holds: (before: StateView<D>, after: StateView<D>) => boolean,
     witness?: (before: StateView<D>, after: StateView<D>) => string
   ): StepInvariantDecl<StateView<D>>
+  /** `P ~> Q`: every state where P holds is followed, on every fair behavior, by one where Q holds. */
+  leadsTo(name: string, description: string, p: (s: StateView<D>) => boolean, q: (s: StateView<D>) => boolean): TemporalDecl<StateView<D>>
+  /** `\A i \in nodes : P(i) ~> Q(i)`. */
+  leadsToEach(name: string, description: string, p: (s: StateView<D>, i: number) => boolean, q: (s: StateView<D>, i: number) => boolean): TemporalDecl<StateView<D>>
+  /** `<>Q`: every fair behavior reaches a state where Q holds. */
+  eventually(name: string, description: string, q: (s: StateView<D>) => boolean): TemporalDecl<StateView<D>>
 }
 
 /** Declares a protocol's state variables once, as a function of the bounds. */
@@ -237,7 +244,10 @@ export function defineState<B, D extends Declaration>(declare: (bounds: B) => D)
     layout: (bounds, nodes) => layoutOf(declare(bounds), nodes),
     action: (name) => new ActionBuilder<PreView<D>, NextView<D>, {}>(name),
     invariant: (name, description, holds, witness) => invariant(name, description, holds, witness),
-    stepInvariant: (name, description, holds, witness) => stepInvariant(name, description, holds, witness)
+    stepInvariant: (name, description, holds, witness) => stepInvariant(name, description, holds, witness),
+    leadsTo: (name, description, p, q) => leadsTo(name, description, p, q),
+    leadsToEach: (name, description, p, q) => leadsToEach(name, description, p, q),
+    eventually: (name, description, q) => eventually(name, description, q)
   }
 }
 

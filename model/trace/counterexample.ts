@@ -16,7 +16,9 @@ export interface TraceContext {
   readonly variant: string
   readonly config: Record<string, number>
   readonly invariant: string
-  readonly kind: "state" | "step" | "deadlock"
+  readonly kind: "state" | "step" | "deadlock" | "liveness"
+  /** For a liveness counterexample (a lasso): the state the behavior loops back to, and how. */
+  readonly loop?: { readonly index: number; readonly back: TraceStep["action"] | null; readonly node: number | null }
 }
 
 /** The readable (ITF JSON) form of every state of a trace. */
@@ -40,6 +42,8 @@ export function toItfTrace(model: KitModel, steps: readonly TraceStep[], ctx: Tr
       ...violationMeta(model, steps, ctx)
     },
     vars: [...Object.keys(states[0] ?? {}), ACTION_TAKEN, NONDET_PICKS],
+    // ITF's lasso: the behavior repeats states[loop ..] for ever.
+    ...(ctx.loop ? { loop: ctx.loop.index } : {}),
     states: states.map((state, index) => {
       const action = steps[index]!.action
       const meta = action ? { index, action: action.name, args: toItfValue(action.args) } : { index }
@@ -80,6 +84,7 @@ export function counterexampleFiles(model: KitModel, steps: readonly TraceStep[]
 
 /** The invariant a trace violates, its witness and cause, for readers of the ITF (the HTML explorer). */
 function violationMeta(model: KitModel, steps: readonly TraceStep[], ctx: TraceContext): Record<string, unknown> {
+  if (ctx.kind === "liveness") return { invariant: ctx.invariant, kind: ctx.kind, ...(ctx.loop?.node ? { node: ctx.loop.node } : {}) }
   const known = [...model.stateInvariants, ...model.stepInvariants].some((i) => i.name === ctx.invariant)
   if (ctx.kind !== "deadlock" && !known) return {}
   const witness = witnessOf(model, steps, ctx)
@@ -95,7 +100,7 @@ function violationMeta(model: KitModel, steps: readonly TraceStep[], ctx: TraceC
 export function causeOf(model: KitModel, steps: readonly TraceStep[], ctx: Pick<TraceContext, "invariant" | "kind">): string[] {
   const last = steps[steps.length - 1]?.state
   const before = steps[steps.length - 2]?.state
-  if (last === undefined || before === undefined || ctx.kind === "deadlock") return []
+  if (last === undefined || before === undefined || ctx.kind === "deadlock" || ctx.kind === "liveness") return []
   const stateInvariant = model.stateInvariants.find((i) => ctx.kind === "state" && i.name === ctx.invariant)
   const stepInvariant = model.stepInvariants.find((i) => ctx.kind === "step" && i.name === ctx.invariant)
   if (stateInvariant === undefined && stepInvariant === undefined) return []
@@ -133,6 +138,10 @@ export function witnessOf(model: KitModel, steps: readonly TraceStep[], ctx: Pic
 }
 
 function describeViolation(ctx: TraceContext): string {
+  if (ctx.kind === "liveness") {
+    const node = ctx.loop?.node ? ` for node ${ctx.loop.node}` : ""
+    return `a fair behavior that violates the temporal property ${ctx.invariant}${node}: it repeats its states from state ${(ctx.loop?.index ?? 0) + 1} on for ever`
+  }
   return ctx.kind === "deadlock"
     ? "the last state has no successor (deadlock)"
     : ctx.kind === "step"
@@ -257,7 +266,16 @@ export function renderTrace(model: KitModel, steps: readonly TraceStep[], ctx: T
     if (global.length === 0 && byNode.size === 0) lines.push("  (no change)")
   })
   lines.push("")
-  lines.push(ctx.kind === "deadlock" ? "Deadlock: no action is enabled in the last state." : `Violated: ${ctx.invariant}`)
+  lines.push(ctx.kind === "deadlock" ? "Deadlock: no action is enabled in the last state." : `Violated: ${ctx.invariant}${ctx.loop?.node ? ` (node ${ctx.loop.node})` : ""}`)
+  if (ctx.loop) {
+    lines.push(
+      ...wrap(
+        ctx.loop.back
+          ? `  then back to state ${ctx.loop.index + 1} by ${renderAction(ctx.loop.back)}, and round again for ever`
+          : `  then state ${steps.length} repeats for ever (stuttering: no fair action is enabled there)`
+      )
+    )
+  }
   const witness = witnessOf(model, steps, ctx)
   if (witness !== null) lines.push(...wrap(`  because ${witness}`))
   return lines.join("\n") + "\n"

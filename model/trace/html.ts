@@ -13,6 +13,8 @@ import { renderValue, type ItfValue } from "./itf.js"
 type Doc = {
   readonly "#meta"?: Record<string, unknown>
   readonly vars?: readonly string[]
+  /** A lasso: states[loop ..] repeat for ever. */
+  readonly loop?: number
   readonly states: ReadonlyArray<Record<string, unknown>>
 }
 
@@ -47,6 +49,7 @@ export function renderExplorer(doc: Doc, title: string): string {
   const globals = names.filter((v) => !perNode.includes(v))
   const cause = new Set(Array.isArray(meta["cause"]) ? (meta["cause"] as string[]) : [])
   const last = states.length - 1
+  const loop = typeof doc.loop === "number" && doc.loop >= 0 && doc.loop <= last ? doc.loop : null
 
   const cell = (k: number, variable: string, label: string, value: unknown, before: unknown, causeKey: string) => {
     const changed = k > 0 && JSON.stringify(value) !== JSON.stringify(before)
@@ -65,7 +68,7 @@ export function renderExplorer(doc: Doc, title: string): string {
     })
     const global = globals.length > 0 ? `<td class="globals">${globals.map((v) => cell(k, v, v, s[v], prev[v], v)).join("")}</td>` : ""
     return (
-      `<tr class="step${k === last ? " last" : ""}" id="state-${k + 1}"><th class="action"><span class="index">${k + 1}</span> ` +
+      `<tr class="step${k === last ? " last" : ""}${loop !== null && k >= loop ? " loop" : ""}" id="state-${k + 1}"><th class="action"><span class="index">${k + 1}</span> ` +
       `${escape(action)}${args ? `<div class="args">(${escape(args)})</div>` : ""}</th>${lanes.join("")}${global}</tr>`
     )
   })
@@ -73,7 +76,10 @@ export function renderExplorer(doc: Doc, title: string): string {
   const witness = typeof meta["witness"] === "string" ? (meta["witness"] as string) : null
   const config = meta["config"] && typeof meta["config"] === "object" ? Object.entries(meta["config"] as object).map(([k, v]) => `${k} = ${v}`).join(", ") : ""
   const heading = [meta["protocol"], meta["variant"] ? `variant ${meta["variant"]}` : "", config].filter((x) => typeof x === "string" && x !== "").join(" · ")
-  const verdict = invariant
+  const verdict = loop !== null
+    ? `<p class="verdict">${invariant ? `Violated: <strong>${escape(invariant)}</strong>, by a behavior that never ends: ` : "A behavior that never ends: "}` +
+      `${loop === last ? `state ${last + 1} repeats for ever (stuttering)` : `states ${loop + 1} to ${last + 1} (marked) repeat for ever`}.</p>`
+    : invariant
     ? `<p class="verdict">Violated at state ${states.length}: <strong>${escape(invariant)}</strong>${witness ? `, because ${escape(witness)}` : ""}.` +
       `${cause.size > 0 ? ` Outlined: the last step's changes that make it false (${escape([...cause].join(", "))}).` : ""}</p>`
     : typeof meta["description"] === "string"
@@ -99,6 +105,7 @@ thead th { background: #f4f4f4; position: sticky; top: 0; }
 .changed { background: #fff4b8; }
 .cause { outline: 2px solid #c00; background: #ffd9d9; }
 tr.last th { border-left: 4px solid #c00; }
+tr.loop th { border-left: 4px solid #06c; background: #eef5ff; }
 body.changed-only .same { display: none; }
 </style>
 </head>

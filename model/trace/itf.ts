@@ -81,6 +81,8 @@ export interface ItfTrace {
   readonly "#meta": Record<string, unknown>
   readonly vars: ReadonlyArray<string>
   readonly states: ReadonlyArray<ItfState & { readonly "#meta": ItfStateMeta }>
+  /** A lasso: the behavior repeats states[loop ..] for ever. */
+  readonly loop?: number
 }
 
 /** Converts a plain argument value (number, array of numbers, string) to ITF. */

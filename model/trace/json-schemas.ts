@@ -3,7 +3,7 @@
  * writes them to traces/schema/; a test fails when the committed files differ.
  */
 import { JSONSchema } from "effect"
-import { CheckReport, SimulationReport } from "../cli/check-report.js"
+import { CheckReport, SimulationReport, LivenessReport } from "../cli/check-report.js"
 import { AdapterReply, AdapterRequest } from "./adapter-protocol.js"
 import { builtInProtocols } from "../protocols/index.js"
 import { protocolEventSchema } from "./event-schema.js"
@@ -20,6 +20,7 @@ export function jsonSchemaFiles(): Record<string, string> {
     "adapter-reply.schema.json": text(JSONSchema.make(AdapterReply)),
     "check-report.schema.json": text(JSONSchema.make(CheckReport)),
     "simulation-report.schema.json": text(JSONSchema.make(SimulationReport)),
+    "liveness-report.schema.json": text(JSONSchema.make(LivenessReport)),
     // Each built-in protocol's own events: its action names, their arguments and its variables.
     ...Object.fromEntries(builtInProtocols.map((p) => [`${p.name}.events.schema.json`, text(JSONSchema.make(protocolEventSchema(p)))]))
   }

@@ -15,6 +15,7 @@ import { describe, expect, it } from "vitest"
 import { Effect } from "effect"
 import { flagName } from "../../model/engine/config.js"
 import type { ExploreOptions } from "../../model/engine/explorer.js"
+import { checkLiveness } from "../../model/engine/liveness.js"
 import { WorkerThreads } from "../../model/engine/parallel.js"
 import { successorsOf } from "../../model/engine/path.js"
 import { runSearch } from "../../model/engine/run.js"
@@ -35,13 +36,29 @@ const search = (protocol: Protocol, model: KitModel, config: Record<string, numb
 const manifests = new Map(await Promise.all(withManifests.map(async (p) => [p.name, await manifestOf(p)] as const)))
 
 describe.each(withManifests)("$name verdicts (its manifest.json)", (protocol) => {
-  const runs = manifests.get(protocol.name)!.runs
+  const all = manifests.get(protocol.name)!.runs
+  // Liveness runs (temporal properties, not invariants) are checked apart, below.
+  const runs = all.filter((r) => r.liveness === undefined)
+  const livenessRuns = all.filter((r) => r.liveness !== undefined)
   const tracesDir = join(import.meta.dirname, "../../traces", protocol.name)
   it("covers every variant and every invariant", () => {
     const model = protocol.build(protocol.defaults)
     const invariants = [...model.stateInvariants, ...model.stepInvariants].map((i) => i.name)
-    expect(new Set(runs.map((r) => r.variant))).toEqual(new Set(protocol.variants.map((v) => v.name)))
+    expect(new Set(all.map((r) => r.variant))).toEqual(new Set(protocol.variants.map((v) => v.name)))
     expect(new Set(runs.filter((r) => r.result === "violation").map((r) => r.violated))).toEqual(new Set(invariants))
+    // Each temporal property holds in some run and is broken in another.
+    const temporal = (model.temporalProperties ?? []).map((p) => p.name)
+    expect(new Set(livenessRuns.filter((r) => r.result === "violation").map((r) => r.violated))).toEqual(new Set(temporal))
+    expect(new Set(livenessRuns.filter((r) => r.result === "success").flatMap((r) => r.liveness!))).toEqual(new Set(temporal))
+  })
+
+  it.each(livenessRuns.filter((r) => !r.slow))("$name (liveness): $result $violated", (run) => {
+    const model = protocol.build(runConfig(protocol, run), run.variant)
+    const r = checkLiveness(model, { properties: run.liveness! })
+    const failed = r.properties.find((p) => !p.holds)
+    expect(failed?.name).toBe(run.result === "violation" ? run.violated : undefined)
+    if (run.traceLength !== undefined) expect(failed!.lasso!.steps).toHaveLength(run.traceLength)
+    if (run.distinct !== undefined) expect(r.states).toBe(run.distinct)
   })
 
   it.each(runs.filter((r) => !r.slow))("$name: $result $violated", async (run) => {

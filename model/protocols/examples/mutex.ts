@@ -18,6 +18,8 @@ interface Rules {
   readonly ignoreLock: boolean
   /** Exit leaves the lock held. */
   readonly keepLock: boolean
+  /** Enter(i) is strongly fair (taken if enabled infinitely often); else only weakly. */
+  readonly strongEnter: boolean
 }
 
 const actions = (_b: unknown, r: Rules) => [
@@ -48,7 +50,7 @@ export default defineProtocol({
   bounds: { processes: { default: 2, min: 1, max: 6, description: "number of processes" } },
   nodes: (b) => b.processes,
   state: State,
-  rules: { ignoreLock: false, keepLock: false } as Rules,
+  rules: { ignoreLock: false, keepLock: false, strongEnter: true } as Rules,
   actions,
   invariants: (b) => [
     State.invariant("MutualExclusion", "at most one process is critical", (s) => {
@@ -61,10 +63,22 @@ export default defineProtocol({
       return true
     })
   ],
-  base: "Enter needs the lock; Exit releases it",
+  // Starvation freedom: a lock that others may keep taking needs strong fairness of Enter(i); weak
+  // fairness is not enough, since the lock is free only now and then (variant weak-enter).
+  liveness: () => [
+    State.leadsToEach(
+      "WaitingEntersCritical",
+      "a waiting process eventually enters its critical section",
+      (s, i) => s.pc(i) === Pc.waiting,
+      (s, i) => s.pc(i) === Pc.critical
+    )
+  ],
+  fairness: (_b, r) => (r.strongEnter ? { weak: ["Exit(i)"], strong: ["Enter(i)"] } : { weak: ["Exit(i)", "Enter(i)"] }),
+  base: "Enter needs the lock; Exit releases it; fairness: SF(Enter(i)), WF(Exit(i))",
   variants: [
     { name: "no-lock", summary: "Enter ignores the lock", rules: (r) => ({ ...r, ignoreLock: true }) },
-    { name: "exit-keeps-lock", summary: "Exit leaves the lock held", rules: (r) => ({ ...r, keepLock: true }) }
+    { name: "exit-keeps-lock", summary: "Exit leaves the lock held", rules: (r) => ({ ...r, keepLock: true }) },
+    { name: "weak-enter", summary: "Enter(i) only weakly fair", rules: (r) => ({ ...r, strongEnter: false }) }
   ],
   symmetry: true,
   // The counts are derived by hand (test/engine/counts.test.ts says how).
@@ -74,7 +88,31 @@ export default defineProtocol({
       { name: "base", result: "success", generated: 15, distinct: 8, depth: 4 },
       { name: "base-symmetric", symmetry: true, result: "success", generated: 10, distinct: 5, depth: 4 },
       { name: "no-lock", variant: "no-lock", result: "violation", violated: "MutualExclusion", traceLength: 5 },
-      { name: "exit-keeps-lock", variant: "exit-keeps-lock", result: "violation", violated: "ExitReleasesLock", traceLength: 4 }
+      { name: "exit-keeps-lock", variant: "exit-keeps-lock", result: "violation", violated: "ExitReleasesLock", traceLength: 4 },
+      // Liveness under the fairness (SF(Enter(i)), WF(Exit(i)); weak-enter: WF(Enter(i))). TLC on
+      // spec/examples/Mutex.tla at N = 3 (2026-12-04): 20 distinct states, Spec satisfies
+      // WaitingEntersCritical, SpecWeakEnter violates it.
+      {
+        name: "liveness",
+        config: { processes: 3 },
+        liveness: ["WaitingEntersCritical"],
+        result: "success",
+        distinct: 20,
+        tlc: { distinct: 20, result: "success", spec: "spec/examples/MCMutex.cfg" }
+      },
+      {
+        name: "liveness-weak-enter",
+        variant: "weak-enter",
+        config: { processes: 3 },
+        liveness: ["WaitingEntersCritical"],
+        result: "violation",
+        violated: "WaitingEntersCritical",
+        distinct: 20,
+        tlc: { distinct: 20, result: "violation", spec: "spec/examples/MCMutexWeakEnter.cfg" }
+      },
+      // The lasso by hand: Request(1), Request(2), Enter(2), Exit(2) keeping the lock, then
+      // stuttering (5 states): nothing fair is enabled, and process 1 waits for ever.
+      { name: "liveness-exit-keeps-lock", variant: "exit-keeps-lock", liveness: ["WaitingEntersCritical"], result: "violation", violated: "WaitingEntersCritical", traceLength: 5 }
     ]
   }
 })
