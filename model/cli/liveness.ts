@@ -68,7 +68,7 @@ export const runLiveness = (cmd: CheckCommand & { readonly liveness: NonNullable
 export function renderLiveness(r: LivenessReport): string {
   const lines = [
     `replcheck check ${r.protocol} --liveness (variant ${r.variant}; ${Object.entries(r.config).map(([k, v]) => `${k} = ${v}`).join(", ")})`,
-    `fairness: ${r.fairness.length > 0 ? r.fairness.join(", ") : "none (a behavior may stop in any state)"}`,
+    `fairness: ${r.fairness.length > 0 ? compactFairness(r.fairness) : "none (a behavior may stop in any state)"}`,
     `${r.states.toLocaleString("en-US")} states, ${r.edges.toLocaleString("en-US")} steps in the reachable graph, ${r.seconds.toFixed(2)} s`
   ]
   for (const p of r.properties) {
@@ -81,4 +81,17 @@ export function renderLiveness(r: LivenessReport): string {
   }
   lines.push(r.verdict === "ok" ? "verdict: OK: every temporal property holds under the fairness" : `verdict: VIOLATION of ${r.properties.filter((p) => !p.holds).map((p) => p.name).join(", ")}`)
   return lines.join("\n")
+}
+
+/** WF(A(1)), WF(A(2)), WF(A(3)) as WF(A(i)) for i = 1..3: one entry per action and kind. */
+function compactFairness(labels: readonly string[]): string {
+  const groups = new Map<string, number[]>()
+  for (const label of labels) {
+    const m = /^(WF|SF)\((\w+)\((\d+)\)\)$/.exec(label)
+    const key = m ? `${m[1]}(${m[2]}(i))` : label
+    groups.set(key, [...(groups.get(key) ?? []), ...(m ? [Number(m[3])] : [])])
+  }
+  const nodes = [...new Set([...groups.values()].flat())].sort((a, b) => a - b)
+  const perNode = [...groups.values()].some((g) => g.length > 0)
+  return [...groups.keys()].join(", ") + (perNode ? ` for each i in ${nodes[0]}..${nodes[nodes.length - 1]}` : "")
 }

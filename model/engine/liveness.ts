@@ -27,7 +27,8 @@
  * successors, so this is for models of up to a few million states; past `limit` states it stops
  * and says so rather than check part of the graph.
  */
-import { fingerprintOf, successorsOf, type TraceStep } from "./path.js"
+import { fingerprintWords, fpHi, fpLo } from "./fingerprint.js"
+import { successorsOf, type TraceStep } from "./path.js"
 import type { Model, TemporalProperty } from "./model.js"
 
 export const LIVENESS_STATE_LIMIT = 2_000_000
@@ -56,45 +57,65 @@ interface Graph {
 }
 
 function buildGraph(model: Model, limit: number): Graph {
-  const ids = new Map<string, number>()
+  const width = model.widthBytes
+  // Fingerprint -> id; a fingerprint's two words as one number key (53 bits kept: hi's low 21 bits
+  // and lo), with the state bytes compared on a match, so a shared key never merges two states.
+  const ids = new Map<number, number[]>()
   const states: Uint8Array[] = []
   const parents: number[] = []
   const out: Graph["out"] = []
   const idOf = (state: Uint8Array, parent: number): number => {
-    const [hi, lo] = fingerprintOf(model, state, false)
-    const key = `${hi}:${lo}`
-    const known = ids.get(key)
-    if (known !== undefined) return known
+    const words = new Int32Array(state.buffer, state.byteOffset, width >> 2)
+    fingerprintWords(words, 0, width >> 2)
+    const key = (fpHi & 0x1fffff) * 2 ** 32 + (fpLo >>> 0)
+    const bucket = ids.get(key)
+    if (bucket !== undefined) for (const id of bucket) if (sameBytes(states[id]!, state)) return id
     if (states.length === limit) throw new LivenessGraphTooLarge(`the reachable graph has more than ${limit.toLocaleString("en-US")} states; liveness is checked on models up to that size (use smaller bounds)`)
-    ids.set(key, states.length)
+    const id = states.length
+    if (bucket === undefined) ids.set(key, [id])
+    else bucket.push(id)
     states.push(state.slice())
     parents.push(parent)
     out.push([])
-    return states.length - 1
+    return id
   }
   const initial: number[] = []
   for (const init of model.initialStates()) {
-    const padded = new Uint8Array(model.widthBytes)
+    const padded = new Uint8Array(width)
     padded.set(init)
     if (model.constraint(padded)) initial.push(idOf(padded, -1))
   }
+  // The model's own expansion, as the search runs it: the successors in ordinal order.
+  const src = new Uint8Array(width)
+  const scratch = new Uint8Array(width)
+  let from = 0
+  let family = 0
+  let ordinal = 0
   let edges = 0
-  for (let s = 0; s < states.length; s++) {
-    const from = states[s]!
-    const successors = successorsOf(model, from)
-    for (let ordinal = 0; ordinal < successors.length; ordinal++) {
-      const step = successors[ordinal]!
-      if (!model.constraint(step.state)) continue
+  const sink = {
+    next: () => (scratch.set(src), scratch),
+    emit: (a?: number) => {
+      const k = ordinal++
+      if (!model.constraint(scratch)) return
       // A step that changes nothing is a stutter: no action is taken or enabled by it.
-      if (step.state.every((b, k) => b === from[k])) continue
-      const to = idOf(step.state, s)
-      const family = model.families.findIndex((f) => f.name === step.action!.name)
-      const first = Object.values(step.action!.args)[0]
-      out[s]!.push({ to, family, first: typeof first === "number" ? first : 0, ordinal })
+      if (sameBytes(scratch, src)) return
+      const to = idOf(scratch, from)
+      const node = model.families[family]!.paramKinds?.[0] === "node" ? (a ?? 0) : 0
+      out[from]!.push({ to, family, first: node, ordinal: k })
       edges++
     }
   }
+  for (from = 0; from < states.length; from++) {
+    src.set(states[from]!)
+    ordinal = 0
+    for (family = 0; family < model.families.length; family++) model.families[family]!.expand(src, sink)
+  }
   return { states, out, parent: Int32Array.from(parents), initial, edges }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false
+  return true
 }
 
 function conditionsOf(model: Model): Condition[] {
@@ -111,47 +132,73 @@ function conditionsOf(model: Model): Condition[] {
 
 const matches = (e: { family: number; first: number }, c: Condition) => e.family === c.family && (c.node === 0 || e.first === c.node)
 
-/** Strongly connected components of the subgraph induced by `inside` (iterative Tarjan). */
-function components(graph: Graph, members: readonly number[], inside: Uint8Array): number[][] {
-  const index = new Map<number, number>()
-  const low = new Map<number, number>()
-  const onStack = new Set<number>()
+/**
+ * Scratch arrays of one graph's size, reused by every component search: Tarjan's index and low
+ * link (valid where `visit` holds the current search's stamp), and a stamp per state marking the
+ * component being examined, so that no search allocates per component.
+ */
+class Scratch {
+  readonly index: Int32Array
+  readonly low: Int32Array
+  readonly visit: Int32Array
+  readonly onStack: Uint8Array
+  readonly mark: Int32Array
+  /** The states a component search may enter: those whose region is the search's token. */
+  readonly region: Int32Array
+  stamp = 0
+  constructor(n: number) {
+    this.region = new Int32Array(n)
+    this.index = new Int32Array(n)
+    this.low = new Int32Array(n)
+    this.visit = new Int32Array(n)
+    this.onStack = new Uint8Array(n)
+    this.mark = new Int32Array(n)
+  }
+}
+
+/** Strongly connected components of the subgraph induced by `members` (iterative Tarjan). */
+function components(graph: Graph, members: readonly number[], t: Scratch): number[][] {
+  const inside = ++t.stamp
+  for (const v of members) t.region[v] = inside
+  const search = ++t.stamp
+  const { index, low, visit, onStack } = t
   const stack: number[] = []
   const result: number[][] = []
   let counter = 0
+  const open = (v: number) => {
+    visit[v] = search
+    index[v] = counter
+    low[v] = counter++
+    stack.push(v)
+    onStack[v] = 1
+  }
   for (const root of members) {
-    if (index.has(root)) continue
+    if (visit[root] === search) continue
     const work: Array<{ v: number; edge: number }> = [{ v: root, edge: 0 }]
-    index.set(root, counter)
-    low.set(root, counter++)
-    stack.push(root)
-    onStack.add(root)
+    open(root)
     while (work.length > 0) {
       const frame = work[work.length - 1]!
       const edges = graph.out[frame.v]!
       if (frame.edge < edges.length) {
         const w = edges[frame.edge++]!.to
-        if (!inside[w]) continue
-        if (!index.has(w)) {
-          index.set(w, counter)
-          low.set(w, counter++)
-          stack.push(w)
-          onStack.add(w)
+        if (t.region[w] !== inside) continue
+        if (visit[w] !== search) {
+          open(w)
           work.push({ v: w, edge: 0 })
-        } else if (onStack.has(w)) low.set(frame.v, Math.min(low.get(frame.v)!, index.get(w)!))
+        } else if (onStack[w]) low[frame.v] = Math.min(low[frame.v]!, index[w]!)
         continue
       }
       work.pop()
       if (work.length > 0) {
         const parent = work[work.length - 1]!.v
-        low.set(parent, Math.min(low.get(parent)!, low.get(frame.v)!))
+        low[parent] = Math.min(low[parent]!, low[frame.v]!)
       }
-      if (low.get(frame.v) === index.get(frame.v)) {
+      if (low[frame.v] === index[frame.v]) {
         const component: number[] = []
         let w: number
         do {
           w = stack.pop()!
-          onStack.delete(w)
+          onStack[w] = 0
           component.push(w)
         } while (w !== frame.v)
         result.push(component)
@@ -164,15 +211,15 @@ function components(graph: Graph, members: readonly number[], inside: Uint8Array
 /** How a fair component meets a condition: an edge of the action inside it, or a state where it is disabled. */
 type Witness = { readonly condition: Condition } & ({ readonly edge: readonly [number, number] } | { readonly state: number })
 
-/** Components (within `inside`) that hold a fair behavior staying in them for ever, with their witnesses. */
-function fairComponents(graph: Graph, members: readonly number[], inside: Uint8Array, conditions: readonly Condition[]): Array<{ states: number[]; witnesses: Witness[] }> {
+/** Components of the subgraph of `members` that hold a fair behavior staying in them for ever, with their witnesses. */
+function fairComponents(graph: Graph, members: readonly number[], conditions: readonly Condition[], t: Scratch): Array<{ states: number[]; witnesses: Witness[] }> {
   const fair: Array<{ states: number[]; witnesses: Witness[] }> = []
-  for (const component of components(graph, members, inside)) {
-    const inC = new Uint8Array(graph.states.length)
-    for (const v of component) inC[v] = 1
-    const enabled = (v: number, c: Condition) => graph.out[v]!.some((e) => matches(e, c))
+  const enabled = (v: number, c: Condition) => graph.out[v]!.some((e) => matches(e, c))
+  for (const component of components(graph, members, t)) {
+    const here = ++t.stamp
+    for (const v of component) t.mark[v] = here
     const taken = (c: Condition): Witness | null => {
-      for (const v of component) for (const e of graph.out[v]!) if (inC[e.to] && matches(e, c)) return { condition: c, edge: [v, e.to] }
+      for (const v of component) for (const e of graph.out[v]!) if (t.mark[e.to] === here && matches(e, c)) return { condition: c, edge: [v, e.to] }
       return null
     }
     const witnesses: Witness[] = []
@@ -189,6 +236,7 @@ function fairComponents(graph: Graph, members: readonly number[], inside: Uint8A
         if (off === undefined) {
           // Enabled throughout and never taken here, nor in any part of it: no fair behavior stays.
           ok = false
+          failedStrong = null
           break
         }
         witnesses.push({ condition: c, state: off })
@@ -202,9 +250,7 @@ function fairComponents(graph: Graph, members: readonly number[], inside: Uint8A
       // A strongly fair action enabled somewhere here, never taken: a fair behavior may stay only
       // where it is disabled.
       const rest = component.filter((v) => !enabled(v, failedStrong!))
-      const restInside = new Uint8Array(graph.states.length)
-      for (const v of rest) restInside[v] = 1
-      fair.push(...fairComponents(graph, rest, restInside, conditions))
+      if (rest.length > 0) fair.push(...fairComponents(graph, rest, conditions, t))
     }
   }
   return fair
@@ -267,9 +313,10 @@ export function checkLiveness(model: Model, options: { readonly properties?: rea
   const chosen = declared.filter((p) => options.properties === undefined || options.properties.includes(p.name))
   const graph = buildGraph(model, options.limit ?? LIVENESS_STATE_LIMIT)
   const conditions = conditionsOf(model)
+  const scratch = new Scratch(graph.states.length)
   const properties = chosen.map((property) => {
     for (let k = 1; k <= property.instances; k++) {
-      const lasso = violation(model, graph, conditions, property, k)
+      const lasso = violation(model, graph, conditions, property, k, scratch)
       if (lasso) return { name: property.name, description: property.description, holds: false, lasso: { ...lasso, node: property.instances > 1 ? k : null } }
     }
     return { name: property.name, description: property.description, holds: true, lasso: null }
@@ -277,7 +324,7 @@ export function checkLiveness(model: Model, options: { readonly properties?: rea
   return { states: graph.states.length, edges: graph.edges, seconds: (performance.now() - started) / 1000, fairness: conditions.map((c) => c.label), properties }
 }
 
-function violation(model: Model, graph: Graph, conditions: readonly Condition[], property: TemporalProperty, k: number): Omit<Lasso, "node"> | null {
+function violation(model: Model, graph: Graph, conditions: readonly Condition[], property: TemporalProperty, k: number, scratch: Scratch): Omit<Lasso, "node"> | null {
   const n = graph.states.length
   const notQ = new Uint8Array(n)
   const members: number[] = []
@@ -287,7 +334,7 @@ function violation(model: Model, graph: Graph, conditions: readonly Condition[],
       members.push(v)
     }
   }
-  const fair = fairComponents(graph, members, notQ, conditions)
+  const fair = fairComponents(graph, members, conditions, scratch)
   if (fair.length === 0) return null
   // The states (outside Q) that reach a fair component without meeting Q: backwards from them.
   const component = new Int32Array(n).fill(-1)

@@ -65,8 +65,11 @@ export interface ProtocolSpec<BS extends Record<string, BoundSpec>, D extends De
   readonly invariants?: (bounds: B, rules: R) => ReadonlyArray<AnyInvariant<StateView<D>>>
   /** Temporal properties (`check --liveness`); they may read the rules. */
   readonly liveness?: (bounds: B, rules: R) => ReadonlyArray<TemporalDecl<StateView<D>>>
-  /** The fairness the temporal properties are checked under (default none); a variant changes it through its rules. */
-  readonly fairness?: (bounds: B, rules: R) => FairnessDecl
+  /**
+   * The fairness the temporal properties are checked under (default none); a variant changes it
+   * through its rules, and `actions` (this model's action names) lets it leave out one a variant dropped.
+   */
+  readonly fairness?: (bounds: B, rules: R, actions: readonly string[]) => FairnessDecl
   /** A one-line summary of the base model. */
   readonly base?: string
   readonly variants?: ReadonlyArray<VariantDecl<B, R>>
@@ -196,7 +199,7 @@ function buildModel<BS extends Record<string, BoundSpec>, D extends Declaration,
     p: (b: Uint8Array, i: number) => (layout.next.set(b), (t.p as (s: unknown, i: number) => boolean)(stateView, i)),
     q: (b: Uint8Array, i: number) => (layout.next.set(b), (t.q as (s: unknown, i: number) => boolean)(stateView, i))
   }))
-  const fairness = compileFairness(spec.name, spec.fairness?.(config, rules), families)
+  const fairness = compileFairness(spec.name, spec.fairness?.(config, rules, families.map((f) => f.name)), families)
   layout.next.fill(0)
   spec.init?.(layout.view("init"), config)
   const initial = layout.next.slice()

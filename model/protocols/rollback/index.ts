@@ -9,6 +9,7 @@ import { baseRules, raftMongoActions, type Rules } from "../raftmongo/actions.js
 import { raftMongoBounds, withinRaftBounds } from "../raftmongo/index.js"
 import { baseCoordinator, coordinatorActions, replicationActions, replicationRules, type CoordinatorRules } from "./actions.js"
 import { rollbackInvariants } from "./invariants.js"
+import { COORDINATOR_STEPS, rollbackLiveness } from "./liveness.js"
 import { resetCoordinator, RollbackState, type RollbackView } from "./state.js"
 import { rollbackVariants } from "./variants.js"
 
@@ -45,6 +46,12 @@ export default defineProtocol({
   },
   constraint: withinRaftBounds,
   invariants: (b) => rollbackInvariants(b),
+  liveness: () => rollbackLiveness,
+  // The coordinator's own steps are strongly fair, per server: a step enabled again and again is
+  // taken, so a persist failure or a crash does not recur for ever (weak fairness would let a disk
+  // fail every time: RollbackPlan, RollbackPersistFails, RollbackPlan, ...). Elections, writes,
+  // heartbeats, failures and crashes are not fair: they may stop.
+  fairness: (_b, _r, actions) => ({ strong: COORDINATOR_STEPS.filter((a) => actions.includes(a)).map((a) => `${a}(i)`) }),
   base: "the coordinator of spec/adr/0001-deposed-primary-rollback.md",
   variants: rollbackVariants,
   // Node ids are interchangeable: every guard and effect treats the servers alike.

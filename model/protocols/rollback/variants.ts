@@ -137,5 +137,10 @@ export const rollbackVariants: readonly Variant[] = [
     name: "volatile-event-marker",
     summary: "the \"event pending\" marker is kept in memory, so a crash after the truncation loses the event",
     rules: coordinator((r) => ({ ...r, durableEventMarker: false }))
+  },
+  {
+    name: "no-abort",
+    summary: "a check that fails leaves the coordinator waiting for it to pass (no RollbackAbort): a stale plan never ends (liveness)",
+    actions: (actions) => actions.filter((a) => a.name !== "RollbackAbort")
   }
 ]
