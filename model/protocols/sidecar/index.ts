@@ -8,6 +8,7 @@
 import { defineProtocol } from "../../kit/index.js"
 import { baseSidecarRules, sidecarActions, type SidecarRules } from "./actions.js"
 import { sidecarInvariants } from "./invariants.js"
+import { SIDECAR_FAIR_STEPS, sidecarLiveness } from "./liveness.js"
 import { SidecarState } from "./state.js"
 
 const variant = (name: string, summary: string, change: Partial<SidecarRules>) => ({ name, summary, rules: (r: SidecarRules) => ({ ...r, ...change }) })
@@ -28,6 +29,8 @@ export default defineProtocol({
   actions: sidecarActions,
   // NoSidecarLeftAtQuiescence asks the variant's own classifier.
   invariants: (b, rules) => sidecarInvariants(b.sweeps, rules),
+  liveness: () => sidecarLiveness,
+  fairness: (_b, _r, actions) => ({ strong: SIDECAR_FAIR_STEPS.filter((a) => actions.includes(a.replace("(w)", ""))) }),
   base: "the fixed design: identity-blind classification, heal first with a barrier, the per-table write queue, and the roll-back recorded in the manifest's lineage",
   variants: [
     variant("no-heal-first", "a writer writes while a dead writer's sidecar is still pending", { heal: "none" }),
