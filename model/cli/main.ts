@@ -16,7 +16,7 @@ import { renderSimulation, runSimulation } from "./simulation.js"
 import { version } from "./fast.js"
 import { Files, type FileError } from "./files.js"
 import { listJson, renderList, renderCheckpoint, renderProgress, renderReport } from "./render.js"
-import { renderVerdicts, runVerdicts, type VerdictRow } from "./verdicts.js"
+import { renderVerdictRow, renderVerdictsHeader, renderVerdictsSummary, runVerdicts, verdictsLayout, type VerdictRow } from "./verdicts.js"
 import { renderLiveness, runLiveness } from "./liveness.js"
 import { runCluster, runConform, runExplore, runSimulate, runValidate } from "./trace-commands.js"
 
@@ -74,11 +74,19 @@ function command(argv: readonly string[], protocol: Protocol | undefined): Effec
             ? runSimulate(cmd)
             : cmd.command === "verdicts"
               ? Effect.forEach(cmd.protocols, (p, k) => {
-                  // Tables stream row by row (the JSON form prints all rows at the end).
-                  if (!cmd.json) process.stdout.write(`${k > 0 ? "\n" : ""}`)
-                  return runVerdicts(p, { workers: cmd.workers, traces: cmd.traces, quick: cmd.quick }).pipe(
-                    Effect.tap((rows) => Effect.sync(() => cmd.json || process.stdout.write(renderVerdicts(p, rows) + "\n")))
-                  )
+                  // Tables stream row by row, each run as it finishes (the JSON form prints all rows at the end).
+                  const print = (text: string) => cmd.json || process.stdout.write(text + "\n")
+                  let layout = verdictsLayout([])
+                  return runVerdicts(p, {
+                    workers: cmd.workers,
+                    traces: cmd.traces,
+                    quick: cmd.quick,
+                    onStart: (names) => {
+                      layout = verdictsLayout(names)
+                      print(`${k > 0 ? "\n" : ""}${renderVerdictsHeader(p, layout)}`)
+                    },
+                    onRow: (row) => print(renderVerdictRow(row, layout))
+                  }).pipe(Effect.tap((rows) => Effect.sync(() => print(renderVerdictsSummary(rows)))))
                 }).pipe(
                   Effect.map((tables) => {
                     const rows: VerdictRow[] = tables.flat()

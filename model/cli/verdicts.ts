@@ -86,13 +86,14 @@ function compare(run: ManifestRun, got: { violated: string | null; length: numbe
 /** Runs one protocol's manifest; `onRow` sees each row as it completes. */
 export const runVerdicts = (
   protocol: Protocol,
-  options: { workers: number; traces: string; quick?: boolean; onRow?: (row: VerdictRow) => void; /** default: the repository's traces/ */ committed?: string }
+  options: { workers: number; traces: string; quick?: boolean; /** sees the manifest's run names before the first run */ onStart?: (runNames: readonly string[]) => void; onRow?: (row: VerdictRow) => void; /** default: the repository's traces/ */ committed?: string }
 ) =>
   Effect.gen(function* () {
     const manifest = yield* Effect.tryPromise({ try: () => manifestOf(protocol), catch: (e) => new UsageError({ message: (e as Error).message }) })
     // Where the counterexamples go, checked before the first run rather than after it.
     if (manifest.runs.some((r) => r.trace && !(options.quick && r.slow))) yield* (yield* Files).checkWritableDir(join(options.traces, protocol.name))
     const rows: VerdictRow[] = []
+    options.onStart?.(manifest.runs.map((r) => r.name))
     for (const run of manifest.runs) {
       const config = yield* Effect.try({ try: () => runConfig(protocol, run), catch: (e) => new UsageError({ message: (e as Error).message }) })
       const model = yield* Effect.try({
@@ -130,7 +131,7 @@ export const runVerdicts = (
           variant: run.variant,
           bounds,
           invariant: failed?.name ?? properties.join(", "),
-          verdict: failed ? `VIOLATED (lasso of ${failed.lasso!.steps.length} states)` : "holds",
+          verdict: failed ? `VIOLATED (lasso, ${failed.lasso!.steps.length} states)` : "holds",
           distinct: live.states,
           generated: live.edges,
           seconds: live.seconds,
@@ -189,18 +190,15 @@ export const runVerdicts = (
     return rows
   })
 
-const COLUMNS = ["run", "variant", "bounds", "invariant", "verdict", "distinct", "seconds", "trace", "as recorded"]
-const cells = (r: VerdictRow) => [
-  r.name,
-  r.variant,
-  r.bounds,
-  r.invariant,
-  r.verdict,
-  r.skipped ? "-" : r.distinct.toLocaleString("en-US"),
-  r.skipped ? "-" : r.seconds.toFixed(2),
-  r.traceFile ?? "-",
-  r.skipped ? "not run" : r.asRecorded ? "yes" : `NO: ${r.mismatch}`
-]
+/** The widest a verdicts line gets: names, bounds and mismatches longer than fits wrap. */
+export const VERDICTS_COLUMNS = 100
+
+/** Fixed widths of a row's first line: mark, verdict, distinct states, seconds (and their gaps). */
+const MARK = 4
+const VERDICT = 27
+const DISTINCT = 11
+const SECONDS = 8
+const NAME_MAX = VERDICTS_COLUMNS - MARK - 2 - VERDICT - 2 - DISTINCT - SECONDS
 
 /** The table's title line. */
 export function verdictsTitle(protocol: Protocol): string {
@@ -208,19 +206,78 @@ export function verdictsTitle(protocol: Protocol): string {
   return `replcheck verdicts ${protocol.name} (defaults: ${defaults})`
 }
 
-export function renderVerdicts(protocol: Protocol, rows: readonly VerdictRow[]): string {
-  const body = rows.map(cells)
-  const widths = COLUMNS.map((h, k) => Math.max(h.length, ...body.map((b) => b[k]!.length)))
-  const line = (cs: string[]) => cs.map((c, k) => c.padEnd(widths[k]!)).join(" | ").trimEnd()
+/**
+ * How the rows of one table line up: the run column is as wide as the manifest's longest name,
+ * up to what leaves room for the rest; a longer name has its first line to itself.
+ */
+export interface VerdictsLayout {
+  readonly nameWidth: number
+}
+
+export function verdictsLayout(runNames: readonly string[]): VerdictsLayout {
+  return { nameWidth: Math.min(NAME_MAX, Math.max(3, ...runNames.map((n) => n.length))) }
+}
+
+/**
+ * `items` joined by ", " in lines of at most `width` columns after `indent`, breaking between
+ * items, and between words only inside an item too long for a line of its own.
+ */
+function wrap(items: readonly string[], indent: string, width = VERDICTS_COLUMNS): string[] {
+  const lines: string[] = []
+  let line = ""
+  const room = width - indent.length
+  const add = (piece: string, sep: string) => {
+    if (line !== "" && line.length + sep.length + piece.length > room) {
+      lines.push(indent + line + sep.trimEnd())
+      line = piece
+    } else line = line === "" ? piece : line + sep + piece
+  }
+  items.forEach((item, k) => {
+    const sep = k === 0 ? "" : ", "
+    if (item.length <= room) add(item, sep)
+    else item.split(" ").forEach((word, w) => add(word, w === 0 ? sep : " "))
+  })
+  if (line !== "") lines.push(indent + line)
+  return lines
+}
+
+/** The title and the column names, printed before the first run finishes. */
+export function renderVerdictsHeader(protocol: Protocol, layout: VerdictsLayout): string {
+  return [wrap([verdictsTitle(protocol)], "").join("\n"), firstLine("", "run", "verdict", "distinct", "seconds", layout)].join("\n")
+}
+
+function firstLine(mark: string, name: string, verdict: string, distinct: string, seconds: string, layout: VerdictsLayout): string {
+  const rest = `${verdict.padEnd(VERDICT)}  ${distinct.padStart(DISTINCT)} ${seconds.padStart(SECONDS - 1)}`.trimEnd()
+  if (name.length <= layout.nameWidth && MARK + layout.nameWidth + 2 + rest.length <= VERDICTS_COLUMNS) return `${mark.padEnd(MARK)}${name.padEnd(layout.nameWidth)}  ${rest}`
+  // Under the long name, the rest in its columns, or moved left as far as it must to fit.
+  return `${mark.padEnd(MARK)}${name}\n${" ".repeat(Math.max(MARK + 2, Math.min(MARK + layout.nameWidth + 2, VERDICTS_COLUMNS - rest.length)))}${rest}`
+}
+
+/**
+ * One run, printed as it finishes: a first line (ok, NO or -- as the verdict is recorded, not, or
+ * the run was skipped; run, verdict, distinct states, seconds), then what ran (variant, bounds,
+ * invariants, the counterexample written) and, for a run not as recorded, what differs.
+ */
+export function renderVerdictRow(r: VerdictRow, layout: VerdictsLayout): string {
+  const mark = r.skipped ? "--" : r.asRecorded ? "ok" : "NO"
+  const lines = [firstLine(mark, r.name, r.verdict, r.skipped ? "-" : r.distinct.toLocaleString("en-US"), r.skipped ? "-" : r.seconds.toFixed(2), layout)]
+  const ran = [`variant ${r.variant}`, r.bounds, r.invariant === "all" ? "all invariants" : r.invariant, ...(r.traceFile ? [`-> ${r.traceFile}`] : [])]
+  lines.push(...wrap(ran, " ".repeat(MARK + 2)))
+  if (!r.skipped && !r.asRecorded) lines.push(...wrap([`NOT AS RECORDED: ${r.mismatch}`], " ".repeat(MARK + 2)))
+  return lines.join("\n")
+}
+
+/** The line under a table: whether every run gave its recorded verdict. */
+export function renderVerdictsSummary(rows: readonly VerdictRow[]): string {
   const bad = rows.filter((r) => !r.asRecorded).length
   const skipped = rows.filter((r) => r.skipped).length
   const ran = rows.length - skipped
   const skippedNote = skipped === 0 ? "" : `; ${skipped} slow run${skipped === 1 ? "" : "s"} skipped (--quick; run verdicts without it for those)`
-  return [
-    verdictsTitle(protocol),
-    line(COLUMNS),
-    widths.map((w) => "-".repeat(w)).join("-|-"),
-    ...body.map(line),
-    (bad === 0 ? `all ${ran} runs gave their recorded verdicts` : `${bad} of ${ran} runs did NOT give their recorded verdicts`) + skippedNote
-  ].join("\n")
+  return wrap([(bad === 0 ? `all ${ran} runs gave their recorded verdicts` : `${bad} of ${ran} runs did NOT give their recorded verdicts`) + skippedNote], "").join("\n")
+}
+
+/** A whole table at once (what the streamed header, rows and summary add up to). */
+export function renderVerdicts(protocol: Protocol, rows: readonly VerdictRow[]): string {
+  const layout = verdictsLayout(rows.map((r) => r.name))
+  return [renderVerdictsHeader(protocol, layout), ...rows.map((r) => renderVerdictRow(r, layout)), renderVerdictsSummary(rows)].join("\n")
 }

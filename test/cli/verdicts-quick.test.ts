@@ -7,7 +7,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { renderVerdicts, runVerdicts } from "../../model/cli/verdicts.js"
+import { renderVerdicts, runVerdicts, VERDICTS_COLUMNS, type VerdictRow } from "../../model/cli/verdicts.js"
 import { Files } from "../../model/cli/files.js"
 import { WorkerThreads } from "../../model/engine/parallel.js"
 import { defineProtocol, defineState, global, uint } from "../../model/kit/index.js"
@@ -69,5 +69,34 @@ describe("verdicts --quick", () => {
     expect(await verdict(written)).toBeNull()
     expect(await verdict(written.replace('"#bigint": "2"', '"#bigint": "1"'))).toMatch(/^the counterexample differs from the committed .*over\.itf\.json$/)
     expect(await verdict(null)).toMatch(/^no committed counterexample /)
+  })
+})
+
+describe("the verdicts table", () => {
+  const row = (over: Partial<VerdictRow>): VerdictRow => ({
+    protocol: "tiny", name: "small", variant: "base", bounds: "defaults", invariant: "all", verdict: "holds", distinct: 3, generated: 3,
+    seconds: 0.5, traceFile: null, asRecorded: true, mismatch: null, skipped: false, ...over
+  })
+  const long = "a-run-name-far-longer-than-any-column-could-hold-in-one-hundred-columns-of-text"
+  const rows = [
+    row({}),
+    row({ name: long, variant: long, bounds: "--top 9 ".repeat(12).trim(), verdict: "VIOLATED (lasso, 1234 states)", distinct: 123_456_789_012, seconds: 12345.67, traceFile: `traces/out/tiny/${long}.itf.json` }),
+    row({ name: "wrong", asRecorded: false, mismatch: `expected distinct 1, got 5 ${"and more words ".repeat(10)}` }),
+    row({ name: "slow", skipped: true, verdict: "skipped (slow)", distinct: 0, seconds: 0 })
+  ]
+  const table = renderVerdicts(counter, rows)
+  it("fits 100 columns whatever the names, bounds and mismatches, and loses none of them", () => {
+    expect(VERDICTS_COLUMNS).toBe(100)
+    // Only a word too long for any line (this 102-character file name) may pass 100, on a line of its own.
+    for (const line of table.split("\n")) if (line.trim().includes(" ") || line.trim().length <= 94) expect(line.length, line).toBeLessThanOrEqual(100)
+    expect(table).toMatch(new RegExp(`\\n {6}traces/out/tiny/${long}\\.itf\\.json\\n`))
+    const words = table.split(/\s+/).map((w) => w.replace(/,$/, ""))
+    for (const text of [long, "123,456,789,012", "12345.67", `traces/out/tiny/${long}.itf.json`, "VIOLATED"]) expect(words).toContain(text)
+    expect(table.replace(/\s+/g, " ")).toContain(`NOT AS RECORDED: expected distinct 1, got 5 ${"and more words ".repeat(10).trim()}`)
+  })
+  it("marks each run: ok as recorded, NO not, -- skipped", () => {
+    const marks = table.split("\n").filter((l) => /^(ok|NO|--) /.test(l)).map((l) => l.slice(0, 2))
+    expect(marks).toEqual(["ok", "ok", "NO", "--"])
+    expect(table).toMatch(/1 of 3 runs did NOT give their recorded verdicts; 1 slow run skipped/)
   })
 })
