@@ -490,8 +490,15 @@ export function validateItf(protocol: Protocol, doc: unknown, file: string): Val
   const states = d.states.map((raw: unknown, k: number) => {
     const { ["#meta"]: _meta, ...all } = (raw ?? {}) as Record<string, unknown>
     // Quint's model-based-testing variables (mbt::actionTaken, mbt::nondetPicks) describe the
-    // step, not the state.
-    const vars = Object.fromEntries(Object.entries(all).filter(([name]) => !name.startsWith("mbt::")))
+    // step, not the state. Quint names the variables of an instantiated module by its path
+    // (base::mutex::pc for pc): the last part is the variable.
+    const vars: Record<string, unknown> = {}
+    for (const [name, value] of Object.entries(all)) {
+      if (name.startsWith("mbt::")) continue
+      const last = name.includes("::") ? name.slice(name.lastIndexOf("::") + 2) : name
+      if (Object.hasOwn(vars, last)) throw new TraceInputError(file, 1, `states[${k}].${name}`, `a second variable named ${last}`)
+      vars[last] = value
+    }
     const readable = decode(vars)
     if (Either.isLeft(readable)) {
       const issue = ParseResult.ArrayFormatter.formatErrorSync(readable.left)[0]

@@ -1,6 +1,7 @@
 import { fc, test } from "@fast-check/vitest"
 import { Schema } from "effect"
 import { describe, expect, it } from "vitest"
+import mutex from "../../model/protocols/examples/mutex.js"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import type { KitModel, Protocol } from "../../model/kit/index.js"
@@ -111,5 +112,26 @@ describe("ITF written by Quint", () => {
     const state = wrong.states[1]!["state"] as { "#map": Array<[unknown, unknown]> }
     state["#map"][0]![1] = { tag: "Primary", value: { "#tup": [] } }
     expect(() => validateItf(rollback as Protocol, wrong, "quint.itf.json")).toThrow(/states\[1\]\.state/)
+  })
+  it("validates traces that Quint's simulator wrote (test/fixtures/quint: qualified variable names, tagged values, mbt::)", () => {
+    const fixture = (name: string) => JSON.parse(readFileSync(join(import.meta.dirname, "../fixtures/quint", name), "utf8")) as { vars: string[]; states: Array<Record<string, unknown>> }
+    const base = fixture("mutex-base.itf.json")
+    // What makes these Quint's and not replcheck's own output.
+    expect(base.vars).toEqual(["base::mutex::pc", "base::mutex::lock", "mbt::actionTaken", "mbt::nondetPicks"])
+    expect(JSON.stringify(base.states[0]!["base::mutex::pc"])).toContain('{"tag":"idle","value":{"#tup":[]}}')
+    const accepted = validateItf(mutex as Protocol, base, "mutex-base.itf.json")
+    expect(accepted.rejection).toBeNull()
+    expect(accepted.events).toBe(base.states.length - 1)
+    expect(accepted.events).toBe(10)
+    // Quint's noLock instance lets a second process enter while the first is critical: no step of
+    // the model leads to that state.
+    const noLock = fixture("mutex-no-lock.itf.json")
+    expect(noLock.states.map((st) => st["mbt::actionTaken"])).toEqual(["init", "Request", "Enter", "Request", "Enter"])
+    const rejected = validateItf(mutex as Protocol, noLock, "mutex-no-lock.itf.json")
+    expect(rejected.rejection).toMatchObject({ at: "state", seq: 5, lastMatched: 4, reason: "observation" })
+    // Two variables that name the same one are bad input, not one silently read.
+    const twice = structuredClone(base)
+    twice.states[0]!["other::pc"] = twice.states[0]!["base::mutex::pc"]
+    expect(() => validateItf(mutex as Protocol, twice, "twice.itf.json")).toThrow(/states\[0\]\.other::pc: a second variable named pc/)
   })
 })
