@@ -8,4 +8,4 @@ if (!existsSync(main)) {
 }
 // help and --version first, without loading Effect and the models (model/cli/fast.ts).
 const { answerQuickly } = await import(new URL("../dist/model/cli/fast.js", import.meta.url).href)
-if (!answerQuickly(process.argv.slice(2))) await import(main.href)
+if (!(await answerQuickly(process.argv.slice(2)))) await import(main.href)

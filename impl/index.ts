@@ -13,11 +13,10 @@ import { RECOVERY_BUGS, RECOVERY_FAULTS, runRecoveryCluster, type RecoveryBug, t
 import { fileDurable } from "./recovery/file-storage.js"
 import { runSidecarCluster, SIDECAR_BUGS, type SidecarBug } from "./sidecar/cluster.js"
 import { fileStore } from "./sidecar/store.js"
+import type { ImplementationFlag } from "../model/cli/commands.js"
 
-export type FlagSpec =
-  | { readonly kind: "int"; readonly default: number; readonly min: number; readonly max: number; readonly description: string }
-  | { readonly kind: "list"; readonly values: readonly string[]; readonly default: readonly string[]; readonly description: string }
-  | { readonly kind: "dir"; readonly description: string }
+/** A flag of an implementation: an integer in a range, a list of names, or a directory. */
+export type FlagSpec = ImplementationFlag
 
 export type FlagValues = Readonly<Record<string, number | readonly string[] | string | undefined>>
 

@@ -1,11 +1,12 @@
 /**
  * The commands that need no model and no Effect (help, <command> --help, --version), answered
  * before the CLI proper loads: bin/replcheck.js calls `answerQuickly` first and imports main.js
- * only when it returns false. Imports nothing but node:fs and usage.ts, so it starts in tens of
- * milliseconds.
+ * only when it returns false. Imports nothing but node:fs and the usage texts, so it starts in
+ * tens of milliseconds.
  */
 import { readFileSync } from "node:fs"
-import { quickAnswer, USAGE, usageOf } from "./usage.js"
+import { helpText } from "./help.js"
+import { quickAnswer } from "./usage.js"
 
 /** package.json from dist/model/cli/fast.js (the CLI always runs compiled). */
 const PACKAGE_JSON = "../../../package.json"
@@ -15,9 +16,9 @@ export function version(): string {
 }
 
 /** Answers help and --version on stdout and returns true; false for every other command line. */
-export function answerQuickly(argv: readonly string[]): boolean {
+export async function answerQuickly(argv: readonly string[]): Promise<boolean> {
   const quick = quickAnswer(argv)
   if (quick === null) return false
-  process.stdout.write(quick.command === "version" ? `replcheck ${version()}\n` : (quick.topic ? usageOf(quick.topic) : USAGE) + "\n")
+  process.stdout.write(quick.command === "version" ? `replcheck ${version()}\n` : (await helpText(quick.topic, quick.protocol)) + "\n")
   return true
 }

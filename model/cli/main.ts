@@ -9,7 +9,8 @@ import { tuneV8 } from "../engine/tuning.js"
 import type { Protocol } from "../kit/index.js"
 import { builtInProtocols } from "../protocols/index.js"
 import { loadProtocol, ProtocolLoadError } from "../protocols/load.js"
-import { parseArgs, protocolArgument, splitFlagValues, USAGE, usageOf, UsageError } from "./args.js"
+import { parseArgs, protocolArgument, UsageError } from "./args.js"
+import { helpText } from "./help.js"
 import { runCheck } from "./check.js"
 import { describeProtocol, renderDescription } from "./describe.js"
 import { renderSimulation, runSimulation } from "./simulation.js"
@@ -46,7 +47,7 @@ function command(argv: readonly string[], protocol: Protocol | undefined): Effec
     })
   }
   const cmd = parsed.right
-  if (cmd.command === "help") return Effect.sync(() => (process.stdout.write((cmd.topic ? usageOf(cmd.topic) : USAGE) + "\n"), 0))
+  if (cmd.command === "help") return Effect.promise(() => helpText(cmd.topic, protocol ?? cmd.protocol)).pipe(Effect.map((text) => (process.stdout.write(text + "\n"), 0)))
   if (cmd.command === "version") return Effect.sync(() => (process.stdout.write(`replcheck ${version()}\n`), 0))
   if (cmd.command === "describe") {
     return Effect.sync(() => {
@@ -135,7 +136,7 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
 })
 
 tuneV8()
-Effect.runPromise(main(splitFlagValues(process.argv.slice(2)))).then(
+Effect.runPromise(main(process.argv.slice(2))).then(
   (code) => {
     process.exitCode = code
   },

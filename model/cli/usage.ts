@@ -1,75 +1,134 @@
 /**
- * The usage text, and the commands answered from it alone (help, <command> --help, --version).
- * No imports: bin/replcheck.js answers those through fast.ts before it loads Effect and the
+ * The usage texts, written from the command declarations (commands.ts), and the command lines
+ * answered from them alone (help, <command> --help, --version). Imports nothing but the
+ * declarations: bin/replcheck.js answers those through fast.ts before it loads Effect and the
  * rest of the CLI, which take most of a second to load.
  */
+import { COMMANDS, commandNamed, flagLabel, type CommandDeclaration, type FlagDeclaration } from "./commands.js"
 
-export const USAGE = `usage:
-  replcheck check <protocol> [bound flags] [--variant NAME] [--invariant NAME]...
-                  [--workers N] [--symmetry] [--deadlock] [--max-depth N] [--max-states N]
-                  [--memory SIZE] [--checkpoint DIR [--checkpoint-every S]] [--resume DIR]
-                  [--json] [--out DIR] [--html] [--dot FILE]
-  replcheck check <protocol> --liveness [--property NAME]... [bound flags] [--variant NAME]
-                  [--json] [--out DIR] [--html]
-  replcheck check <protocol> --simulate [--runs N] [--depth D] [--seed S] [bound flags] [--variant NAME]
-                  [--invariant NAME]... [--workers N] [--deadlock] [--json] [--out DIR] [--html]
-  replcheck verdicts [<protocol>] [--workers N] [--json] [--traces DIR] [--quick]
-  replcheck validate <protocol> <trace.ndjson | trace.itf.json | dir>... [--internal-steps N] [--window FILE] [--itf FILE] [--json]
-  replcheck conform <protocol> --adapter "<command>" [bound flags] [--depth D | --random
-                    [--seed S] [--runs N] [--steps K] [--prefer PREFIX]... [--guided]
-                    | --implementation-driven [--seed S] [--runs N] [--steps K]] [--allow-empty-observation] [--json]
-  replcheck cluster <protocol> [its flags] [--out FILE] [--json]
-  replcheck simulate <protocol> [bound flags] [--steps N] [--seed S] [--observe full|node|none]
-                     [--hide ACTION]... [--prefer PREFIX]... [--out FILE]
-  replcheck describe <protocol> [bound flags] [--json]
-  replcheck explore <trace.itf.json> [--out FILE]
-  replcheck list [--json]
-  replcheck help | <command> --help | --version
+/** The widest a usage line gets. */
+export const USAGE_COLUMNS = 100
+/** Where a flag's help starts in a command's usage. */
+const HELP_COLUMN = 32
 
-<protocol> is a built-in protocol's name (replcheck list) or the path of a model module (.ts or
-.js, whose default export is a defineProtocol result).
-Bound flags are the kebab-case names of the protocol's bounds (see replcheck list).
-A flag's value may follow an = (--workers=2). Short flags: -w (--workers), -i (--invariant),
--o (--out), -h (--help), -V (--version).
-check explores every reachable state; with --simulate it walks N random runs (default 1000) of
-up to D steps (default 100) instead, run i with seed S+i, checking every invariant on every state
-generated; a violation is written shortened, with the seed that walks it again. With --liveness
-it checks the temporal properties under the protocol's fairness, and a violation is a lasso. --checkpoint DIR
-writes the search to DIR at a level boundary every S seconds (default 600) and where a cap stops
-it; --resume DIR goes on from there (same command and flags; caps may differ).
-verdicts runs the recorded runs of the protocol's manifest (of every built-in protocol when none
-is named), prints a table each and writes the counterexamples to DIR/<protocol>/ (--traces DIR,
-default traces/out). cluster runs a protocol's reference implementation (replcheck list says
-which have one, and their flags) and validates its trace against the model.
-validate checks that an implementation trace (NDJSON, see traces/schema/) is a run of the model
-(several traces, or directories of them, in one process: a line each and a summary);
-simulate writes a random run of the model as such a trace; describe says what such a trace of
-the protocol holds (the header, each action's arguments, each variable's JSON form, the trace
-mapping) with an example event per action; conform drives an implementation through
-an adapter process (NDJSON over stdin/stdout, see traces/schema/adapter-*.schema.json) with steps
-chosen from the model, and compares every state it reports. explore writes an ITF trace as
-one HTML page (a row per state, a lane per node, changes highlighted); check --html writes one
-beside each counterexample.
-Exit status: 0 no violation (verdicts: every run as recorded; validate: trace accepted),
-1 violation (verdicts: a run not as recorded; validate: trace rejected), 2 bad usage or input,
-3 internal error.`
+/** Words of `text` in lines of at most USAGE_COLUMNS after `indent`, the first after `first` instead. */
+export function wrapWords(text: string, indent: string, first = indent): string[] {
+  const lines: string[] = []
+  let line = first
+  let empty = true
+  for (const word of text.split(" ")) {
+    if (!empty && line.length + 1 + word.length > USAGE_COLUMNS) {
+      lines.push(line)
+      line = indent + word
+    } else line = empty ? line + word : `${line} ${word}`
+    empty = false
+  }
+  lines.push(line)
+  return lines
+}
 
-/** The usage lines of one command (its first line and the continuation lines under it). */
-export function usageOf(command: string): string {
-  const lines = USAGE.split("\n")
-  const k = lines.findIndex((l) => l.startsWith(`  replcheck ${command} `) || l === `  replcheck ${command}`)
-  if (k < 0) return USAGE
-  let end = k + 1
-  // Continuation lines, and further forms of the same command (check and check --simulate).
-  while (end < lines.length && ((/^ {5,}\S/.test(lines[end]!) && !lines[end]!.startsWith("  replcheck ")) || lines[end]!.startsWith(`  replcheck ${command} `))) end++
-  return ["usage:", ...lines.slice(k, end), "", "replcheck help: every command, the protocol argument and the exit status."].join("\n")
+/** A command's one-line form: `replcheck check <protocol> [bound flags] [flags]`. */
+export function synopsis(c: CommandDeclaration): string {
+  const parts = [`replcheck ${c.name}`]
+  if (c.protocol === "required") parts.push("<protocol>")
+  if (c.protocol === "optional") parts.push("[<protocol>]")
+  if (c.operands) parts.push(c.operands.required ? c.operands.name : `[${c.operands.name}]`, ...(c.operands.many ? ["..."] : []))
+  if (c.protocolFlags === "bounds") parts.push("[bound flags]")
+  if (c.protocolFlags === "implementation") parts.push("[its flags]")
+  if (Object.keys(c.flags).length > 0) parts.push("[flags]")
+  return parts.join(" ")
+}
+
+/** The flags that have a short form, as `-w (--workers)`. */
+function shortFlags(): string[] {
+  const seen = new Map<string, string>()
+  for (const c of COMMANDS) {
+    for (const [name, f] of Object.entries(c.flags)) if ("short" in f && f.short !== undefined) seen.set(f.short, name)
+  }
+  return [...seen].map(([short, name]) => `-${short} (--${name})`)
+}
+
+function general(): string[] {
+  return [
+    ...wrapWords("<protocol> is a built-in protocol's name (replcheck list) or the path of a model module (.ts or .js, whose default export is a defineProtocol result).", ""),
+    ...wrapWords("Bound flags are the kebab-case names of the protocol's bounds: replcheck <command> <protocol> --help lists them with their ranges and defaults.", ""),
+    ...wrapWords(`A flag's value may follow an = (--workers=2). Short flags: ${[...shortFlags(), "-h (--help)", "-V (--version)"].join(", ")}.`, ""),
+    ...wrapWords("Exit status: 0 no violation (verdicts: every run as recorded; validate: accepted; conform: every reply matched), 1 a violation (a run not as recorded, a rejected trace, a divergence), 2 bad usage or input, 3 internal error.", "")
+  ]
+}
+
+/** `replcheck help`: every command with its form and what it does. */
+export const USAGE: string = [
+  "usage: replcheck <command> ... (replcheck <command> --help: its flags)",
+  "",
+  "commands:",
+  ...COMMANDS.flatMap((c) => [`  ${synopsis(c)}`, ...wrapWords(c.summary, "      ")]),
+  "  replcheck help | <command> --help | --version",
+  "",
+  ...general()
+].join("\n")
+
+/** One flag's usage line(s): its label and value, then its help from HELP_COLUMN on. */
+function flagLines(name: string, f: FlagDeclaration): string[] {
+  const head = `  ${flagLabel(name, f)}${f.kind === "switch" ? "" : ` ${f.value}`}`
+  const help = f.kind === "list" ? `${f.help}: names separated by commas, from ${f.choices.join(", ")}; or none` : f.help
+  if (head.length + 2 > HELP_COLUMN) return [head, ...wrapWords(help, " ".repeat(HELP_COLUMN))]
+  return wrapWords(help, " ".repeat(HELP_COLUMN), head.padEnd(HELP_COLUMN))
+}
+
+/** Flags under their group headings: the ungrouped ones first, under `flags:`. */
+function flagSections(flags: Readonly<Record<string, FlagDeclaration>>): string[] {
+  const groups = new Map<string, string[]>()
+  for (const [name, f] of Object.entries(flags)) {
+    const heading = f.group === undefined ? "flags:" : `${f.group} flags:`
+    groups.set(heading, [...(groups.get(heading) ?? []), ...flagLines(name, f)])
+  }
+  const ordered = [...groups].sort(([a], [b]) => (a === "flags:" ? -1 : b === "flags:" ? 1 : 0))
+  return ordered.flatMap(([heading, lines]) => [heading, ...lines])
+}
+
+/** The flags a command takes from its protocol, when the protocol is known (`--help` after it). */
+export interface ProtocolFlags {
+  /** e.g. "bound flags of rollback" */
+  readonly title: string
+  readonly flags: Readonly<Record<string, FlagDeclaration>>
+}
+
+/** `replcheck <command> --help`: the command's form, what it does, and every flag it takes. */
+export function usageOf(command: string, protocolFlags?: ProtocolFlags): string {
+  const c = commandNamed(command)
+  if (c === undefined) return USAGE
+  const fromProtocol =
+    protocolFlags !== undefined
+      ? [`${protocolFlags.title}:`, ...Object.entries(protocolFlags.flags).flatMap(([name, f]) => flagLines(name, f))]
+      : c.protocolFlags === "bounds"
+        ? wrapWords("bound flags: the protocol's bounds (replcheck " + c.name + " <protocol> --help lists them)", "")
+        : c.protocolFlags === "implementation"
+          ? wrapWords("its flags: the reference implementation's (replcheck cluster <protocol> --help lists them)", "")
+          : []
+  return [
+    `usage: ${synopsis(c)}`,
+    "",
+    ...wrapWords(c.about, ""),
+    "",
+    ...flagSections(c.flags),
+    ...fromProtocol,
+    "",
+    "replcheck help: every command, the protocol argument and the exit status."
+  ].join("\n")
 }
 
 /** help, <command> --help and --version: what parseArgs returns for them, or null for any other command line. */
-export function quickAnswer(argv: readonly string[]): { readonly command: "help"; readonly topic?: string } | { readonly command: "version" } | null {
+export function quickAnswer(argv: readonly string[]): { readonly command: "help"; readonly topic?: string; readonly protocol?: string } | { readonly command: "version" } | null {
   const [command, ...rest] = argv
-  if (command === undefined || command === "help" || command === "--help" || command === "-h") return { command: "help" }
+  if (command === undefined || command === "help" || command === "--help" || command === "-h") {
+    return command === "help" && rest[0] !== undefined ? { command: "help", topic: rest[0] } : { command: "help" }
+  }
   if (command === "--version" || command === "-V" || command === "version") return { command: "version" }
-  if (rest.includes("--help") || rest.includes("-h")) return { command: "help", topic: command }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    const c = commandNamed(command)
+    const protocol = c !== undefined && c.protocol !== "none" && rest[0] !== undefined && !rest[0].startsWith("-") ? rest[0] : undefined
+    return { command: "help", topic: command, ...(protocol !== undefined ? { protocol } : {}) }
+  }
   return null
 }

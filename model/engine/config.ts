@@ -1,19 +1,12 @@
 /**
- * Bounds of a protocol: integer fields with a default, a range and a description. The
- * declaration is plain data (worker threads read it without loading Effect); decoding a partial
- * configuration goes through one Effect Schema so the CLI, `replcheck list`, ITF metadata and
- * tests agree on the rules and the messages.
+ * Decoding a partial configuration of a protocol's bounds (bounds.ts: plain data) goes through
+ * one Effect Schema, so the CLI, `replcheck list`, ITF metadata and tests agree on the rules and
+ * the messages.
  */
 import { Either, ParseResult, Schema } from "effect"
+import { flagName, type Bounds } from "./bounds.js"
 
-export interface BoundSpec {
-  readonly default: number
-  readonly min: number
-  readonly max: number
-  readonly description: string
-}
-
-export type Bounds = Readonly<Record<string, BoundSpec>>
+export { flagName, type BoundSpec, type Bounds } from "./bounds.js"
 
 const schemas = new WeakMap<Bounds, Schema.Schema<Record<string, number>, Partial<Record<string, number>>>>()
 
@@ -29,11 +22,6 @@ function schemaOf(bounds: Bounds) {
     schemas.set(bounds, schema)
   }
   return schema
-}
-
-/** camelCase field name to its kebab-case flag, e.g. maxLogLen -> max-log-len. */
-export function flagName(field: string): string {
-  return field.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())
 }
 
 /** Decodes a partial config (missing bounds take their defaults); on failure one line naming the flag and the rule. */

@@ -2,10 +2,11 @@
 import { spawnSync } from "node:child_process"
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { dirname, join, relative } from "node:path"
 import { Schema } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { CheckReport } from "../../model/cli/check-report.js"
+import { COMMANDS } from "../../model/cli/commands.js"
 import { SimulationReport } from "../../model/cli/simulation.js"
 import { builtInProtocols } from "../../model/protocols/index.js"
 
@@ -48,12 +49,18 @@ describe("bad usage exits 2 with one line and no stack trace", () => {
     [["frobnicate"], /unknown command "frobnicate"/],
     [["check"], /check needs a protocol/],
     [["check", "nosuch"], /unknown protocol "nosuch"/],
-    [["check", "raftmongo", "--servers", "0"], /--servers: Expected a number between 1 and 7, actual 0/],
-    [["check", "raftmongo", "--max-term", "99"], /--max-term: Expected a number between 1 and 15, actual 99/],
+    [["check", "raftmongo", "--servers", "0"], /--servers: expected an integer between 1 and 7, got 0/],
+    [["check", "raftmongo", "--max-term", "99"], /--max-term: expected an integer between 1 and 15, got 99/],
     [["check", "raftmongo", "--max-log-len", "two"], /--max-log-len: expected an integer, got "two"/],
     [["check", "raftmongo", "--servers"], /--servers needs a value/],
     [["check", "raftmongo", "--workers", "0"], /--workers: expected an integer between 1 and 64, got 0/],
-    [["check", "raftmongo", "--bogus"], /unknown flag --bogus for raftmongo/],
+    [["check", "raftmongo", "--bogus"], /unknown flag --bogus for check raftmongo \(flags: --servers, .*-w, --workers, .*; see replcheck check --help\)/],
+    [["check", "raftmongo", "-x"], /unknown flag -x for check raftmongo/],
+    [["check", "raftmongo", "--json=yes"], /--json takes no value \(got "yes"\)/],
+    [["check", "raftmongo", "--workers", "--json"], /--workers needs a value/],
+    [["check", "raftmongo", "extra"], /check: unexpected argument "extra"/],
+    [["explore", "a.itf.json", "b.itf.json"], /explore takes one <trace.itf.json>, not 2/],
+    [["simulate", "raftmongo", "--observe", "all"], /--observe: expected full, node, none; got "all"/],
     [["check", "raftmongo", "--variant", "nope"], /unknown variant "nope" of raftmongo/],
     [["check", "raftmongo", "--invariant", "Nope"], /unknown invariant Nope/],
     [["check", "counter", "--symmetry"], /counter declares no symmetry/],
@@ -95,23 +102,48 @@ describe("conventions", () => {
     const version = JSON.parse(readFileSync(join(import.meta.dirname, "../../package.json"), "utf8")).version
     for (const flag of ["--version", "version"]) expect(run(flag)).toEqual({ code: 0, stdout: `replcheck ${version}\n`, stderr: "" })
   })
-  it("<command> --help prints that command's usage only", () => {
+  it("<command> --help prints that command's usage, written from its declaration", () => {
     const r = run("simulate", "--help")
     expect(r.code).toBe(0)
-    expect(r.stdout).toMatch(/^usage:\n {2}replcheck simulate <protocol> \[bound flags\]/)
-    expect(r.stdout).toMatch(/--hide ACTION/)
+    expect(r.stdout).toMatch(/^usage: replcheck simulate <protocol> \[bound flags\] \[flags\]\n/)
     expect(r.stdout).not.toMatch(/replcheck check/)
-    expect(run("check", "rollback", "-h").stdout).toMatch(/^usage:\n {2}replcheck check <protocol>/)
+    // Every flag the parser takes is in the help, with its value's name and its short form.
+    for (const c of COMMANDS) {
+      const help = run(c.name, "--help").stdout
+      for (const [name, f] of Object.entries(c.flags)) {
+        const value = f.kind === "switch" ? "" : ` ${f.value}`
+        expect(help, `${c.name} --${name}`).toContain(`  ${"short" in f && f.short ? `-${f.short}, ` : ""}--${name}${value} `)
+      }
+      for (const line of help.split("\n")) expect(line.length, line).toBeLessThanOrEqual(100)
+    }
+    expect(run("check", "rollback", "-h").stdout).toMatch(/^usage: replcheck check <protocol>/)
+  })
+  it("<command> <protocol> --help lists the protocol's bound flags, or its implementation's", () => {
+    const check = run("check", "rollback", "--help").stdout
+    expect(check).toMatch(/\nbound flags of rollback:\n {2}--servers N +number of servers[^\n]*; 1\.\.7 \(default 3\)\n/)
+    expect(check).toMatch(/\n {2}--max-client-write-size N /)
+    const cluster = run("cluster", "sidecar", "--help").stdout
+    expect(cluster).toMatch(/\nflags of sidecar's reference implementation:\n/)
+    expect(cluster).toMatch(/\n {2}--bugs LIST +planted bugs/)
+    expect(run("check", "--help").stdout).toMatch(/\nbound flags: the protocol's bounds \(replcheck check <protocol> --help lists them\)\n/)
   })
   it("help, <command> --help and --version are answered before Effect loads, and say what the full CLI says", () => {
-    // bin/replcheck.js answers these through dist/model/cli/fast.js, whose imports are node
-    // built-ins and usage.js only (which imports nothing).
+    // bin/replcheck.js answers these through dist/model/cli/fast.js, whose static imports reach
+    // node built-ins and the declarations only (the protocols load when one is named, Effect never).
     const dist = join(import.meta.dirname, "../../dist/model/cli")
-    const imports = (file: string) => [...readFileSync(join(dist, file), "utf8").matchAll(/^import .* from "([^"]+)"/gm)].map((m) => m[1])
-    expect(imports("fast.js")).toEqual(["node:fs", "./usage.js"])
-    expect(imports("usage.js")).toEqual([])
+    const reached = new Set<string>()
+    const walk = (file: string) => {
+      if (reached.has(file)) return
+      reached.add(file)
+      for (const m of readFileSync(join(dist, file), "utf8").matchAll(/^import .* from "([^"]+)"/gm)) {
+        if (m[1]!.startsWith("node:")) reached.add(m[1]!)
+        else walk(relative(dist, join(dirname(join(dist, file)), m[1]!)))
+      }
+    }
+    walk("fast.js")
+    expect([...reached].sort()).toEqual(["../engine/bounds.js", "commands.js", "fast.js", "help.js", "node:fs", "usage.js"])
     const main = join(dist, "main.js")
-    for (const args of [["help"], ["--version"], ["check", "--help"], ["cluster", "sidecar", "-h"]]) {
+    for (const args of [["help"], ["--version"], ["check", "--help"], ["check", "rollback", "--help"], ["cluster", "sidecar", "-h"], ["help", "validate"]]) {
       const full = spawnSync(process.execPath, [main, ...args], { encoding: "utf8" })
       expect(run(...args), args.join(" ")).toEqual({ code: 0, stdout: full.stdout, stderr: "" })
     }
@@ -283,7 +315,8 @@ describe("validate a batch", () => {
 
   it.each([
     [["validate", "rollback", "a.ndjson", "b.ndjson", "--window", "w.itf.json"], /--window takes one trace, not a batch of 2/],
-    [["validate", "rollback", "a.ndjson", "--json", "b.ndjson"], /validate: trace files come before the flags \(b\.ndjson\)/]
+    // Traces may come after flags too: b.ndjson is the batch's second trace.
+    [["validate", "rollback", "a.ndjson", "--json", "b.ndjson", "--itf", "x.itf.json"], /--itf takes one trace, not a batch of 2/]
   ])("bad batch usage exits 2: %j", (args, message) => {
     const r = run(...args)
     expect(r.code).toBe(2)

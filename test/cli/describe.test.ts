@@ -69,6 +69,6 @@ describe("replcheck describe", () => {
     expect(d.events["Rollback"]).toHaveLength(6)
     const bad = spawnSync(process.execPath, [bin, "describe", "cdc", "--max-seqno", "9"], { encoding: "utf8" })
     expect(bad.status).toBe(2)
-    expect(bad.stderr).toMatch(/--max-seqno: Expected a number between 1 and 5, actual 9/)
+    expect(bad.stderr).toMatch(/--max-seqno: expected an integer between 1 and 5, got 9/)
   })
 })
