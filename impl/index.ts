@@ -6,14 +6,15 @@
  */
 import { mkdirSync, mkdtempSync, existsSync, readdirSync, realpathSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
-import { CDC_ACTIONS, CDC_BUGS, runCdcCluster, type CdcBug } from "./cdc/cluster.js"
+import { CDC_ACTIONS, runCdcCluster, type CdcBug } from "./cdc/cluster.js"
 import { fileCheckpointStore } from "./cdc/file-store.js"
 import { simulateCluster, type Fault } from "./cluster/simulator.js"
-import { RECOVERY_BUGS, RECOVERY_FAULTS, runRecoveryCluster, type RecoveryBug, type RecoveryFault } from "./recovery/cluster.js"
+import { runRecoveryCluster, type RecoveryBug, type RecoveryFault } from "./recovery/cluster.js"
 import { fileDurable } from "./recovery/file-storage.js"
-import { runSidecarCluster, SIDECAR_BUGS, type SidecarBug } from "./sidecar/cluster.js"
+import { runSidecarCluster, type SidecarBug } from "./sidecar/cluster.js"
 import { fileStore } from "./sidecar/store.js"
 import type { ImplementationFlag } from "../model/cli/commands.js"
+import { implementationCatalog, type ImplementationEntry } from "./catalog.js"
 
 /** A flag of an implementation: an integer in a range, a list of names, or a directory. */
 export type FlagSpec = ImplementationFlag
@@ -33,11 +34,7 @@ export interface ReferenceRun {
   readonly abort?: () => void
 }
 
-export interface ReferenceImplementation {
-  readonly protocol: string
-  readonly summary: string
-  /** Flags by name (without the leading --). */
-  readonly flags: Readonly<Record<string, FlagSpec>>
+export interface ReferenceImplementation extends ImplementationEntry {
   /** Runs a schedule; throws an Error with a one-line message on bad input (e.g. a --store-dir in use). */
   run(flags: FlagValues): ReferenceRun
   /** The file the trace goes to when --out is not given. */
@@ -53,21 +50,8 @@ const counts = (lines: readonly string[]) => {
   return c
 }
 
-/** The flags every seeded simulation takes: its seed and how many steps it may take. */
-const seedFlag = { kind: "int", default: 1, min: 0, max: 2 ** 32 - 1, description: "the schedule's seed" } as const
-const stepsFlag = (byDefault: number) => ({ kind: "int", default: byDefault, min: 1, max: 1_000_000, description: "at most this many steps" }) as const
-
 const rollbackCluster: ReferenceImplementation = {
-  protocol: "rollback",
-  summary: "nodes running the reference rollback coordinator (impl/rollback) with crashes, failed persists and partitions",
-  flags: {
-    seed: seedFlag,
-    nodes: { kind: "int", default: 3, min: 2, max: 7, description: "nodes" },
-    steps: stepsFlag(200),
-    faults: { kind: "list", values: ["crash", "persist", "partition"], default: ["crash", "persist", "partition"], description: "faults to inject" },
-    "max-term": { kind: "int", default: 15, min: 1, max: 15, description: "terms stop growing here" },
-    "max-log-len": { kind: "int", default: 12, min: 1, max: 15, description: "logs stop growing here" }
-  },
+  ...implementationCatalog.rollback,
   defaultOut: (f) => `traces/out/cluster-rollback-seed${f["seed"]}.ndjson`,
   run(f) {
     const faults = f["faults"] as Fault[]
@@ -86,17 +70,7 @@ const rollbackCluster: ReferenceImplementation = {
 }
 
 const sidecarCluster: ReferenceImplementation = {
-  protocol: "sidecar",
-  summary: "the reference sidecar writers and recovery sweeps (impl/sidecar) on an in-memory or file store, with crashes",
-  flags: {
-    seed: seedFlag,
-    writers: { kind: "int", default: 2, min: 1, max: 4, description: "writers, one operation each" },
-    sweeps: { kind: "int", default: 2, min: 1, max: 3, description: "concurrent recovery sweeps" },
-    tables: { kind: "int", default: 2, min: 1, max: 3, description: "tables" },
-    steps: stepsFlag(60),
-    bugs: { kind: "list", values: SIDECAR_BUGS, default: [], description: "planted bugs" },
-    "store-dir": { kind: "dir", description: "a new or empty directory for the file store (default: in memory)" }
-  },
+  ...implementationCatalog.sidecar,
   defaultOut: (f) => {
     const bugs = f["bugs"] as readonly string[]
     return `traces/out/cluster-sidecar-seed${f["seed"]}-w${f["writers"]}-s${f["sweeps"]}-t${f["tables"]}${bugs.length ? `-${bugs.join("+")}` : ""}.ndjson`
@@ -123,18 +97,7 @@ const sidecarCluster: ReferenceImplementation = {
 }
 
 const recoveryCluster: ReferenceImplementation = {
-  protocol: "recovery",
-  summary: "primaries running the reference recovery driver (impl/recovery) over in-memory or file storage, with failovers, GC, refused pins, lost connections and crashes",
-  flags: {
-    seed: seedFlag,
-    replicas: { kind: "int", default: 1, min: 1, max: 3, description: "replicas besides the first primary" },
-    "max-lsn": { kind: "int", default: 4, min: 1, max: 6, description: "writes stop at this LSN" },
-    "max-epoch": { kind: "int", default: 3, min: 1, max: 5, description: "failovers stop at this epoch" },
-    steps: stepsFlag(100),
-    faults: { kind: "list", values: RECOVERY_FAULTS, default: RECOVERY_FAULTS, description: "faults to inject" },
-    bugs: { kind: "list", values: RECOVERY_BUGS, default: [], description: "planted bugs" },
-    "store-dir": { kind: "dir", description: "a new or empty directory for the nodes' files (default: in memory)" }
-  },
+  ...implementationCatalog.recovery,
   defaultOut: (f) => {
     const bugs = f["bugs"] as readonly string[]
     return `traces/out/cluster-recovery-seed${f["seed"]}-r${f["replicas"]}${bugs.length ? `-${bugs.join("+")}` : ""}.ndjson`
@@ -213,18 +176,7 @@ function stage(given: string): { readonly dir: string; readonly staging: string 
 
 /** `replcheck cluster cdc`: the reference cdc producer and consumer (impl/cdc) in a seeded cluster. */
 const cdcCluster: ReferenceImplementation = {
-  protocol: "cdc",
-  summary: "a vBucket's copies and the reference change-stream consumer (impl/cdc) with writes, replication, crashes, failovers, lost connections and consumer restarts",
-  flags: {
-    seed: { kind: "int", default: 1, min: 0, max: 2 ** 32 - 1, description: "the schedule's seed" },
-    steps: { kind: "int", default: 60, min: 1, max: 1_000_000, description: "this many steps" },
-    replicas: { kind: "int", default: 1, min: 1, max: 2, description: "replicas besides the first active (copies 1..replicas + 1)" },
-    "max-seqno": { kind: "int", default: 3, min: 1, max: 5, description: "writes stop at this seqno" },
-    keys: { kind: "int", default: 2, min: 1, max: 3, description: "keys written" },
-    "max-failovers": { kind: "int", default: 2, min: 1, max: 3, description: "new branches (failovers and unclean restarts of the active) allowed" },
-    bugs: { kind: "list", values: CDC_BUGS, default: [], description: "planted bugs (one per model variant, named after it)" },
-    "store-dir": { kind: "dir", description: "a new or empty directory for the consumer's store file (default: in memory)" }
-  },
+  ...implementationCatalog.cdc,
   defaultOut: (f) => {
     const bugs = f["bugs"] as readonly string[]
     return `traces/out/cluster-cdc-seed${f["seed"]}${bugs.length ? `-${bugs.join("+")}` : ""}.ndjson`

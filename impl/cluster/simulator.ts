@@ -24,8 +24,9 @@ import { advance, next, RollbackCoordinator, runCommand, type CoordinatorState }
 import { RollbackPlan } from "../rollback/plan.js"
 import { memoryNode, memoryTransport, replayed, RollbackTransport, type MemoryNode } from "../rollback/transport.js"
 import type { LogEntry } from "../rollback/types.js"
+import type { ROLLBACK_FAULTS } from "../catalog.js"
 
-export type Fault = "crash" | "persist" | "partition"
+export type Fault = (typeof ROLLBACK_FAULTS)[number]
 
 /** Deliberate defects, for the mutation check. */
 export const ROLLBACK_BUGS = [

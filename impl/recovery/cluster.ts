@@ -16,21 +16,11 @@ import { prng } from "../../model/trace/prng.js"
 import { RecoveryDriver, TOUCHES_REPLICA, type DriverBugs, type DriverStep } from "./driver.js"
 import { replicaLink } from "./replica.js"
 import { memoryDurable, recoveryStorage, type Durable, type RecoveryStorageService, type StorageBugs } from "./storage.js"
+import { RECOVERY_BUGS, RECOVERY_FAULTS } from "../catalog.js"
 
-export const RECOVERY_BUGS = [
-  "lsn-only-handshake",
-  "pin-without-recheck",
-  "snapshot-pin-leak",
-  "bookkeeping-truncation",
-  "truncate-to-planned-lsn",
-  "complete-after-epoch-change",
-  "frozen-catch-up-target",
-  "invalidate-drops-plan",
-  "snapshot-replaced-while-pinned"
-] as const
+export { RECOVERY_BUGS, RECOVERY_FAULTS }
 export type RecoveryBug = (typeof RECOVERY_BUGS)[number]
 
-export const RECOVERY_FAULTS = ["disconnect", "pin", "gc", "failover", "crash"] as const
 /** How often a step is a fault (a lost connection, a refused pin, a failover, a crash) when one is possible. */
 const FAULT_RATE = 0.15
 export type RecoveryFault = (typeof RECOVERY_FAULTS)[number]

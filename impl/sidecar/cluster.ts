@@ -10,9 +10,10 @@ import { TRACE_FORMAT, TRACE_VERSION, type TraceEvent, type TraceHeader } from "
 import { prng } from "../../model/trace/prng.js"
 import { emptyState, head, memoryStore, SidecarStore, type SidecarRecord, type SidecarStoreService, type StoreState } from "./store.js"
 import { apply, classify, heal, readingOf, type Decision, type Reading } from "./sweep.js"
+import { SIDECAR_BUGS } from "../catalog.js"
 
 /** The three known bugs of issue 6, each named as the model variant that states it. */
-export const SIDECAR_BUGS = ["cas-mismatch-fails-open", "unconditional-converge-audit", "rollback-without-lease"] as const
+export { SIDECAR_BUGS }
 export type SidecarBug = (typeof SIDECAR_BUGS)[number]
 
 export interface SidecarRunOptions {

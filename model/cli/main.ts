@@ -7,7 +7,6 @@ import { WorkerThreads } from "../engine/parallel.js"
 import type { SearchFailed } from "../engine/run.js"
 import { tuneV8 } from "../engine/tuning.js"
 import type { Protocol } from "../kit/index.js"
-import { builtInProtocols } from "../protocols/index.js"
 import { loadProtocol, ProtocolLoadError } from "../protocols/load.js"
 import { parseArgs, protocolArgument, UsageError } from "./args.js"
 import { helpText } from "./help.js"
@@ -16,7 +15,8 @@ import { describeProtocol, renderDescription } from "./describe.js"
 import { renderSimulation, runSimulation } from "./simulation.js"
 import { version } from "./fast.js"
 import { Files, type FileError } from "./files.js"
-import { listJson, renderList, renderCheckpoint, renderProgress, renderReport } from "./render.js"
+import { listText } from "./list.js"
+import { renderCheckpoint, renderProgress, renderReport } from "./render.js"
 import { renderVerdictRow, renderVerdictsHeader, renderVerdictsSummary, runVerdicts, verdictsLayout, type VerdictRow } from "./verdicts.js"
 import { renderLiveness, runLiveness } from "./liveness.js"
 import { runCluster, runConform, runExplore, runSimulate, runValidate } from "./trace-commands.js"
@@ -56,12 +56,7 @@ function command(argv: readonly string[], protocol: Protocol | undefined): Effec
       return 0
     })
   }
-  if (cmd.command === "list") {
-    return Effect.sync(() => {
-      process.stdout.write(cmd.json ? JSON.stringify(listJson(builtInProtocols), null, 2) + "\n" : renderList(builtInProtocols))
-      return 0
-    })
-  }
+  if (cmd.command === "list") return Effect.promise(() => listText(cmd.json)).pipe(Effect.map((text) => (process.stdout.write(text), 0)))
   const run: Effect.Effect<number, UsageError | FileError | SearchFailed, WorkerThreads | Files> =
     cmd.command === "explore"
       ? runExplore(cmd)

@@ -127,7 +127,7 @@ describe("conventions", () => {
     expect(cluster).toMatch(/\n {2}--bugs LIST +planted bugs/)
     expect(run("check", "--help").stdout).toMatch(/\nbound flags: the protocol's bounds \(replcheck check <protocol> --help lists them\)\n/)
   })
-  it("help, <command> --help and --version are answered before Effect loads, and say what the full CLI says", () => {
+  it("help, <command> --help, --version and list are answered before Effect loads, and say what the full CLI says", () => {
     // bin/replcheck.js answers these through dist/model/cli/fast.js, whose static imports reach
     // node built-ins and the declarations only (the protocols load when one is named, Effect never).
     const dist = join(import.meta.dirname, "../../dist/model/cli")
@@ -142,8 +142,14 @@ describe("conventions", () => {
     }
     walk("fast.js")
     expect([...reached].sort()).toEqual(["../engine/bounds.js", "commands.js", "fast.js", "help.js", "node:fs", "usage.js"])
+    // list loads the protocol declarations and the implementations' catalog, still without Effect.
+    reached.clear()
+    walk("list.js")
+    walk("../protocols/index.js")
+    expect([...reached].filter((f) => !f.startsWith("../kit/") && !f.startsWith("../protocols/")).sort()).toEqual(["../../impl/catalog.js", "../engine/bounds.js", "list.js"])
+    for (const f of reached) expect(readFileSync(join(dist, f), "utf8"), f).not.toMatch(/^import .* from "effect/m)
     const main = join(dist, "main.js")
-    for (const args of [["help"], ["--version"], ["check", "--help"], ["check", "rollback", "--help"], ["cluster", "sidecar", "-h"], ["help", "validate"]]) {
+    for (const args of [["help"], ["--version"], ["check", "--help"], ["check", "rollback", "--help"], ["cluster", "sidecar", "-h"], ["help", "validate"], ["list"], ["list", "--json"]]) {
       const full = spawnSync(process.execPath, [main, ...args], { encoding: "utf8" })
       expect(run(...args), args.join(" ")).toEqual({ code: 0, stdout: full.stdout, stderr: "" })
     }

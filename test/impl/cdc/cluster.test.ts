@@ -10,6 +10,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fc, test } from "@fast-check/vitest"
 import { describe, expect, it } from "vitest"
+import { CDC_BUG_NAMES } from "../../../impl/catalog.js"
 import { CDC_ACTIONS, CDC_BUGS, runCdcCluster, type CdcBug, type CdcRunOptions } from "../../../impl/cdc/cluster.js"
 import { fileCheckpointStore } from "../../../impl/cdc/file-store.js"
 import type { Protocol } from "../../../model/kit/index.js"
@@ -67,6 +68,8 @@ describe("reference cdc producer and consumer in a seeded cluster", () => {
 
   it("there is one planted bug per variant of the model, named after it", () => {
     expect([...CDC_BUGS].sort()).toEqual(cdc.variants.map((v) => v.name).filter((name) => name !== "base").sort())
+    // The catalog that list and cluster --help read without loading the implementation names the same bugs.
+    expect([...CDC_BUG_NAMES].sort()).toEqual([...CDC_BUGS].sort())
   })
 
   // With the mitigation on, truncating to the rollback seqno differs from the base only when a
