@@ -272,122 +272,129 @@ export async function validateTrace(
     maxFrontier,
     seconds: (performance.now() - started) / 1000
   })
-  for await (const text of lines) {
-    lineNo++
-    if (text.trim() === "") continue
-    const decoded = decodeLine(text, file, lineNo)
-    if (model === undefined) {
-      if (decoded.kind !== "header") throw new TraceInputError(file, lineNo, "kind", "the first line must be the header")
-      model = modelForHeader(protocol, decoded, file, options.variant)
-      config = Object.fromEntries(Object.entries(decodeConfig(protocol.bounds, decoded.config).pipe(Either.getOrThrow)))
-      families = new Map(model.families.map((f, k) => [f.name, k]))
-      const familyOf = (name: string) => {
-        const k = families.get(name)
-        if (k === undefined) throw new Error(`trace mapping of ${protocol.name} names an unknown action ${name}`)
-        return k
-      }
-      for (const name of mapping.internal) internal.add(familyOf(name))
-      for (const [event, actions] of Object.entries(mapping.events ?? {})) sequences.set(event, actions.map(familyOf))
-      for (const s of model.initialStates()) frontier.set(key(s), { state: s, path: keep ? { step: { state: s }, parent: null } : null })
-      maxFrontier = frontier.size
-      nodeCount = decoded.nodes.length
-      variables = new Set(Object.keys(model.codec.decode(model.initialStates()[0]!) as object))
-      continue
-    }
-    if (decoded.kind === "header") throw new TraceInputError(file, lineNo, "kind", "a second header")
-    const event = decoded
-    if (event.seq !== seq + 1) throw new TraceInputError(file, lineNo, "seq", `expected ${seq + 1}, got ${event.seq}`)
-    const sequence = actionsOf(event.action)
-    if (sequence === undefined) {
-      const known = [...families.keys(), ...Object.keys(mapping.events ?? {})]
-      throw new TraceInputError(file, lineNo, "action", `unknown action ${JSON.stringify(event.action)} (actions of ${protocol.name}: ${known.join(", ")})`)
-    }
-    // The node is the first parameter of the event's (first) action; only node ids are checked here.
-    const firstKind = sequence.length > 0 ? model.families[sequence[0]!]!.paramKinds?.[0] : undefined
-    if (event.node !== null && firstKind === "node" && event.node > nodeCount) throw new TraceInputError(file, lineNo, "node", `no node ${event.node} (nodes 1..${nodeCount})`)
-    for (const field of Object.keys(event.observed)) {
-      if (!variables.has(field)) {
-        throw new TraceInputError(file, lineNo, `observed.${field}`, `not a variable of ${protocol.name} (variables: ${[...variables].join(", ")})`)
-      }
-    }
-    // An argument no action of the event has is a mistake in the trace, not a step that is not enabled.
-    const params = new Set<string>()
-    for (const f of sequence) for (const p of model.families[f]!.params) params.add(p)
-    for (const name of Object.keys(event.args)) {
-      if (!params.has(name)) throw new TraceInputError(file, lineNo, `args.${name}`, `not an argument of ${event.action} (its arguments: ${[...params].join(", ") || "none"})`)
-    }
-    const closure = close(model, frontier, internal, options.internalSteps, keep)
-    // The model steps the event stands for, in order; the observation is of the state after them.
-    let ends: Array<{ entry: Entry; from: Entry; step: TraceStep | undefined }> = [...closure.values()].map((entry) => ({ entry, from: entry, step: undefined }))
-    for (const family of sequence) {
-      const params = model.families[family]!.params
-      const grown: typeof ends = []
-      for (const { entry } of ends) {
-        for (const step of successorsOf(model, entry.state, new Set([family]))) {
-          if (!argsMatch(params, step.action!.args, event, sequence.length !== 1)) continue
-          const violation =
-            entry.violation ??
-            model.stepInvariants.find((i) => !i.holds(entry.state, step.state))?.name ??
-            model.stateInvariants.find((i) => !i.holds(step.state))?.name
-          grown.push({ entry: { state: step.state, violation, path: keep ? { step, parent: entry.path } : null }, from: entry, step })
+  try {
+    for await (const text of lines) {
+      lineNo++
+      if (text.trim() === "") continue
+      const decoded = decodeLine(text, file, lineNo)
+      if (model === undefined) {
+        if (decoded.kind !== "header") throw new TraceInputError(file, lineNo, "kind", "the first line must be the header")
+        model = modelForHeader(protocol, decoded, file, options.variant)
+        config = Object.fromEntries(Object.entries(decodeConfig(protocol.bounds, decoded.config).pipe(Either.getOrThrow)))
+        families = new Map(model.families.map((f, k) => [f.name, k]))
+        const familyOf = (name: string) => {
+          const k = families.get(name)
+          if (k === undefined) throw new Error(`trace mapping of ${protocol.name} names an unknown action ${name}`)
+          return k
         }
-      }
-      ends = grown
-    }
-    const next = new Map<string, Entry>()
-    let candidates = 0
-    let closest: Rejection["closest"]
-    let window: Rejection["window"] | undefined
-    let invariantBroken: string | undefined
-    for (const { entry, from, step } of ends) {
-      candidates++
-      const diff = diffObserved(model, entry.state, event)
-      if (diff.length > 0) {
-        if (closest === undefined || diff.length < closest.diff.length) {
-          closest = { args: step ? (plain(step.action!.args) as Record<string, unknown>) : {}, diff }
-          window = { from: from.state, ...(step ? { step } : {}) }
-        }
+        for (const name of mapping.internal) internal.add(familyOf(name))
+        for (const [event, actions] of Object.entries(mapping.events ?? {})) sequences.set(event, actions.map(familyOf))
+        for (const s of model.initialStates()) frontier.set(key(s), { state: s, path: keep ? { step: { state: s }, parent: null } : null })
+        maxFrontier = frontier.size
+        nodeCount = decoded.nodes.length
+        variables = new Set(Object.keys(model.codec.decode(model.initialStates()[0]!) as object))
         continue
       }
-      if (entry.violation !== undefined) {
-        if (invariantBroken === undefined) window = { from: from.state, ...(step ? { step } : {}) }
-        invariantBroken ??= entry.violation
-        continue
+      if (decoded.kind === "header") throw new TraceInputError(file, lineNo, "kind", "a second header")
+      const event = decoded
+      if (event.seq !== seq + 1) throw new TraceInputError(file, lineNo, "seq", `expected ${seq + 1}, got ${event.seq}`)
+      const sequence = actionsOf(event.action)
+      if (sequence === undefined) {
+        const known = [...families.keys(), ...Object.keys(mapping.events ?? {})]
+        throw new TraceInputError(file, lineNo, "action", `unknown action ${JSON.stringify(event.action)} (actions of ${protocol.name}: ${known.join(", ")})`)
       }
-      next.set(key(entry.state), { state: entry.state, path: entry.path })
-    }
-    if (next.size === 0) {
-      let guard: string | undefined
-      let guardCode: string | undefined
-      if (candidates === 0 && sequence.length === 1) {
-        const family = model.families[sequence[0]!]!
-        const first = family.params[0]
-        const args = { ...(first !== undefined && event.node !== null ? { [first]: event.node } : {}), ...event.args }
-        const why = family.explain?.(closure.values().next().value!.state, args) ?? null
-        if (why !== null) {
-          guard = why.message
-          guardCode = why.code
+      // The node is the first parameter of the event's (first) action; only node ids are checked here.
+      const firstKind = sequence.length > 0 ? model.families[sequence[0]!]!.paramKinds?.[0] : undefined
+      if (event.node !== null && firstKind === "node" && event.node > nodeCount) throw new TraceInputError(file, lineNo, "node", `no node ${event.node} (nodes 1..${nodeCount})`)
+      for (const field of Object.keys(event.observed)) {
+        if (!variables.has(field)) {
+          throw new TraceInputError(file, lineNo, `observed.${field}`, `not a variable of ${protocol.name} (variables: ${[...variables].join(", ")})`)
         }
       }
-      return finish({
-        at: "event",
-        seq: event.seq,
-        line: lineNo,
-        action: event.action,
-        node: event.node,
-        lastMatched: seq > 0 ? seq : null,
-        frontier: frontier.size,
-        reason: invariantBroken !== undefined ? "invariant" : candidates === 0 ? "not-enabled" : "observation",
-        ...(invariantBroken !== undefined ? { invariant: invariantBroken } : {}),
-        candidates,
-        ...(guard !== undefined ? { guard, guardCode } : {}),
-        ...(closest ? { closest } : {}),
-        window: window ?? { from: frontier.values().next().value!.state }
-      })
+      // An argument no action of the event has is a mistake in the trace, not a step that is not enabled.
+      const params = new Set<string>()
+      for (const f of sequence) for (const p of model.families[f]!.params) params.add(p)
+      for (const name of Object.keys(event.args)) {
+        if (!params.has(name)) throw new TraceInputError(file, lineNo, `args.${name}`, `not an argument of ${event.action} (its arguments: ${[...params].join(", ") || "none"})`)
+      }
+      const closure = close(model, frontier, internal, options.internalSteps, keep)
+      // The model steps the event stands for, in order; the observation is of the state after them.
+      let ends: Array<{ entry: Entry; from: Entry; step: TraceStep | undefined }> = [...closure.values()].map((entry) => ({ entry, from: entry, step: undefined }))
+      for (const family of sequence) {
+        const params = model.families[family]!.params
+        const grown: typeof ends = []
+        for (const { entry } of ends) {
+          for (const step of successorsOf(model, entry.state, new Set([family]))) {
+            if (!argsMatch(params, step.action!.args, event, sequence.length !== 1)) continue
+            const violation =
+              entry.violation ??
+              model.stepInvariants.find((i) => !i.holds(entry.state, step.state))?.name ??
+              model.stateInvariants.find((i) => !i.holds(step.state))?.name
+            grown.push({ entry: { state: step.state, violation, path: keep ? { step, parent: entry.path } : null }, from: entry, step })
+          }
+        }
+        ends = grown
+      }
+      const next = new Map<string, Entry>()
+      let candidates = 0
+      let closest: Rejection["closest"]
+      let window: Rejection["window"] | undefined
+      let invariantBroken: string | undefined
+      for (const { entry, from, step } of ends) {
+        candidates++
+        const diff = diffObserved(model, entry.state, event)
+        if (diff.length > 0) {
+          if (closest === undefined || diff.length < closest.diff.length) {
+            closest = { args: step ? (plain(step.action!.args) as Record<string, unknown>) : {}, diff }
+            window = { from: from.state, ...(step ? { step } : {}) }
+          }
+          continue
+        }
+        if (entry.violation !== undefined) {
+          if (invariantBroken === undefined) window = { from: from.state, ...(step ? { step } : {}) }
+          invariantBroken ??= entry.violation
+          continue
+        }
+        next.set(key(entry.state), { state: entry.state, path: entry.path })
+      }
+      if (next.size === 0) {
+        let guard: string | undefined
+        let guardCode: string | undefined
+        if (candidates === 0 && sequence.length === 1) {
+          const family = model.families[sequence[0]!]!
+          const first = family.params[0]
+          const args = { ...(first !== undefined && event.node !== null ? { [first]: event.node } : {}), ...event.args }
+          const why = family.explain?.(closure.values().next().value!.state, args) ?? null
+          if (why !== null) {
+            guard = why.message
+            guardCode = why.code
+          }
+        }
+        return finish({
+          at: "event",
+          seq: event.seq,
+          line: lineNo,
+          action: event.action,
+          node: event.node,
+          lastMatched: seq > 0 ? seq : null,
+          frontier: frontier.size,
+          reason: invariantBroken !== undefined ? "invariant" : candidates === 0 ? "not-enabled" : "observation",
+          ...(invariantBroken !== undefined ? { invariant: invariantBroken } : {}),
+          candidates,
+          ...(guard !== undefined ? { guard, guardCode } : {}),
+          ...(closest ? { closest } : {}),
+          window: window ?? { from: frontier.values().next().value!.state }
+        })
+      }
+      frontier = next
+      maxFrontier = Math.max(maxFrontier, frontier.size)
+      seq = event.seq
     }
-    frontier = next
-    maxFrontier = Math.max(maxFrontier, frontier.size)
-    seq = event.seq
+  } catch (e) {
+    // A step of the model that would pass the packed bounds of the header's config (a term above
+    // maxTerm, a log longer than maxLogLen): the header does not cover the trace.
+    if (!(e instanceof RangeError)) throw e
+    throw new TraceInputError(file, lineNo, "config", `this event takes the model past the bounds in the header (${e.message}); raise the bound it passes (replcheck describe ${protocol.name} gives the ranges)`)
   }
   if (model === undefined) throw new TraceInputError(file, Math.max(1, lineNo), "kind", "the trace has no header")
   const result = finish(null)
