@@ -9,7 +9,7 @@ import type { Model } from "./model.js"
 import { reconstructTrace, ReplayDivergence, type RecordSet, type TraceStep } from "./path.js"
 import { DEFAULT_CHUNK_SHIFT } from "./rows.js"
 import { SequentialBfs } from "./bfs.js"
-import { compareViolations, type RoundStats, type SearchOptions, type ViolationRecord } from "./search-types.js"
+import { compareViolations, type RoundStats, type SearchOptions, type SearchProfile, type ViolationRecord } from "./search-types.js"
 
 export interface ExploreOptions {
   readonly workers: number
@@ -58,6 +58,8 @@ export interface ExploreOptions {
   readonly resume?: CheckpointReader
   /** Called after each checkpoint is written. */
   readonly onCheckpoint?: (c: { readonly depth: number; readonly distinct: number; readonly dir: string; readonly writeSeconds: number }) => void
+  /** Called at the end of a parallel search with where its time went (bench/parallel-profile.ts). */
+  readonly onProfile?: (p: SearchProfile) => void
 }
 
 export interface Progress {
@@ -109,6 +111,8 @@ export interface RoundDriver {
   live(): [number, number, number]
   /** Arranges for `fn` to be called now and then during a round. */
   attachTicker(fn: () => void): void
+  /** Where a parallel search's time went, phase by phase (none for a search on one thread). */
+  profile?(): SearchProfile
 }
 
 /** Resolves the invariant selection to the model's invariant objects, or throws on unknown names. */
@@ -285,6 +289,8 @@ export async function explore(model: Model, options: ExploreOptions, driver: Rou
     confirmViolation(model, first, trace)
     violation = { kind: first.kind, invariant: first.invariant, trace }
   }
+  const profile = driver.profile?.()
+  if (profile !== undefined) options.onProfile?.(profile)
   return {
     generated: sum(stats, (s) => s.generated),
     distinct: sum(stats, (s) => s.distinct),

@@ -11,8 +11,8 @@ import { CTL, MAP, mapLimitOf, type SharedTables } from "./level-worker.js"
 import type { Model, ModelRef } from "./model.js"
 import type { RecordSet } from "./path.js"
 import type { Reply, Request } from "./search-worker.js"
-import { allocInt32, allocSlots, DEFAULT_SEGMENT_SHIFT, forEachOccupied, place, slotBytes } from "./seen-set.js"
-import type { RoundStats } from "./search-types.js"
+import { allocInt32, allocSlots, DEFAULT_SEGMENT_SHIFT, forEachOccupied, place, slotBytes, type Slots } from "./seen-set.js"
+import type { PhaseTimes, RoundStats, SearchProfile } from "./search-types.js"
 import { chunkShiftFor, DEFAULT_CHUNK_SHIFT, Rows } from "./rows.js"
 import { META } from "./state-store.js"
 import { collectGarbage } from "./tuning.js"
@@ -73,6 +73,9 @@ function startWorker(script: string, data: unknown): WorkerHandle {
   }
 }
 
+/** Replaced tables awaiting collection that make every thread collect them (see parallelDriver). */
+export const COLLECT_AFTER_BYTES = 16 * 2 ** 20
+
 /** Allocates a zeroed shared Int32Array. */
 const shared = (length: number) => allocInt32(length, true)
 
@@ -132,10 +135,21 @@ export function parallelDriver(
   const initial = tuning.initialCapacity
   let next = level(initial)
   let map = allocSlots(initial, MAP, segmentShift, true)
-  // Bumped whenever the seen set or the level map is replaced, so that every thread collects the
-  // old one (tuning.ts, collectGarbage); `collected` is the generation last collected here.
+  // Bumped when the seen sets and level maps replaced since the last bump add up to
+  // COLLECT_AFTER_BYTES, so that every thread collects them (tuning.ts, collectGarbage);
+  // `collected` is the generation last collected here. Smaller tables are left to V8: a full
+  // collection on every thread costs 5-10 ms, and the small tables' early replacements made it
+  // 8-12% of a 1.5 s search (bench/parallel-profile.ts).
   let generation = 0
   let collected = 0
+  let replacedBytes = 0
+  const replaced = (old: Slots) => {
+    replacedBytes += slotBytes(old)
+    if (replacedBytes >= COLLECT_AFTER_BYTES) {
+      replacedBytes = 0
+      generation++
+    }
+  }
   let replies: Reply[] = []
   let maxFanout = 0
   let timer: NodeJS.Timeout | undefined
@@ -156,6 +170,22 @@ export function parallelDriver(
     generation
   })
   const all = (msg: (k: number) => Request) => Promise.all(workers.map((w, k) => w.request<Reply>(msg(k))))
+  const phase = (): PhaseTimes => ({ calls: 0, wallMs: 0, busyMs: 0, maxBusyMs: 0 })
+  const profile: SearchProfile = { workers: W, levels: 0, seed: phase(), expand: phase(), finish: phase(), rehash: phase(), pauses: 0, growMs: 0, collectMs: 0 }
+  /** `all`, timed into one kind of phase of the profile. */
+  const timed = async (times: PhaseTimes, msg: (k: number) => Request) => {
+    const started = performance.now()
+    const answers = await all(msg)
+    times.calls++
+    times.wallMs += performance.now() - started
+    let max = 0
+    for (const a of answers) {
+      times.busyMs += a.busyMs
+      max = Math.max(max, a.busyMs)
+    }
+    times.maxBusyMs += max
+    return answers
+  }
 
   /** Room for `need` more next-level states: grows the level map and the next-level store. */
   const reserve = (need: number) => {
@@ -167,8 +197,8 @@ export function parallelDriver(
       const bigger = allocSlots(mapCap, MAP, segmentShift, true)
       // Every entry is published between phases (its position word is set), so hi is non-zero.
       forEachOccupied(map, 0, map.capacity, (seg, i) => place(bigger, seg[i]!, seg[i + 1]!, seg[i + 2]!))
+      replaced(map)
       map = bigger
-      generation++
     }
     // The level store grows by new chunks: nothing is copied, and the entries so far stay put.
     grow(next, want + 4 * W)
@@ -176,15 +206,18 @@ export function parallelDriver(
   const slack = () => 16 * W * Math.max(tuning.fanoutFloor, maxFanout)
 
   /** Runs an expanding phase (seed or round), growing tables whenever a worker pauses. */
-  const expandPhase = async (first: (k: number) => Request) => {
+  const expandPhase = async (first: (k: number) => Request, times: PhaseTimes) => {
     reserve(slack())
-    replies = await all(first)
+    replies = await timed(times, first)
     for (;;) {
       maxFanout = Math.max(maxFanout, ...replies.map((r) => r.maxFanout))
       if (replies.every((r) => r.status === "done")) break
+      const growing = performance.now()
       reserve(Math.max(slack(), Atomics.load(ctl, CTL.nextCount)))
+      profile.growMs += performance.now() - growing
+      profile.pauses++
       Atomics.store(ctl, CTL.pause, 0)
-      replies = await all(() => ({ type: "resume", tables: tables() }))
+      replies = await timed(times, () => ({ type: "resume", tables: tables() }))
     }
   }
 
@@ -197,13 +230,14 @@ export function parallelDriver(
       const old = seen
       const slots = old.capacity
       seen = allocSlots(seenCap, 2, segmentShift, true)
-      generation++
+      replaced(old)
       const per = Math.ceil(slots / W)
-      await all((k) => ({ type: "rehash", tables: tables(), old, from: Math.min(slots, k * per), to: Math.min(slots, (k + 1) * per) }))
+      await timed(profile.rehash, (k) => ({ type: "rehash", tables: tables(), old, from: Math.min(slots, k * per), to: Math.min(slots, (k + 1) * per) }))
     }
     const per = Math.ceil(count / W)
-    replies = await all((k) => ({ type: "finish", tables: tables(), from: Math.min(count, k * per), to: Math.min(count, (k + 1) * per) }))
+    replies = await timed(profile.finish, (k) => ({ type: "finish", tables: tables(), from: Math.min(count, k * per), to: Math.min(count, (k + 1) * per) }))
     seenSize += count
+    profile.levels++
     // The new level becomes the frontier. The next level's tables are sized for the growth seen
     // in this level, with a margin, so that few rounds pause to grow them.
     const expected = Math.ceil(count * Math.min(4, Math.max(1, count / Math.max(1, previousCount))) * 1.3)
@@ -220,14 +254,16 @@ export function parallelDriver(
     // The level map is cleared for the next level, and replaced only when it must be larger.
     const mapCap = Math.max(initial, 2 ** Math.ceil(Math.log2(expected / 0.85 + 1)))
     if (mapCap > map.capacity) {
+      replaced(map)
       map = allocSlots(mapCap, MAP, segmentShift, true)
-      generation++
     } else {
       for (const segment of map.segments) segment.fill(0)
     }
     if (generation !== collected) {
       collected = generation
+      const collecting = performance.now()
       tuning.collectGarbage?.()
+      profile.collectMs += performance.now() - collecting
     }
     ctl[CTL.cursor] = 0
     ctl[CTL.nextCount] = 0
@@ -245,12 +281,12 @@ export function parallelDriver(
   return {
     seed: async () => {
       reserve(model.initialStates().length + slack())
-      await expandPhase(() => ({ type: "seed", tables: tables() }))
+      await expandPhase(() => ({ type: "seed", tables: tables() }), profile.seed)
       await finishPhase()
       return stats()
     },
     round: async (successorLength) => {
-      await expandPhase(() => ({ type: "expand", tables: tables(), successorLength }))
+      await expandPhase(() => ({ type: "expand", tables: tables(), successorLength }), profile.expand)
       await finishPhase()
       return stats()
     },
@@ -281,6 +317,7 @@ export function parallelDriver(
       records: await Promise.all(workers.map((w) => w.request<RecordSet>({ type: "records" })))
     }),
     violations: async () => replies.flatMap((r) => (r.violation ? [r.violation] : [])),
+    profile: () => profile,
     records: () => Promise.all(workers.map((w) => w.request<RecordSet>({ type: "records" }))),
     close: async () => {
       if (timer) clearInterval(timer)
@@ -305,7 +342,7 @@ export const spawnParallelDriver = (workerScript: () => string, ref: ModelRef, m
     const script = yield* Effect.try({ try: workerScript, catch: (e) => new WorkerFailed({ message: (e as Error).message }) })
     const progress = new Float64Array(new SharedArrayBuffer(8 * options.workers))
     // What a worker needs of the options: no callbacks, and no checkpoint (the coordinator reads it).
-    const { onProgress: _progress, onCheckpoint: _checkpoint, resume: _resume, ...plain } = options
+    const { onProgress: _progress, onCheckpoint: _checkpoint, onProfile: _profile, resume: _resume, ...plain } = options
     const workers: WorkerHandle[] = []
     for (let index = 0; index < options.workers; index++) {
       workers.push(yield* threads.spawn(script, { ref, options: plain, index, progress }))

@@ -57,3 +57,40 @@ export interface RoundStats {
 export function lesserViolation(current: ViolationRecord | null, candidate: ViolationRecord): ViolationRecord {
   return current === null || compareViolations(candidate, current) < 0 ? candidate : current
 }
+
+/** Time spent in one kind of phase of a parallel search, over the whole search. */
+export interface PhaseTimes {
+  /** Phases of this kind (each one a request to every worker and the wait for all replies). */
+  calls: number
+  /** The coordinator's wall time from sending the requests to the last reply, in ms. */
+  wallMs: number
+  /** The workers' time handling the requests, summed over workers, in ms. */
+  busyMs: number
+  /** Per phase, the busiest worker's time, summed over phases, in ms (wallMs minus this is messaging and wake-up). */
+  maxBusyMs: number
+}
+
+/**
+ * Where a parallel search's time goes, phase by phase (bench/parallel-profile.ts prints it): the
+ * seed phase (worker start-up included), the expand phases (successors, the shared cursor, new states into the level map), the pauses in
+ * which the coordinator grows the level tables while every worker waits, the finish phases (new
+ * states into the seen set, invariants, edge records), the rehashes of a growing seen set, and
+ * the garbage collections after tables are replaced.
+ */
+export interface SearchProfile {
+  readonly workers: number
+  /** Levels completed (finish phases). */
+  levels: number
+  /** The initial states' expand phase: its first request waits for the worker threads to start (load modules, build the model). */
+  readonly seed: PhaseTimes
+  /** Every later level's expand phases. */
+  readonly expand: PhaseTimes
+  readonly finish: PhaseTimes
+  readonly rehash: PhaseTimes
+  /** Times an expand phase paused for the coordinator to grow the level tables. */
+  pauses: number
+  /** The coordinator's time growing tables (level map, level store), every worker waiting, in ms. */
+  growMs: number
+  /** The coordinator's time collecting replaced tables, in ms. */
+  collectMs: number
+}

@@ -37,16 +37,20 @@ export interface Reply {
   readonly coverage: number[]
   readonly maxFanout: number
   readonly violation: ViolationRecord | null
+  /** This worker's time handling the request, in ms (for SearchProfile). */
+  readonly busyMs: number
 }
 
 /** A worker's answer to one request of the coordinator: a Reply, or its records for "records". */
 export function answer(worker: LevelWorker, req: Request): Reply | RecordSet {
+  const started = performance.now()
   const reply = (status: "done" | "paused"): Reply => ({
     status,
     generated: worker.generated,
     coverage: Array.from(worker.coverage),
     maxFanout: worker.fanout(),
-    violation: worker.violation
+    violation: worker.violation,
+    busyMs: performance.now() - started
   })
   switch (req.type) {
     case "records":
