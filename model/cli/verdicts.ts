@@ -64,6 +64,9 @@ export function traceFileContents(
   }
 }
 
+/** What a run checks, for its row: its invariants, "all" of the model's, or "none" (counts only). */
+const invariantsOf = (run: ManifestRun) => (run.invariants === undefined ? "all" : run.invariants.length === 0 ? "none" : run.invariants.join(", "))
+
 /** Full bounds of a manifest run (defaults overridden by the run's config). */
 export function runConfig(protocol: Protocol, run: ManifestRun): Record<string, number> {
   const config = decodeConfig(protocol.bounds, run.config)
@@ -107,7 +110,7 @@ export const runVerdicts = (
           name: run.name,
           variant: run.variant,
           bounds,
-          invariant: run.invariants ? run.invariants.join(", ") : "all",
+          invariant: invariantsOf(run),
           verdict: "skipped (slow)",
           distinct: 0,
           generated: 0,
@@ -174,7 +177,7 @@ export const runVerdicts = (
         name: run.name,
         variant: run.variant,
         bounds,
-        invariant: v?.invariant ?? (run.invariants ? run.invariants.join(", ") : "all"),
+        invariant: v?.invariant ?? (invariantsOf(run)),
         verdict: v ? `VIOLATED (${v.trace.length} states)` : "holds",
         distinct: result.distinct,
         generated: result.generated,
@@ -261,7 +264,7 @@ function firstLine(mark: string, name: string, verdict: string, distinct: string
 export function renderVerdictRow(r: VerdictRow, layout: VerdictsLayout): string {
   const mark = r.skipped ? "--" : r.asRecorded ? "ok" : "NO"
   const lines = [firstLine(mark, r.name, r.verdict, r.skipped ? "-" : r.distinct.toLocaleString("en-US"), r.skipped ? "-" : r.seconds.toFixed(2), layout)]
-  const ran = [`variant ${r.variant}`, r.bounds, r.invariant === "all" ? "all invariants" : r.invariant, ...(r.traceFile ? [`-> ${r.traceFile}`] : [])]
+  const ran = [`variant ${r.variant}`, r.bounds, r.invariant === "all" ? "all invariants" : r.invariant === "none" ? "no invariants" : r.invariant, ...(r.traceFile ? [`-> ${r.traceFile}`] : [])]
   lines.push(...wrap(ran, " ".repeat(MARK + 2)))
   if (!r.skipped && !r.asRecorded) lines.push(...wrap([`NOT AS RECORDED: ${r.mismatch}`], " ".repeat(MARK + 2)))
   return lines.join("\n")

@@ -82,7 +82,8 @@ describe("the verdicts table", () => {
     row({}),
     row({ name: long, variant: long, bounds: "--top 9 ".repeat(12).trim(), verdict: "VIOLATED (lasso, 1234 states)", distinct: 123_456_789_012, seconds: 12345.67, traceFile: `traces/out/tiny/${long}.itf.json` }),
     row({ name: "wrong", asRecorded: false, mismatch: `expected distinct 1, got 5 ${"and more words ".repeat(10)}` }),
-    row({ name: "slow", skipped: true, verdict: "skipped (slow)", distinct: 0, seconds: 0 })
+    row({ name: "slow", skipped: true, verdict: "skipped (slow)", distinct: 0, seconds: 0 }),
+    row({ name: "counts-only", invariant: "none" })
   ]
   const table = renderVerdicts(counter, rows)
   it("fits 100 columns whatever the names, bounds and mismatches, and loses none of them", () => {
@@ -96,7 +97,10 @@ describe("the verdicts table", () => {
   })
   it("marks each run: ok as recorded, NO not, -- skipped", () => {
     const marks = table.split("\n").filter((l) => /^(ok|NO|--) /.test(l)).map((l) => l.slice(0, 2))
-    expect(marks).toEqual(["ok", "ok", "NO", "--"])
-    expect(table).toMatch(/1 of 3 runs did NOT give their recorded verdicts; 1 slow run skipped/)
+    expect(marks).toEqual(["ok", "ok", "NO", "--", "ok"])
+    expect(table).toMatch(/1 of 4 runs did NOT give their recorded verdicts; 1 slow run skipped/)
+    // What each run checked: all invariants, some, or none (a run that records counts only).
+    expect(table).toMatch(/\n {6}variant base, defaults, all invariants\n/)
+    expect(table).toMatch(/\n {6}variant base, defaults, no invariants\n/)
   })
 })
