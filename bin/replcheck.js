@@ -6,6 +6,6 @@ if (!existsSync(main)) {
   process.stderr.write("replcheck: not built yet: run npm ci (or npm run build) first\n")
   process.exit(2)
 }
-// help and --version first, without loading Effect and the models (model/cli/fast.ts).
+// help, --version and list first, without loading Effect (model/cli/fast.ts).
 const { answerQuickly } = await import(new URL("../dist/model/cli/fast.js", import.meta.url).href)
 if (!(await answerQuickly(process.argv.slice(2)))) await import(main.href)

@@ -219,6 +219,9 @@ export function readFlags(
   /** how errors name the command: "check raftmongo" */
   what: string
 ): Either.Either<GivenFlags, UsageError> {
+  // A protocol's flag named like one of the command's would make one of the two unreachable.
+  const clash = Object.keys(protocolFlags).find((name) => Object.hasOwn(c.flags, name))
+  if (clash !== undefined) return fail(`${what}: the protocol's flag --${clash} has the name of ${c.name}'s own --${clash}; rename that bound`)
   const declared: Record<string, FlagDeclaration> = { ...protocolFlags, ...c.flags }
   const options: Record<string, { type: "boolean" | "string"; short?: string }> = {}
   for (const [name, f] of Object.entries(declared)) {
