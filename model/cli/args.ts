@@ -234,7 +234,8 @@ export function readFlags(
   for (const token of tokens) {
     if (token.kind === "positional") operands.push(token.value)
     if (token.kind !== "option") continue
-    const f = declared[token.name]
+    // Own properties only: --constructor or --__proto__ is an unknown flag, not Object's.
+    const f = Object.hasOwn(declared, token.name) ? declared[token.name] : undefined
     if (f === undefined) {
       const known = Object.entries(declared).map(([n, d]) => flagLabel(n, d)).join(", ")
       return fail(`unknown flag ${token.rawName} for ${what} (flags: ${known}; see replcheck ${c.name} --help)`)

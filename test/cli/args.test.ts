@@ -48,4 +48,7 @@ describe("parseArgs", () => {
     expect(message(["check", "mutex", "--out", "--json"])).toBe("--out needs a directory")
     expect(message(["simulate", "mutex", "--out", "--json"])).toBe("--out needs a file")
   })
+  it("an Object property is no flag: --constructor and --__proto__ are unknown", () => {
+    for (const name of ["constructor", "__proto__", "toString"]) expect(message(["check", "mutex", `--${name}`, "1"])).toMatch(new RegExp(`^unknown flag --${name} for check mutex`))
+  })
 })
