@@ -27,6 +27,18 @@ export function wrapWords(text: string, indent: string, first = indent): string[
   return lines
 }
 
+/**
+ * Lines of output within USAGE_COLUMNS: a longer line breaks between words, its continuation two
+ * columns deeper than its own indentation (a single word longer than a line stays whole).
+ */
+export function fitLines(lines: readonly string[]): string[] {
+  return lines.flatMap((line) => {
+    if (line.length <= USAGE_COLUMNS) return [line]
+    const lead = /^ */.exec(line)![0]
+    return wrapWords(line.trimStart(), lead + "  ", lead)
+  })
+}
+
 /** A command's one-line form: `replcheck check <protocol> [bound flags] [flags]`. */
 export function synopsis(c: CommandDeclaration): string {
   const parts = [`replcheck ${c.name}`]

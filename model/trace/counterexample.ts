@@ -202,16 +202,17 @@ const WIDTH = 100
 
 /**
  * Breaks a line longer than WIDTH after ", " separators (the places renderValue puts between
- * elements and fields), continuing two columns deeper than the line's own indentation. A single
- * element longer than WIDTH stays whole.
+ * elements and fields), continuing two columns deeper than the line's own indentation; a line
+ * with no such separator (a header, a description) breaks between words instead. A single
+ * element or word longer than WIDTH stays whole.
  */
 function wrap(line: string): string[] {
   if (line.length <= WIDTH) return [line]
   const indent = " ".repeat(line.length - line.trimStart().length + 2)
   const out: string[] = []
   let current = ""
-  for (const part of line.split(/(?<=, )/)) {
-    if (current.length > 0 && current.length + part.length > WIDTH) {
+  for (const part of line.split(line.includes(", ") ? /(?<=, )/ : /(?<= )/)) {
+    if (current.trim().length > 0 && current.length + part.length > WIDTH) {
       out.push(current.trimEnd())
       current = indent + part
     } else current += part
@@ -226,8 +227,8 @@ export function renderTrace(model: KitModel, steps: readonly TraceStep[], ctx: T
   const nodeVars = new Set(model.codec.nodeVariables)
   const lines: string[] = []
   const bounds = Object.entries(ctx.config).map(([k, v]) => `${k}=${v}`).join(" ")
-  lines.push(`${ctx.protocol} (variant ${ctx.variant}) ${bounds}`)
-  lines.push(`${describeViolation(ctx)}; ${states.length} states`)
+  lines.push(...wrap(`${ctx.protocol} (variant ${ctx.variant}) ${bounds}`))
+  lines.push(...wrap(`${describeViolation(ctx)}; ${states.length} states`))
   states.forEach((state, k) => {
     const prev = k > 0 ? states[k - 1] : undefined
     const action = steps[k]!.action

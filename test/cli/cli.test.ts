@@ -159,6 +159,22 @@ describe("conventions", () => {
       expect(run(...args), args.join(" ")).toEqual({ code: 0, stdout: full.stdout, stderr: "" })
     }
   })
+  it("reports and text counterexamples fit 100 columns (search, simulation, liveness)", () => {
+    const out = mkdtempSync(join(tmpdir(), "replcheck-width-"))
+    const reports = [
+      // A long variant name makes the trace's header line long.
+      run("check", "raftmongo", "--variant", "learn-commit-point-without-term-check", "-o", out),
+      run("check", "mutex", "--variant", "no-lock", "--simulate", "-o", out),
+      run("check", "mutex", "--processes", "3", "--variant", "weak-enter", "--liveness", "-o", out)
+    ]
+    const texts = readdirSync(out).filter((f) => f.endsWith(".txt")).map((f) => readFileSync(join(out, f), "utf8"))
+    expect(reports.map((r) => r.code)).toEqual([1, 1, 1])
+    expect(texts).toHaveLength(3)
+    // Only a word too long for any line (a file path in a deep temporary directory) may pass 100, on a line of its own.
+    for (const text of [...reports.map((r) => r.stdout), ...texts]) {
+      for (const line of text.split("\n")) if (line.trim().includes(" ")) expect(line.length, line).toBeLessThanOrEqual(100)
+    }
+  })
   it("--flag=value is --flag value", () => {
     const a = JSON.parse(run("check", "mutex", "--processes=3", "--workers=2", "--json").stdout)
     const b = JSON.parse(run("check", "mutex", "--processes", "3", "--workers", "2", "--json").stdout)
