@@ -6,6 +6,7 @@
 import { flagName } from "../engine/bounds.js"
 import type { Protocol } from "../kit/index.js"
 import { implementationEntries } from "../../impl/catalog.js"
+import { fitLines } from "./usage.js"
 
 export function renderList(ps: readonly Protocol[]): string {
   const out: string[] = []
@@ -28,7 +29,7 @@ export function renderList(ps: readonly Protocol[]): string {
     if (impl) out.push(`  reference implementation: replcheck cluster ${p.name} ${Object.keys(impl.flags).map((f) => `[--${f}]`).join(" ")}: ${impl.summary}`)
     out.push("")
   }
-  return out.join("\n")
+  return fitLines(out).join("\n")
 }
 
 export function listJson(ps: readonly Protocol[]) {

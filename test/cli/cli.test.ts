@@ -151,7 +151,7 @@ describe("conventions", () => {
     reached.clear()
     walk("list.js")
     walk("../protocols/index.js")
-    expect([...reached].filter((f) => !f.startsWith("../kit/") && !f.startsWith("../protocols/")).sort()).toEqual(["../../impl/catalog.js", "../engine/bounds.js", "list.js"])
+    expect([...reached].filter((f) => !f.startsWith("../kit/") && !f.startsWith("../protocols/")).sort()).toEqual(["../../impl/catalog.js", "../engine/bounds.js", "commands.js", "list.js", "usage.js"])
     for (const f of reached) expect(readFileSync(join(dist, f), "utf8"), f).not.toMatch(/^import .* from "effect/m)
     const main = join(dist, "main.js")
     for (const args of [["help"], ["--version"], ["check", "--help"], ["check", "rollback", "--help"], ["cluster", "sidecar", "-h"], ["help", "validate"], ["list"], ["list", "--json"]]) {
@@ -159,7 +159,7 @@ describe("conventions", () => {
       expect(run(...args), args.join(" ")).toEqual({ code: 0, stdout: full.stdout, stderr: "" })
     }
   })
-  it("reports and text counterexamples fit 100 columns (search, simulation, liveness)", () => {
+  it("reports, text counterexamples and list fit 100 columns (search, simulation, liveness)", () => {
     const out = mkdtempSync(join(tmpdir(), "replcheck-width-"))
     const reports = [
       // A long variant name makes the trace's header line long.
@@ -167,8 +167,9 @@ describe("conventions", () => {
       run("check", "mutex", "--variant", "no-lock", "--simulate", "-o", out),
       run("check", "mutex", "--processes", "3", "--variant", "weak-enter", "--liveness", "-o", out)
     ]
+    reports.push(run("list"))
     const texts = readdirSync(out).filter((f) => f.endsWith(".txt")).map((f) => readFileSync(join(out, f), "utf8"))
-    expect(reports.map((r) => r.code)).toEqual([1, 1, 1])
+    expect(reports.map((r) => r.code)).toEqual([1, 1, 1, 0])
     expect(texts).toHaveLength(3)
     // Only a word too long for any line (a file path in a deep temporary directory) may pass 100, on a line of its own.
     for (const text of [...reports.map((r) => r.stdout), ...texts]) {
