@@ -8,7 +8,6 @@ import type { CheckCommand } from "./args.js"
 import { UsageError } from "./args.js"
 import type { LivenessReport } from "./check-report.js"
 import { Files } from "./files.js"
-import { fitLines } from "./usage.js"
 
 export { LivenessReport } from "./check-report.js"
 
@@ -81,7 +80,7 @@ export function renderLiveness(r: LivenessReport): string {
     }
   }
   lines.push(r.verdict === "ok" ? "verdict: OK: every temporal property holds under the fairness" : `verdict: VIOLATION of ${r.properties.filter((p) => !p.holds).map((p) => p.name).join(", ")}`)
-  return fitLines(lines).join("\n")
+  return lines.join("\n")
 }
 
 /** WF(A(1)), WF(A(2)), WF(A(3)) as WF(A(i)) for i = 1..3: one entry per action and kind. */

@@ -2,7 +2,6 @@
 import { flagName } from "../engine/config.js"
 import type { Progress } from "../engine/explorer.js"
 import type { CheckpointWritten, CheckReport } from "./check.js"
-import { fitLines } from "./usage.js"
 
 const num = (n: number) => Math.round(n).toLocaleString("en-US")
 const rate = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(0)}k` : `${Math.round(n)}`)
@@ -58,6 +57,6 @@ export function renderReport(r: CheckReport): string {
   } else {
     lines.push(`verdict: OK: no invariant violated in the complete state space`)
   }
-  return fitLines(lines).join("\n")
+  return lines.join("\n")
 }
 

@@ -11,7 +11,6 @@ import { counterexampleFiles, witnessOf } from "../trace/counterexample.js"
 import { UsageError, type CheckCommand } from "./args.js"
 import { SimulationReport } from "./check-report.js"
 import { Files } from "./files.js"
-import { fitLines } from "./usage.js"
 
 export { SimulationReport } from "./check-report.js"
 
@@ -101,5 +100,5 @@ export function renderSimulation(r: SimulationReport): string {
     if (v.witness !== null) lines.push(`because ${v.witness}`)
     lines.push(v.writeError === null ? `trace (shortened): ${v.traceFile} and ${v.textFile}${v.htmlFile ? `; explorer: ${v.htmlFile}` : ""}` : `trace: not written (${v.writeError})`)
   } else lines.push(`verdict: NO VIOLATION FOUND in ${num(r.walked)} random runs (a simulation proves nothing about the states it did not walk)`)
-  return fitLines(lines).join("\n")
+  return lines.join("\n")
 }
