@@ -229,16 +229,18 @@ function wrap(items: readonly string[], indent: string, width = VERDICTS_COLUMNS
   const lines: string[] = []
   let line = ""
   const room = width - indent.length
-  const add = (piece: string, sep: string) => {
-    if (line !== "" && line.length + sep.length + piece.length > room) {
+  // Every item but the last is followed by a comma, which must fit on its line too.
+  const add = (piece: string, sep: string, limit: number) => {
+    if (line !== "" && line.length + sep.length + piece.length > limit) {
       lines.push(indent + line + sep.trimEnd())
       line = piece
     } else line = line === "" ? piece : line + sep + piece
   }
   items.forEach((item, k) => {
     const sep = k === 0 ? "" : ", "
-    if (item.length <= room) add(item, sep)
-    else item.split(" ").forEach((word, w) => add(word, w === 0 ? sep : " "))
+    const limit = k === items.length - 1 ? room : room - 1
+    if (item.length <= limit) add(item, sep, limit)
+    else item.split(" ").forEach((word, w) => add(word, w === 0 ? sep : " ", limit))
   })
   if (line !== "") lines.push(indent + line)
   return lines

@@ -95,6 +95,13 @@ describe("the verdicts table", () => {
     for (const text of [long, "123,456,789,012", "12345.67", `traces/out/tiny/${long}.itf.json`, "VIOLATED"]) expect(words).toContain(text)
     expect(table.replace(/\s+/g, " ")).toContain(`NOT AS RECORDED: expected distinct 1, got 5 ${"and more words ".repeat(10).trim()}`)
   })
+  it("breaks between items with the comma inside 100 columns, whatever the lengths", () => {
+    for (let n = 1; n <= 120; n++) {
+      const t = renderVerdicts(counter, [row({ variant: "v".repeat(n), bounds: "--top 9", invariant: "SomeInvariantName, AnotherOne" })])
+      // Past 93 the variant is a word too long for a line with its comma: it stands alone, whole.
+      for (const line of t.split("\n")) if (line.trim().includes(" ")) expect(line.length, `${n}: ${line}`).toBeLessThanOrEqual(100)
+    }
+  })
   it("marks each run: ok as recorded, NO not, -- skipped", () => {
     const marks = table.split("\n").filter((l) => /^(ok|NO|--) /.test(l)).map((l) => l.slice(0, 2))
     expect(marks).toEqual(["ok", "ok", "NO", "--", "ok"])
