@@ -110,22 +110,17 @@ describe("sidecar witnesses", () => {
     expect([holdsData(before, t!, from!, w!), holdsData(last, t!, to!, w!)]).toEqual([true, false])
   })
 
-  it("RollForwardReflectsOpData names the op recorded rolled forward and the published version lacking its data", async () => {
-    const { before, last, witness } = await counterexample(p, "restore-reentry")
-    const [w, t, v] = parse(witness, /^op (\d) is recorded rolled forward, but table (\d)'s published version (\d+) lacks its data$/)
-    expect(last.audit[w! - 1]).toEqual({ rows: before.audit[w! - 1].rows + 1, outcome: "RolledForward" })
+  // The two audit invariants, mirror images: the op's recorded outcome, and whether the published version holds its data.
+  it.each([
+    { invariant: "RollForwardReflectsOpData", variant: "restore-reentry", recorded: "rolled forward", outcome: "RolledForward", data: "lacks", holds: false },
+    { invariant: "RollBackLeavesNoOpData", variant: "rollback-without-lease", recorded: "rolled back", outcome: "RolledBack", data: "holds", holds: true }
+  ])("$invariant names the op recorded $recorded and the published version that $data its data", async ({ invariant, variant, recorded, outcome, data, holds }) => {
+    const { before, last, witness } = await counterexample(p, variant, invariant)
+    const [w, t, v] = parse(witness, new RegExp(`^op (\\d) is recorded ${recorded}, but table (\\d)'s published version (\\d+) ${data} its data$`))
+    expect(last.audit[w! - 1]).toEqual({ rows: before.audit[w! - 1].rows + 1, outcome })
     expect(inSidecar(last, w!, t!)).toBe(true)
     expect(last.manifest[t! - 1]).toBe(v)
-    expect(holdsData(last, t!, v!, w!)).toBe(false)
-  })
-
-  it("RollBackLeavesNoOpData names the op recorded rolled back and the published version holding its data", async () => {
-    const { before, last, witness } = await counterexample(p, "rollback-without-lease", "RollBackLeavesNoOpData")
-    const [w, t, v] = parse(witness, /^op (\d) is recorded rolled back, but table (\d)'s published version (\d+) holds its data$/)
-    expect(last.audit[w! - 1]).toEqual({ rows: before.audit[w! - 1].rows + 1, outcome: "RolledBack" })
-    expect(inSidecar(last, w!, t!)).toBe(true)
-    expect(last.manifest[t! - 1]).toBe(v)
-    expect(holdsData(last, t!, v!, w!)).toBe(true)
+    expect(holdsData(last, t!, v!, w!)).toBe(holds)
   })
 
   it("ConvergeAfterCasLossReflectsOpData names the sweep, its op, and the published version lacking the op's data", async () => {
