@@ -5,7 +5,7 @@
  * printing events, seconds, events per second and minute, and peak RSS. Rollback runs end within
  * a few dozen events (its terms and logs are bounded), so for rollback it validates 2,000 random
  * runs in this process and reports their total, then writes 1,000 of them as files and validates
- * the directory with one `replcheck validate` command.
+ * the directory with one `replcheck validate` command, on one thread and on two.
  *
  *   npm run bench:validate [-- --events N]
  */
@@ -99,9 +99,11 @@ for (const c of cases) {
     writeFileSync(`${batch}/run-${String(seed).padStart(4, "0")}.ndjson`, lines.join("\n") + "\n")
     written += lines.length - 1
   }
-  const started = performance.now()
-  const j = JSON.parse(run(["validate", "rollback", batch, "--json"]))
-  const wall = (performance.now() - started) / 1000
-  if (j.accepted !== 1000) throw new Error(`the batch accepted ${j.accepted} of 1,000 traces`)
-  console.log(`rollback, 1,000 trace files in one validate command: ${written.toLocaleString("en-US")} events, ${wall.toFixed(2)} s wall (${j.seconds.toFixed(2)} s validating)`)
+  for (const workers of [1, 2]) {
+    const started = performance.now()
+    const j = JSON.parse(run(["validate", "rollback", batch, "--json", "--workers", String(workers)]))
+    const wall = (performance.now() - started) / 1000
+    if (j.accepted !== 1000) throw new Error(`the batch accepted ${j.accepted} of 1,000 traces`)
+    console.log(`rollback, 1,000 trace files in one validate command, ${workers} worker${workers === 1 ? "" : "s"}: ${written.toLocaleString("en-US")} events, ${wall.toFixed(2)} s wall (${j.seconds.toFixed(2)} s validating)`)
+  }
 }

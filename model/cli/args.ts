@@ -1,15 +1,28 @@
 /** Parses `replcheck` command lines into commands; every mistake is a one-line UsageError. */
 import { parseArgs as tokenize } from "node:util"
-import { Data, Either } from "effect"
-import { decodeConfig } from "../engine/config.js"
+import { readConfig } from "../engine/bounds.js"
 import { BASE_VARIANT, type Protocol } from "../kit/index.js"
 import type { ConformMode } from "../trace/conform.js"
-import { builtInProtocols } from "../protocols/index.js"
-import { referenceImplementations, type FlagValues, type ReferenceImplementation } from "../../impl/index.js"
+import { BUILT_IN_NAMES } from "../protocols/by-name.js"
+import { loadProtocol, ProtocolLoadError } from "../protocols/load.js"
+import { implementationEntries, type ImplementationEntry } from "../../impl/catalog.js"
+import type { FlagValues } from "../../impl/index.js"
 import { boundFlags, commandNamed, COMMANDS, flagLabel, implementationFlags, type CommandDeclaration, type FlagDeclaration } from "./commands.js"
 import { quickAnswer } from "./usage.js"
 
-export class UsageError extends Data.TaggedError("UsageError")<{ readonly message: string }> {}
+/** A mistake in a command line (exit 2). Tagged, so that Effect code catches it by `_tag`; plain, so that parsing needs no Effect. */
+export class UsageError extends Error {
+  readonly _tag = "UsageError"
+  override readonly name = "UsageError"
+  constructor(args: { readonly message: string }) {
+    super(args.message)
+  }
+}
+
+/** What parsing gives: the value, or the UsageError that says what is wrong. */
+export type Parsed<A> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly error: UsageError }
+
+const ok = <A>(value: A): Parsed<A> => ({ ok: true, value })
 
 export interface CheckCommand {
   readonly command: "check"
@@ -42,8 +55,8 @@ export interface CheckCommand {
 
 export interface VerdictsCommand {
   readonly command: "verdicts"
-  /** The protocols whose manifests to run: the one named, or every built-in one that has a manifest. */
-  readonly protocols: readonly Protocol[]
+  /** The protocol whose manifest to run; undefined: every built-in one that has a manifest. */
+  readonly protocol: Protocol | undefined
   readonly workers: number
   readonly json: boolean
   /** Counterexamples go to <traces>/<protocol>/<run>.itf.json and .txt. */
@@ -63,6 +76,8 @@ export interface ValidateCommand {
   readonly window: string | undefined
   /** Where to write the accepted run as ITF. */
   readonly itf: string | undefined
+  /** Worker threads for a batch (its rows and summary are the same for any number). */
+  readonly workers: number
 }
 
 export interface SimulateCommand {
@@ -106,7 +121,7 @@ export interface DescribeCommand {
 export interface ClusterCommand {
   readonly command: "cluster"
   readonly protocol: Protocol
-  readonly implementation: ReferenceImplementation
+  readonly implementation: ImplementationEntry
   readonly flags: FlagValues
   readonly out: string | undefined
   readonly json: boolean
@@ -128,16 +143,16 @@ export type Command =
 /** How often a search with --checkpoint writes one, by default: every 10 minutes. */
 export const DEFAULT_CHECKPOINT_SECONDS = 600
 
-const fail = (message: string) => Either.left(new UsageError({ message }))
+const fail = (message: string): { readonly ok: false; readonly error: UsageError } => ({ ok: false, error: new UsageError({ message }) })
 
 /** A size in bytes: a number with an optional unit k, m, g or t (powers of 1024), e.g. 4g or 512m. */
-export function byteSize(flag: string, raw: string): Either.Either<number, UsageError> {
+export function byteSize(flag: string, raw: string): Parsed<number> {
   const m = /^([0-9]+(?:\.[0-9]+)?)([kmgt]?)i?b?$/i.exec(raw)
   if (m === null) return fail(`${flag}: expected a size such as 512m or 4g, got ${JSON.stringify(raw)}`)
   const unit = { "": 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[m[2]!.toLowerCase() as "" | "k" | "m" | "g" | "t"]
   const bytes = Math.floor(Number(m[1]) * unit)
   if (bytes < 2 ** 20) return fail(`${flag}: expected at least 1m, got ${raw}`)
-  return Either.right(bytes)
+  return ok(bytes)
 }
 
 /**
@@ -149,6 +164,17 @@ export function protocolArgument(argv: readonly string[]): string | undefined {
   const [command, target] = argv
   const c = command === undefined ? undefined : commandNamed(command)
   return c !== undefined && c.protocol !== "none" && target !== undefined && !target.startsWith("-") ? target : undefined
+}
+
+/** The command line's protocol, loaded: a built-in name, or a model module (compiled) by path; a UsageError when it cannot be. */
+export async function resolveProtocol(argv: readonly string[]): Promise<Protocol | undefined> {
+  const target = protocolArgument(argv)
+  if (target === undefined) return undefined
+  try {
+    return await loadProtocol(target)
+  } catch (e) {
+    throw new UsageError({ message: e instanceof ProtocolLoadError ? e.message : `${target}: ${(e as Error).message}` })
+  }
 }
 
 /** A flag's value as parsed: a switch's true, an integer, a string, or the values of a repeated or list flag. */
@@ -181,27 +207,27 @@ class GivenFlags {
 const needs = (f: FlagDeclaration) => (f.kind !== "switch" && f.value === "FILE" ? "a file" : f.kind !== "switch" && f.value === "DIR" ? "a directory" : "a value")
 
 /** One flag's value, checked against its declaration. */
-function flagValue(label: string, f: FlagDeclaration, raw: string): Either.Either<FlagValue, UsageError> {
+function flagValue(label: string, f: FlagDeclaration, raw: string): Parsed<FlagValue> {
   switch (f.kind) {
     case "switch":
-      return Either.right(true)
+      return ok(true)
     case "int": {
       if (!/^-?[0-9]+$/.test(raw)) return fail(`${label}: expected an integer, got ${JSON.stringify(raw)}`)
       const n = Number(raw)
       if (n < f.min || n > f.max) return fail(`${label}: expected an integer between ${f.min} and ${f.max}, got ${raw}`)
-      return Either.right(n)
+      return ok(n)
     }
     case "size":
       return byteSize(label, raw)
     case "text":
       if (f.choices && !f.choices.includes(raw)) return fail(`${label}: expected ${f.choices.join(", ")}; got ${JSON.stringify(raw)}`)
-      return Either.right(raw)
+      return ok(raw)
     case "list": {
       const names = raw === "none" ? [] : raw.split(",")
       const bad = names.find((n) => !f.choices.includes(n))
       const what = label.replace(/^--/, "").replace(/s$/, "")
       if (bad !== undefined) return fail(`${label}: unknown ${what} ${JSON.stringify(bad)} (${f.choices.join(", ")})`)
-      return Either.right(names)
+      return ok(names)
     }
   }
 }
@@ -218,7 +244,7 @@ export function readFlags(
   protocolFlags: Readonly<Record<string, FlagDeclaration>>,
   /** how errors name the command: "check raftmongo" */
   what: string
-): Either.Either<GivenFlags, UsageError> {
+): Parsed<GivenFlags> {
   // A protocol's flag named like one of the command's would make one of the two unreachable.
   const clash = Object.keys(protocolFlags).find((name) => Object.hasOwn(c.flags, name))
   if (clash !== undefined) return fail(`${what}: the protocol's flag --${clash} has the name of ${c.name}'s own --${clash}; rename that bound`)
@@ -254,71 +280,72 @@ export function readFlags(
     // A value taken from the next argument that is itself a flag means the value was left out.
     if (raw === undefined || raw === "" || (!token.inlineValue && raw.startsWith("-") && !/^-[0-9]/.test(raw))) return fail(`${label} needs ${needs(f)}`)
     const value = flagValue(label, f, raw)
-    if (Either.isLeft(value)) return Either.left(value.left)
-    values.set(token.name, repeats ? [...((values.get(token.name) as string[] | undefined) ?? []), value.right as string] : value.right)
+    if (!value.ok) return value
+    values.set(token.name, repeats ? [...((values.get(token.name) as string[] | undefined) ?? []), value.value as string] : value.value)
   }
-  return Either.right(new GivenFlags(values, operands))
+  return ok(new GivenFlags(values, operands))
 }
 
-const known = () => `${builtInProtocols.map((p) => p.name).join(", ")}; or the path of a model module`
+const known = () => `${BUILT_IN_NAMES.join(", ")}; or the path of a model module`
 
 /** The bounds given as flags, decoded against the protocol's (the defaults for the rest). */
-function configOf(protocol: Protocol, given: GivenFlags): Either.Either<Record<string, number>, UsageError> {
+function configOf(protocol: Protocol, given: GivenFlags): Parsed<Record<string, number>> {
   const partial: Record<string, number> = {}
   for (const [field, flag] of Object.keys(protocol.bounds).map((f) => [f, Object.keys(boundFlags({ [f]: protocol.bounds[f]! }))[0]!] as const)) {
     const n = given.int(flag)
     if (n !== undefined) partial[field] = n
   }
-  const config = decodeConfig(protocol.bounds, partial)
-  return Either.isLeft(config) ? fail(config.left) : Either.right(config.right)
+  const config = readConfig(protocol.bounds, partial)
+  return config.ok ? ok(config.config) : fail(config.message)
 }
 
 /** Parses a command line; `protocol` is what `protocolArgument` named, already resolved. */
-export function parseArgs(argv: readonly string[], protocol?: Protocol): Either.Either<Command, UsageError> {
+export function parseArgs(argv: readonly string[], protocol?: Protocol): Parsed<Command> {
   const quick = quickAnswer(argv)
-  if (quick !== null) return Either.right(quick)
+  if (quick !== null) return ok(quick)
   // quickAnswer took the empty command line (help).
   const [name, ...rest] = argv as readonly [string, ...string[]]
   const c = commandNamed(name)
   if (c === undefined) return fail(`unknown command ${JSON.stringify(name)} (commands: ${COMMANDS.map((d) => d.name).join(", ")}, help)`)
   if (c.protocol === "required" && protocol === undefined) return fail(`${name} needs a protocol (one of: ${known()})`)
   const args = protocol === undefined ? rest : rest.slice(1)
-  const implementation = c.protocolFlags === "implementation" && protocol ? referenceImplementations.find((r) => r.protocol === protocol.name) : undefined
+  const implementation = c.protocolFlags === "implementation" && protocol ? implementationEntries.find((r) => r.protocol === protocol.name) : undefined
   if (c.protocolFlags === "implementation" && protocol && !implementation) {
-    return fail(`${protocol.name} has no reference implementation to run (protocols with one: ${referenceImplementations.map((r) => r.protocol).join(", ")})`)
+    return fail(`${protocol.name} has no reference implementation to run (protocols with one: ${implementationEntries.map((r) => r.protocol).join(", ")})`)
   }
   const fromProtocol = !protocol ? {} : c.protocolFlags === "bounds" ? boundFlags(protocol.bounds) : implementation ? implementationFlags(implementation.flags) : {}
   const read = readFlags(c, args, fromProtocol, protocol ? `${name} ${protocol.name}` : name)
-  if (Either.isLeft(read)) return Either.left(read.left)
-  const given = read.right
+  if (!read.ok) return read
+  const given = read.value
   const operands = given.operands
   if (c.operands === undefined && operands.length > 0) return fail(`${name}: unexpected argument ${JSON.stringify(operands[0])} (see replcheck ${name} --help)`)
   if (c.operands !== undefined && !c.operands.many && operands.length > 1) return fail(`${name} takes one ${c.operands.name}, not ${operands.length}`)
   switch (c.name) {
     case "list":
-      return Either.right({ command: "list", json: given.switch("json") })
+      return ok({ command: "list", json: given.switch("json") })
     case "explore":
       if (operands.length === 0) return fail("explore needs an ITF trace file (trace.itf.json)")
-      return Either.right({ command: "explore", file: operands[0]!, out: given.text("out") })
+      return ok({ command: "explore", file: operands[0]!, out: given.text("out") })
     case "verdicts":
       return verdictsCommand(protocol, given)
     case "validate":
       return validateCommand(protocol!, given)
     case "cluster":
-      return Either.right({ command: "cluster", protocol: protocol!, implementation: implementation!, flags: clusterFlags(implementation!, given), out: given.text("out"), json: given.switch("json") })
+      return ok({ command: "cluster", protocol: protocol!, implementation: implementation!, flags: clusterFlags(implementation!, given), out: given.text("out"), json: given.switch("json") })
   }
-  return Either.flatMap(configOf(protocol!, given), (config) =>
-    c.name === "describe"
-      ? Either.right({ command: "describe", protocol: protocol!, config, json: given.switch("json") } as const)
-      : c.name === "simulate"
-        ? simulateCommand(protocol!, config, given)
-        : c.name === "conform"
-          ? conformCommand(protocol!, config, given)
-          : checkCommand(protocol!, config, given)
-  )
+  const configRead = configOf(protocol!, given)
+  if (!configRead.ok) return configRead
+  const config = configRead.value
+  return c.name === "describe"
+    ? ok({ command: "describe", protocol: protocol!, config, json: given.switch("json") })
+    : c.name === "simulate"
+      ? simulateCommand(protocol!, config, given)
+      : c.name === "conform"
+        ? conformCommand(protocol!, config, given)
+        : checkCommand(protocol!, config, given)
 }
 
-function checkCommand(protocol: Protocol, config: Record<string, number>, given: GivenFlags): Either.Either<Command, UsageError> {
+function checkCommand(protocol: Protocol, config: Record<string, number>, given: GivenFlags): Parsed<Command> {
   const variant = given.text("variant") ?? BASE_VARIANT
   if (!protocol.variants.some((v) => v.name === variant)) {
     return fail(`unknown variant ${JSON.stringify(variant)} of ${protocol.name} (known: ${protocol.variants.map((v) => v.name).join(", ")})`)
@@ -347,7 +374,7 @@ function checkCommand(protocol: Protocol, config: Record<string, number>, given:
   const checkpointTo = given.text("checkpoint") ?? given.text("resume")
   const invariants = given.texts("invariant")
   const properties = given.texts("property")
-  return Either.right({
+  return ok({
     command: "check",
     simulate: simulate ? { runs: given.int("runs") ?? 1000, depth: given.int("depth") ?? 100, seed: given.int("seed") ?? 1 } : undefined,
     protocol,
@@ -370,14 +397,11 @@ function checkCommand(protocol: Protocol, config: Record<string, number>, given:
   })
 }
 
-function verdictsCommand(protocol: Protocol | undefined, given: GivenFlags): Either.Either<Command, UsageError> {
-  const withManifest = builtInProtocols.filter((p) => p.manifest !== undefined)
-  if (protocol !== undefined && protocol.manifest === undefined) {
-    return fail(`${protocol.name} has no recorded verdicts (a manifest; built-in protocols with one: ${withManifest.map((p) => p.name).join(", ")})`)
-  }
-  return Either.right({
+function verdictsCommand(protocol: Protocol | undefined, given: GivenFlags): Parsed<Command> {
+  // Whether a protocol has a manifest is checked where the protocols are loaded (main.ts).
+  return ok({
     command: "verdicts",
-    protocols: protocol ? [protocol] : withManifest,
+    protocol,
     workers: given.int("workers") ?? 1,
     json: given.switch("json"),
     traces: given.text("traces") ?? "traces/out",
@@ -385,22 +409,22 @@ function verdictsCommand(protocol: Protocol | undefined, given: GivenFlags): Eit
   })
 }
 
-function validateCommand(protocol: Protocol, given: GivenFlags): Either.Either<Command, UsageError> {
+function validateCommand(protocol: Protocol, given: GivenFlags): Parsed<Command> {
   const paths = given.operands
   if (paths.length === 0) return fail("validate needs a trace file (or several, or a directory of them)")
   const window = given.text("window")
   const itf = given.text("itf")
   if (paths.length > 1 && (window !== undefined || itf !== undefined)) return fail(`${window !== undefined ? "--window" : "--itf"} takes one trace, not a batch of ${paths.length}`)
-  return Either.right({ command: "validate", protocol, paths, internalSteps: given.int("internal-steps") ?? 0, json: given.switch("json"), window, itf })
+  return ok({ command: "validate", protocol, paths, internalSteps: given.int("internal-steps") ?? 0, json: given.switch("json"), window, itf, workers: given.int("workers") ?? 1 })
 }
 
-function simulateCommand(protocol: Protocol, config: Record<string, number>, given: GivenFlags): Either.Either<Command, UsageError> {
+function simulateCommand(protocol: Protocol, config: Record<string, number>, given: GivenFlags): Parsed<Command> {
   const hidden = given.texts("hide")
   const model = protocol.build(config, BASE_VARIANT)
   for (const name of hidden) {
     if (!model.families.some((f) => f.name === name)) return fail(`--hide: unknown action ${name} of ${protocol.name}`)
   }
-  return Either.right({
+  return ok({
     command: "simulate",
     protocol,
     config,
@@ -413,7 +437,7 @@ function simulateCommand(protocol: Protocol, config: Record<string, number>, giv
   })
 }
 
-function conformCommand(protocol: Protocol, config: Record<string, number>, given: GivenFlags): Either.Either<Command, UsageError> {
+function conformCommand(protocol: Protocol, config: Record<string, number>, given: GivenFlags): Parsed<Command> {
   const adapter = given.text("adapter")
   if (adapter === undefined) return fail('conform needs --adapter "<command>"')
   const random = given.switch("random")
@@ -432,11 +456,11 @@ function conformCommand(protocol: Protocol, config: Record<string, number>, give
     : random
       ? { kind: "random", seed, runs, steps, prefer, guided: given.switch("guided") }
       : { kind: "depth", depth: depth ?? 3 }
-  return Either.right({ command: "conform", protocol, config, adapter, allowEmptyObservation: given.switch("allow-empty-observation"), mode, json: given.switch("json") })
+  return ok({ command: "conform", protocol, config, adapter, allowEmptyObservation: given.switch("allow-empty-observation"), mode, json: given.switch("json") })
 }
 
 /** The implementation's flags, each given or its default. */
-function clusterFlags(implementation: ReferenceImplementation, given: GivenFlags): FlagValues {
+function clusterFlags(implementation: ImplementationEntry, given: GivenFlags): FlagValues {
   const values: Record<string, number | readonly string[] | string | undefined> = {}
   for (const [name, spec] of Object.entries(implementation.flags)) {
     if (spec.kind === "int") values[name] = given.int(name) ?? spec.default

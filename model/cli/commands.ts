@@ -109,6 +109,7 @@ const validate: CommandDeclaration = {
     "internal-steps": { kind: "int", value: "N", min: 0, max: 16, help: "unlogged internal steps the model may take between two events (default 0)" },
     window: { kind: "text", value: "FILE", help: "on rejection, write the smallest failing window as ITF (one trace only)" },
     itf: { kind: "text", value: "FILE", help: "write the accepted run as ITF (one trace only)" },
+    workers: workers("validate a batch's traces"),
     json: json("the verdict (a batch: every trace's and the summary)")
   }
 }

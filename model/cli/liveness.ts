@@ -17,7 +17,7 @@ export const runLiveness = (cmd: CheckCommand & { readonly liveness: NonNullable
       try: () => cmd.protocol.build(cmd.config, cmd.variant) as KitModel,
       catch: (e) => new UsageError({ message: (e as Error).message })
     })
-    if ((model.temporalProperties ?? []).length === 0) return yield* new UsageError({ message: `${cmd.protocol.name} declares no temporal properties (liveness) to check` })
+    if ((model.temporalProperties ?? []).length === 0) return yield* Effect.fail(new UsageError({ message: `${cmd.protocol.name} declares no temporal properties (liveness) to check` }))
     const files = yield* Files
     yield* files.checkWritableDir(cmd.out)
     const result = yield* Effect.try({

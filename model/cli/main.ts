@@ -2,13 +2,13 @@
  * The `replcheck` command. Exit status: 0 no violation, 1 violation, 2 bad usage or input,
  * 3 internal error (e.g. a model that does not replay deterministically). Errors are one line.
  */
-import { Effect, Either } from "effect"
+import { Effect } from "effect"
 import { WorkerThreads } from "../engine/parallel.js"
 import type { SearchFailed } from "../engine/run.js"
 import { tuneV8 } from "../engine/tuning.js"
 import type { Protocol } from "../kit/index.js"
-import { loadProtocol, ProtocolLoadError } from "../protocols/load.js"
-import { parseArgs, protocolArgument, UsageError } from "./args.js"
+import { builtInProtocols } from "../protocols/index.js"
+import { parseArgs, resolveProtocol, UsageError } from "./args.js"
 import { helpText } from "./help.js"
 import { runCheck } from "./check.js"
 import { describeProtocol, renderDescription } from "./describe.js"
@@ -19,20 +19,25 @@ import { listText } from "./list.js"
 import { renderCheckpoint, renderProgress, renderReport } from "./render.js"
 import { renderVerdictRow, renderVerdictsHeader, renderVerdictsSummary, runVerdicts, verdictsLayout, type VerdictRow } from "./verdicts.js"
 import { renderLiveness, runLiveness } from "./liveness.js"
-import { runCluster, runConform, runExplore, runSimulate, runValidate } from "./trace-commands.js"
+import { runCluster, runConform, runExplore, runSimulate } from "./trace-commands.js"
+import { runValidate } from "./validate-command.js"
 
 /** The command's protocol: a built-in name, or a model module loaded (and compiled) by path. */
-const resolveProtocol = (argv: readonly string[]): Effect.Effect<Protocol | undefined, UsageError> => {
-  const target = protocolArgument(argv)
-  if (target === undefined) return Effect.succeed(undefined)
-  return Effect.tryPromise({
-    try: () => loadProtocol(target),
-    catch: (e) => new UsageError({ message: e instanceof ProtocolLoadError ? e.message : `${target}: ${(e as Error).message}` })
-  })
+const protocolOf = (argv: readonly string[]): Effect.Effect<Protocol | undefined, UsageError> =>
+  Effect.tryPromise({ try: () => resolveProtocol(argv), catch: (e) => e as UsageError })
+
+/** The protocols whose manifests `verdicts` runs: the one named, or every built-in one that has a manifest. */
+function verdictsProtocols(protocol: Protocol | undefined): Effect.Effect<readonly Protocol[], UsageError> {
+  const withManifest = builtInProtocols.filter((p) => p.manifest !== undefined)
+  if (protocol === undefined) return Effect.succeed(withManifest)
+  if (protocol.manifest === undefined) {
+    return Effect.fail(new UsageError({ message: `${protocol.name} has no recorded verdicts (a manifest; built-in protocols with one: ${withManifest.map((p) => p.name).join(", ")})` }))
+  }
+  return Effect.succeed([protocol])
 }
 
 function main(argv: readonly string[]): Effect.Effect<number> {
-  return resolveProtocol(argv).pipe(
+  return protocolOf(argv).pipe(
     Effect.flatMap((protocol) => command(argv, protocol)),
     Effect.catchTag("UsageError", (e) => Effect.sync(() => (process.stderr.write(`replcheck: ${e.message}\n`), 2)))
   )
@@ -40,13 +45,13 @@ function main(argv: readonly string[]): Effect.Effect<number> {
 
 function command(argv: readonly string[], protocol: Protocol | undefined): Effect.Effect<number> {
   const parsed = parseArgs(argv, protocol)
-  if (Either.isLeft(parsed)) {
+  if (!parsed.ok) {
     return Effect.sync(() => {
-      process.stderr.write(`replcheck: ${parsed.left.message}\n`)
+      process.stderr.write(`replcheck: ${parsed.error.message}\n`)
       return 2
     })
   }
-  const cmd = parsed.right
+  const cmd = parsed.value
   if (cmd.command === "help") return Effect.promise(() => helpText(cmd.topic, protocol ?? cmd.protocol)).pipe(Effect.map((text) => (process.stdout.write(text + "\n"), 0)))
   if (cmd.command === "version") return Effect.sync(() => (process.stdout.write(`replcheck ${version()}\n`), 0))
   if (cmd.command === "describe") {
@@ -65,11 +70,11 @@ function command(argv: readonly string[], protocol: Protocol | undefined): Effec
       : cmd.command === "conform"
         ? runConform(cmd)
         : cmd.command === "validate"
-          ? runValidate(cmd)
+          ? Effect.tryPromise({ try: () => runValidate(cmd), catch: (e) => e }).pipe(Effect.catchAll((e) => (e instanceof UsageError ? Effect.fail(e) : Effect.die(e))))
           : cmd.command === "simulate"
             ? runSimulate(cmd)
             : cmd.command === "verdicts"
-              ? Effect.forEach(cmd.protocols, (p, k) => {
+              ? verdictsProtocols(cmd.protocol).pipe(Effect.flatMap((protocols) => Effect.forEach(protocols, (p, k) => {
                   // Tables stream row by row, each run as it finishes (the JSON form prints all rows at the end).
                   const print = (text: string) => cmd.json || process.stdout.write(text + "\n")
                   let layout = verdictsLayout([])
@@ -89,7 +94,7 @@ function command(argv: readonly string[], protocol: Protocol | undefined): Effec
                     if (cmd.json) process.stdout.write(JSON.stringify(rows) + "\n")
                     return rows.every((r) => r.asRecorded) ? 0 : 1
                   })
-                )
+                )))
               : cmd.command === "check" && cmd.liveness !== undefined
                 ? runLiveness({ ...cmd, liveness: cmd.liveness }).pipe(
                     Effect.map((report) => {

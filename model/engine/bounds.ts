@@ -17,3 +17,38 @@ export type Bounds = Readonly<Record<string, BoundSpec>>
 export function flagName(field: string): string {
   return field.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())
 }
+
+/** A configuration read against a protocol's bounds, or why it cannot be. */
+export type ConfigReading = { readonly ok: true; readonly config: Record<string, number> } | { readonly ok: false; readonly message: string }
+
+/** How a value that is not a bound's integer shows in a message: JSON where it has a form, else its string. */
+const shown = (v: unknown) => (typeof v === "string" ? JSON.stringify(v) : typeof v === "object" && v !== null ? (JSON.stringify(v) ?? String(v)) : String(v))
+
+/**
+ * Reads a partial configuration (missing bounds take their defaults); on failure one line naming
+ * the bound's flag and the rule, e.g. `--servers: Expected a number between 1 and 7, actual 9`.
+ * Plain code, so that `validate` starts without Effect; config.ts's `decodeConfig` is this as an
+ * Either, and a test keeps it equal to the Effect Schema it replaced.
+ */
+export function readConfig(bounds: Bounds, input: Readonly<Record<string, unknown>>): ConfigReading {
+  for (const name of Object.keys(input)) {
+    if (!Object.hasOwn(bounds, name)) return { ok: false, message: `config.${name}: not a bound (bounds: ${Object.keys(bounds).join(", ")})` }
+  }
+  const config: Record<string, number> = {}
+  for (const [name, spec] of Object.entries(bounds)) {
+    const v = input[name]
+    if (v === undefined) {
+      config[name] = spec.default
+      continue
+    }
+    if (typeof v !== "number") return { ok: false, message: `--${flagName(name)}: Expected number, actual ${shown(v)}` }
+    const problem = !Number.isSafeInteger(v)
+      ? `Expected an integer, actual ${shown(v)}`
+      : v < spec.min || v > spec.max
+        ? `Expected a number between ${spec.min} and ${spec.max}, actual ${shown(v)}`
+        : null
+    if (problem !== null) return { ok: false, message: `--${flagName(name)}: ${problem}` }
+    config[name] = v
+  }
+  return { ok: true, config }
+}

@@ -238,7 +238,10 @@ export function compileAction(act: Action, ctx: ActionContext): ActionFamily {
   const note = (depth: number, code: string, message: () => string) => {
     if (best === null || depth > best.depth) best = { depth, code, message: message() }
   }
-  const explainFn = factory(`return function explain(src, F) {\nif (src !== SRC) SRC.set(src)\n${nest(true)}\nreturn false\n}`, {
+  // Compiled on first use: only diagnostics explain, and compiling it for every action of every
+  // build would double the code each build generates (list and validate build at start-up).
+  let explainFn: ((s: Uint8Array, fixed: Record<string, number | undefined>) => boolean) | undefined
+  const compileExplain = () => factory(`return function explain(src, F) {\nif (src !== SRC) SRC.set(src)\n${nest(true)}\nreturn false\n}`, {
     REC: (k: number) => {
       const l = levels[k] as Extract<Level<unknown, unknown>, { kind: "require" }>
       note(k, l.code, () => format(l.message, ctx.pre))
@@ -273,6 +276,7 @@ export function compileAction(act: Action, ctx: ActionContext): ActionFamily {
       best = null
       givenNames = new Set(Object.keys(fixed))
       for (const l of levels) if (l.kind !== "require") args[l.name] = 0
+      explainFn ??= compileExplain()
       const enabled = explainFn(state, fixed)
       const found = best as { code: string; message: string } | null
       best = null

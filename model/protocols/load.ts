@@ -11,7 +11,8 @@ import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import type { ModelRef } from "../engine/model.js"
 import type { Protocol } from "../kit/index.js"
-import { builtInProtocol, builtInProtocols } from "./index.js"
+import { packageRoot } from "../package-root.js"
+import { BUILT_IN_NAMES, importBuiltIn } from "./by-name.js"
 
 /** A protocol that cannot be loaded: a one-line reason (file, line and column where there is one). */
 export class ProtocolLoadError extends Error {
@@ -24,8 +25,7 @@ export const isModulePath = (arg: string) => /[\\/]/.test(arg) || /\.(m?[jt]s|ct
 const fromSources = fileURLToPath(import.meta.url).endsWith(".ts")
 /** The compiled file of this installation that `replcheck/<entry>` means. */
 function installed(entry: "kit" | "api"): string {
-  const relative = entry === "kit" ? "kit/index.js" : "api.js"
-  return fileURLToPath(new URL(fromSources ? `../../dist/model/${relative}` : `../${relative}`, import.meta.url))
+  return join(packageRoot(import.meta.url), "dist/model", entry === "kit" ? "kit/index.js" : "api.js")
 }
 
 /** Bundles a model module to plain ESM; returns the file URL of the result. */
@@ -106,10 +106,10 @@ export async function importProtocol(url: string, shown: string): Promise<Protoc
 
 /** A built-in protocol by name, or a model module by path. */
 export async function loadProtocol(nameOrPath: string, cwd = process.cwd()): Promise<Protocol> {
-  const known = builtInProtocol(nameOrPath)
+  const known = await importBuiltIn(nameOrPath)
   if (known) return known
   if (!isModulePath(nameOrPath)) {
-    throw new ProtocolLoadError(`unknown protocol ${JSON.stringify(nameOrPath)} (known: ${builtInProtocols.map((p) => p.name).join(", ")}; or the path of a model module)`)
+    throw new ProtocolLoadError(`unknown protocol ${JSON.stringify(nameOrPath)} (known: ${BUILT_IN_NAMES.join(", ")}; or the path of a model module)`)
   }
   return importProtocol(await compileModule(nameOrPath, cwd), nameOrPath)
 }
@@ -117,7 +117,7 @@ export async function loadProtocol(nameOrPath: string, cwd = process.cwd()): Pro
 /** The protocol of a worker thread's model reference (the registry's, or the compiled module's). */
 export async function protocolOf(ref: ModelRef): Promise<Protocol> {
   if (ref.source !== undefined) return importProtocol(ref.source, ref.source)
-  const p = builtInProtocol(ref.protocol)
+  const p = await importBuiltIn(ref.protocol)
   if (!p) throw new ProtocolLoadError(`unknown protocol ${ref.protocol}`)
   return p
 }
@@ -127,7 +127,7 @@ export async function protocolOf(ref: ModelRef): Promise<Protocol> {
  * which must not be older than the sources, or workers would run another model than ours).
  */
 export function workerScript(): string {
-  const script = fileURLToPath(new URL(fromSources ? "../../dist/model/protocols/worker.js" : "./worker.js", import.meta.url))
+  const script = join(packageRoot(import.meta.url), "dist/model/protocols/worker.js")
   if (!existsSync(script)) throw new Error(`worker script ${script} is missing: run npm run build`)
   if (fromSources) {
     const built = statSync(script).mtimeMs

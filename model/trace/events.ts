@@ -16,9 +16,9 @@
  * global variable (e.g. `committedEntries`), its whole value. Sets are JSON arrays in any order.
  */
 import { Schema } from "effect"
+import { TRACE_FORMAT, TRACE_VERSION } from "./line-decoder.js"
 
-export const TRACE_FORMAT = "replcheck-trace"
-export const TRACE_VERSION = 1
+export { TRACE_FORMAT, TRACE_VERSION }
 
 /** Any JSON value. */
 export const JsonValue: Schema.Schema<unknown> = Schema.Unknown.annotations({ description: "any JSON value" })

@@ -6,14 +6,14 @@
  * arguments and observed fields match, and checks the invariants on those steps. An empty
  * frontier rejects the trace, with the candidates tried and a field-level diff of the closest.
  */
-import { Either, ParseResult, Schema } from "effect"
-import { decodeConfig } from "../engine/config.js"
+import { readConfig } from "../engine/bounds.js"
 import type { Model } from "../engine/model.js"
 import { BASE_VARIANT, type KitModel, type Protocol, type TraceMapping } from "../kit/index.js"
 import { successorsOf, type TraceStep } from "../engine/path.js"
-import { TraceHeader, TraceLine, type TraceEvent } from "./events.js"
-import { renderValue, toItfValue } from "./itf.js"
-import { stateSchema } from "./state-schema.js"
+import type { TraceEvent, TraceHeader, TraceLine } from "./events.js"
+import { itfStateReader } from "./itf-decoder.js"
+import { renderValue, toItfValue } from "./itf-values.js"
+import { readTraceLine } from "./line-decoder.js"
 
 /** A line of the trace file that cannot be read: file, line, field and why. */
 export class TraceInputError extends Error {
@@ -190,11 +190,11 @@ export function modelForHeader(protocol: Protocol, header: TraceHeader, file: st
       throw new TraceInputError(file, 1, `config.${field}`, `not a bound of ${protocol.name} (bounds: ${Object.keys(protocol.bounds).join(", ")})`)
     }
   }
-  const config = decodeConfig(protocol.bounds, header.config)
-  if (Either.isLeft(config)) throw new TraceInputError(file, 1, "config", config.left)
+  const config = readConfig(protocol.bounds, header.config)
+  if (!config.ok) throw new TraceInputError(file, 1, "config", config.message)
   let model: KitModel
   try {
-    model = protocol.build(config.right, variant, { symmetry: false })
+    model = protocol.build(config.config, variant, { symmetry: false })
   } catch (e) {
     throw new TraceInputError(file, 1, "config", (e as Error).message)
   }
@@ -222,14 +222,10 @@ export function decodeLine(text: string, file: string, line: number): TraceLine 
   }
   // JSON.parse keeps "__proto__" as an ordinary key; code that copies objects may not, so no such key is accepted.
   if (text.includes('"__proto__"') && hasProtoKey(json)) throw new TraceInputError(file, line, "__proto__", 'the key "__proto__" is not allowed')
-  const decoded = Schema.decodeUnknownEither(TraceLine)(json)
-  if (Either.isRight(decoded)) return decoded.right
-  const issues = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)
-  // A union reports one issue per member; the one for the line's own kind is the useful one.
-  const kind = (json as { kind?: unknown } | null)?.kind
-  const issue = issues.find((i) => i.path.length > 0 && (kind === undefined || i.path[0] !== "kind")) ?? issues[0]
-  const field = issue && issue.path.length > 0 ? issue.path.join(".") : kind === undefined ? "kind" : null
-  throw new TraceInputError(file, line, field, issue?.message ?? "not a trace line")
+  const read = readTraceLine(json)
+  if (read.ok) return read.line
+  const { path, message } = read.problem
+  throw new TraceInputError(file, line, path.length > 0 ? path.join(".") : null, message)
 }
 
 /**
@@ -280,7 +276,7 @@ export async function validateTrace(
       if (model === undefined) {
         if (decoded.kind !== "header") throw new TraceInputError(file, lineNo, "kind", "the first line must be the header")
         model = modelForHeader(protocol, decoded, file, options.variant)
-        config = Object.fromEntries(Object.entries(decodeConfig(protocol.bounds, decoded.config).pipe(Either.getOrThrow)))
+        config = { ...(readConfig(protocol.bounds, decoded.config) as { config: Record<string, number> }).config }
         families = new Map(model.families.map((f, k) => [f.name, k]))
         const familyOf = (name: string) => {
           const k = families.get(name)
@@ -489,11 +485,12 @@ export function validateItf(protocol: Protocol, doc: unknown, file: string): Val
   for (const field of Object.keys(given)) {
     if (!(field in protocol.bounds)) throw new TraceInputError(file, 1, `#meta.config.${field}`, `not a bound of ${protocol.name} (bounds: ${Object.keys(protocol.bounds).join(", ")})`)
   }
-  const config = decodeConfig(protocol.bounds, given)
-  if (Either.isLeft(config)) throw new TraceInputError(file, 1, "#meta.config", config.left)
-  const model = protocol.build(config.right, "base", { symmetry: false })
+  const read = readConfig(protocol.bounds, given)
+  if (!read.ok) throw new TraceInputError(file, 1, "#meta.config", read.message)
+  const config = read.config
+  const model = protocol.build(config, "base", { symmetry: false })
   // A variable the model does not have is bad input, not something to ignore.
-  const decode = Schema.decodeUnknownEither(stateSchema(model), { onExcessProperty: "error" })
+  const decode = itfStateReader(model)
   const states = d.states.map((raw: unknown, k: number) => {
     const { ["#meta"]: _meta, ...all } = (raw ?? {}) as Record<string, unknown>
     // Quint's model-based-testing variables (mbt::actionTaken, mbt::nondetPicks) describe the
@@ -507,13 +504,13 @@ export function validateItf(protocol: Protocol, doc: unknown, file: string): Val
       vars[last] = value
     }
     const readable = decode(vars)
-    if (Either.isLeft(readable)) {
-      const issue = ParseResult.ArrayFormatter.formatErrorSync(readable.left)[0]
-      throw new TraceInputError(file, 1, `states[${k}]${issue && issue.path.length > 0 ? "." + issue.path.join(".") : ""}`, issue?.message ?? "not a state")
+    if (!readable.ok) {
+      const { path, message } = readable.problem
+      throw new TraceInputError(file, 1, `states[${k}]${path.length > 0 ? "." + path.join(".") : ""}`, message)
     }
     const bytes = new Uint8Array(model.widthBytes)
     try {
-      model.codec.encode(readable.right, bytes)
+      model.codec.encode(readable.state, bytes)
     } catch (e) {
       throw new TraceInputError(file, 1, `states[${k}]`, (e as Error).message)
     }
@@ -521,7 +518,7 @@ export function validateItf(protocol: Protocol, doc: unknown, file: string): Val
   })
   const reject = (k: number, from: Uint8Array, closest?: { step: TraceStep; diff: FieldDiff[] }, invariant?: string): ValidationResult => ({
     protocol: protocol.name,
-    config: config.right,
+    config,
     events: Math.max(0, k - 1),
     accepted: false,
     maxFrontier: 1,
@@ -546,19 +543,19 @@ export function validateItf(protocol: Protocol, doc: unknown, file: string): Val
   for (let k = 1; k < states.length; k++) {
     const prev = states[k - 1]!
     const next = states[k]!
-    let closest: { step: TraceStep; diff: FieldDiff[] } | undefined
-    let matched: TraceStep | undefined
-    for (const step of successorsOf(model, prev)) {
-      if (Buffer.from(step.state).equals(Buffer.from(next))) {
-        matched = step
-        break
+    const successors = successorsOf(model, prev)
+    const matched = successors.find((step) => Buffer.from(step.state).equals(Buffer.from(next)))
+    if (matched === undefined) {
+      // Only a rejection needs the diffs (decoding every successor is most of the work).
+      let closest: { step: TraceStep; diff: FieldDiff[] } | undefined
+      for (const step of successors) {
+        const diff = diffStates(model, step.state, next)
+        if (closest === undefined || diff.length < closest.diff.length) closest = { step, diff }
       }
-      const diff = diffStates(model, step.state, next)
-      if (closest === undefined || diff.length < closest.diff.length) closest = { step, diff }
+      return reject(k, prev, closest)
     }
-    if (matched === undefined) return reject(k, prev, closest)
     const broken = model.stepInvariants.find((i) => !i.holds(prev, next))?.name ?? model.stateInvariants.find((i) => !i.holds(next))?.name
     if (broken !== undefined) return reject(k, prev, { step: matched, diff: [] }, broken)
   }
-  return { protocol: protocol.name, config: config.right, events: states.length - 1, accepted: true, rejection: null, maxFrontier: 1, seconds: (performance.now() - started) / 1000 }
+  return { protocol: protocol.name, config, events: states.length - 1, accepted: true, rejection: null, maxFrontier: 1, seconds: (performance.now() - started) / 1000 }
 }

@@ -1,5 +1,4 @@
 /** The command-line parser (args.ts) against the declarations, in process. */
-import { Either } from "effect"
 import { describe, expect, it } from "vitest"
 import { parseArgs } from "../../model/cli/args.js"
 import { defineProtocol, defineState, global, uint } from "../../model/kit/index.js"
@@ -19,7 +18,7 @@ const clashing = defineProtocol({
 
 const message = (argv: string[], protocol = mutex) => {
   const r = parseArgs(argv, protocol)
-  return Either.isLeft(r) ? r.left.message : null
+  return r.ok ? null : r.error.message
 }
 
 describe("parseArgs", () => {
@@ -27,7 +26,7 @@ describe("parseArgs", () => {
     expect(message(["check", "clash", "--depth", "2"], clashing)).toBe("check clash: the protocol's flag --depth has the name of check's own --depth; rename that bound")
     // describe has no --depth of its own: the bound is reachable there.
     const d = parseArgs(["describe", "clash", "--depth", "2"], clashing)
-    expect(Either.isRight(d) && d.right.command === "describe" && d.right.config).toEqual({ depth: 2 })
+    expect(d.ok && d.value.command === "describe" && d.value.config).toEqual({ depth: 2 })
   })
   it("reads long, short and inline forms alike, and repeats only what repeats", () => {
     const forms = [
@@ -37,10 +36,10 @@ describe("parseArgs", () => {
     ]
     for (const argv of forms) {
       const r = parseArgs(argv, mutex)
-      expect(Either.isRight(r) && r.right.command === "check" && [r.right.config, r.right.workers, r.right.invariants]).toEqual([{ processes: 3 }, 2, ["MutualExclusion"]])
+      expect(r.ok && r.value.command === "check" && [r.value.config, r.value.workers, r.value.invariants]).toEqual([{ processes: 3 }, 2, ["MutualExclusion"]])
     }
     const twice = parseArgs(["check", "mutex", "-i", "MutualExclusion", "--invariant", "ExitReleasesLock"], mutex)
-    expect(Either.isRight(twice) && twice.right.command === "check" && twice.right.invariants).toEqual(["MutualExclusion", "ExitReleasesLock"])
+    expect(twice.ok && twice.value.command === "check" && twice.value.invariants).toEqual(["MutualExclusion", "ExitReleasesLock"])
     expect(message(["check", "mutex", "--processes", "2", "--processes", "3"])).toMatch(/--processes is given more than once/)
   })
   it("takes a negative number as a value, and another flag as a missing one", () => {

@@ -146,7 +146,7 @@ describe("conventions", () => {
       }
     }
     walk("fast.js")
-    expect([...reached].sort()).toEqual(["../engine/bounds.js", "commands.js", "fast.js", "help.js", "node:fs", "usage.js"])
+    expect([...reached].sort()).toEqual(["../engine/bounds.js", "../package-root.js", "commands.js", "fast.js", "help.js", "node:fs", "node:path", "node:url", "usage.js"])
     // list loads the protocol declarations and the implementations' catalog, still without Effect.
     reached.clear()
     walk("list.js")
@@ -157,6 +157,66 @@ describe("conventions", () => {
     for (const args of [["help"], ["--version"], ["check", "--help"], ["check", "rollback", "--help"], ["cluster", "sidecar", "-h"], ["help", "validate"], ["list"], ["list", "--json"]]) {
       const full = spawnSync(process.execPath, [main, ...args], { encoding: "utf8" })
       expect(run(...args), args.join(" ")).toEqual({ code: 0, stdout: full.stdout, stderr: "" })
+    }
+  })
+  it("validate runs without Effect (but for --window and --itf), and says what the full CLI says", () => {
+    const dist = join(import.meta.dirname, "../../dist/model/cli")
+    const reached = new Set<string>()
+    const packages = new Set<string>()
+    const walk = (file: string) => {
+      if (reached.has(file)) return
+      reached.add(file)
+      for (const m of readFileSync(join(dist, file), "utf8").matchAll(/^import .* from "([^"]+)"/gm)) {
+        if (m[1]!.startsWith("node:")) continue
+        if (!m[1]!.startsWith(".")) packages.add(m[1]!)
+        else walk(relative(dist, join(dirname(join(dist, file)), m[1]!)))
+      }
+    }
+    // fast.ts imports these two when the command is validate; by-name.js loads the one protocol named.
+    for (const f of ["fast.js", "args.js", "validate-command.js", "../protocols/index.js"]) walk(f)
+    expect(reached).toContain("../trace/validate.js")
+    expect(reached).toContain("../protocols/by-name.js")
+    expect(reached).toContain("../protocols/rollback/index.js")
+    expect([...packages]).toEqual([])
+    // bin/replcheck.js runs the bundle of the same code (tools/bundle-fast.mjs): its graph from
+    // fast.js, all but the parts that load Effect on purpose (the ITF writer of --window and
+    // --itf, the implementations for cluster --help), imports no package but esbuild (which
+    // compiles a model given by path) and that one dynamically.
+    const bundle = join(import.meta.dirname, "../../dist/fast")
+    const inBundle = new Set<string>()
+    const bundlePackages = new Set<string>()
+    const follow = (file: string) => {
+      if (inBundle.has(file) || /^(counterexample|impl)-/.test(file)) return
+      inBundle.add(file)
+      const text = readFileSync(join(bundle, file), "utf8")
+      for (const m of text.matchAll(/^import[^"]*"([^"]+)"|import\("([^"]+)"\)/gm)) {
+        const target = m[1] ?? m[2]!
+        if (target.startsWith("./")) follow(target.slice(2))
+        else if (!target.startsWith("node:") && m[1] !== undefined) bundlePackages.add(target)
+      }
+    }
+    follow("fast.js")
+    expect([...inBundle].some((f) => f.startsWith("validate-command-")) && [...inBundle].some((f) => f.startsWith("rollback-"))).toBe(true)
+    expect([...bundlePackages]).toEqual([])
+    const main = join(dist, "main.js")
+    const dir = mkdtempSync(join(tmpdir(), "replcheck-fast-validate-"))
+    writeFileSync(join(dir, "bad.ndjson"), '{"kind":"header","format":"replcheck-trace","version":1,"protocol":"mutex","config":{"processes":9},"nodes":[1]}\n')
+    const cases = [
+      ["validate", "rollback", "traces/rollback/conformance/valid/full-rollback.ndjson", "--json"],
+      ["validate", "rollback", "traces/rollback/conformance/invalid"],
+      ["validate", "rollback", "traces/rollback/check-then-truncate.itf.json"],
+      ["validate", "mutex", join(dir, "bad.ndjson")],
+      ["validate", "mutex", join(dir, "missing.ndjson")],
+      ["validate", "nosuch", "x.ndjson"],
+      ["validate", "mutex", "--internal-steps", "x", "x.ndjson"]
+    ]
+    const seconds = /\b[0-9]+\.[0-9]+ s\b|"seconds":[0-9.e-]+|"peakRssBytes":[0-9]+|[0-9,]+ events\/s/g
+    for (const args of cases) {
+      const full = spawnSync(process.execPath, [main, ...args], { encoding: "utf8" })
+      const fast = run(...args)
+      expect(fast.code, args.join(" ")).toBe(full.status)
+      expect(fast.stdout.replace(seconds, "T"), args.join(" ")).toBe(full.stdout.replace(seconds, "T"))
+      expect(fast.stderr, args.join(" ")).toBe(full.stderr)
     }
   })
   it("text counterexamples (search, simulation, liveness) and list fit 100 columns", () => {
@@ -350,6 +410,29 @@ describe("validate a batch", () => {
     const r = run(...args)
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(message)
+  })
+
+  it("--workers N gives the same lines, rows and summary as one thread, in the batch's order", () => {
+    // The committed corpus (accepted and rejected traces), a bad one, and ITF traces, 19 in all.
+    const dir = mkdtempSync(join(tmpdir(), "replcheck-batch-"))
+    writeFileSync(join(dir, "bad.ndjson"), '{"kind":"event"}\n')
+    const args = ["validate", "rollback", corpus, dir, ...readdirSync("traces/rollback").filter((f) => f.endsWith(".itf.json")).slice(0, 10).map((f) => `traces/rollback/${f}`)]
+    const seconds = / \(\d+\.\d\d s\)$|"seconds":[0-9.]+/gm
+    const one = run(...args)
+    const oneJson = run(...args, "--json")
+    expect(one.code).toBe(2)
+    expect(one.stdout).toMatch(/^19 traces: 3 accepted, 15 rejected, 1 bad input/m)
+    for (const n of ["2", "3"]) {
+      const many = run(...args, "--workers", n)
+      expect([many.code, many.stdout.replace(seconds, ""), many.stderr]).toEqual([one.code, one.stdout.replace(seconds, ""), one.stderr])
+      expect(run(...args, "-w", n, "--json").stdout.replace(seconds, "")).toBe(oneJson.stdout.replace(seconds, ""))
+    }
+    // A protocol given by path: the workers load its compiled module.
+    const model = "examples/two-phase-commit/two-phase-commit.ts"
+    const traces = mkdtempSync(join(tmpdir(), "replcheck-batch-"))
+    for (const seed of ["1", "2", "3"]) expect(run("simulate", model, "--steps", "12", "--seed", seed, "--out", join(traces, `run-${seed}.ndjson`)).code).toBe(0)
+    const byPath = run("validate", model, traces, "--workers", "2")
+    expect([byPath.code, byPath.stdout.replace(seconds, "")]).toEqual([0, run("validate", model, traces).stdout.replace(seconds, "")])
   })
 
   it("an empty directory is bad input", () => {

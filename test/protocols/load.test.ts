@@ -9,6 +9,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { loadProtocol, ProtocolLoadError } from "../../model/protocols/load.js"
+import { BUILT_IN_NAMES, importBuiltIn } from "../../model/protocols/by-name.js"
+import { builtInProtocols } from "../../model/protocols/index.js"
 
 const root = join(import.meta.dirname, "../..")
 const cli = (...args: string[]) => spawnSync(process.execPath, [join(root, "bin/replcheck.js"), ...args], { cwd: root, encoding: "utf8" })
@@ -18,6 +20,14 @@ const file = (name: string, text: string) => {
   writeFileSync(path, text)
   return path
 }
+
+describe("built-in protocols by name", () => {
+  it("by-name.ts loads the registry's protocols, each alone, by the same names in the same order", async () => {
+    expect(BUILT_IN_NAMES).toEqual(builtInProtocols.map((p) => p.name))
+    for (const p of builtInProtocols) expect(await importBuiltIn(p.name)).toBe(p)
+    expect(await importBuiltIn("constructor")).toBeUndefined()
+  })
+})
 
 describe("loading a model module", () => {
   it("bundles a TypeScript model and remembers where it came from (for worker threads)", async () => {
