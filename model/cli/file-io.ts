@@ -4,7 +4,7 @@
  * file, then a rename.
  */
 import { createReadStream } from "node:fs"
-import { access, mkdir, rename, rm, stat, writeFile } from "node:fs/promises"
+import { access, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises"
 import { dirname } from "node:path"
 
 /** The longest line a trace file may have (an event of the largest models is far smaller). */
@@ -101,8 +101,16 @@ export async function writeAll(entries: ReadonlyArray<readonly [path: string, co
   }
 }
 
+/** Files up to this size are read in one call rather than streamed (a batch of small traces waited on stream events for most of its time). */
+const READ_WHOLE_BYTES = 1 << 20
+
 /** The file's lines, streamed (memory does not grow with the file); fails at once if it cannot be read. */
 export async function readLines(path: string): Promise<AsyncIterable<string>> {
   await access(path)
+  const size = (await stat(path)).size
+  if (size <= READ_WHOLE_BYTES) {
+    const whole = await readFile(path)
+    return boundedLines((async function* () { yield whole })(), path)
+  }
   return boundedLines(createReadStream(path), path)
 }

@@ -151,6 +151,9 @@ export async function batchRow(cmd: ValidateCommand, file: string): Promise<Batc
  * before it are known: in this thread, or on `cmd.workers` worker threads (validate-worker.ts),
  * each validating the next trace not yet taken.
  */
+/** Traces sent to a worker before it answers the first: small traces take about as long as a message's round trip. */
+const QUEUED_PER_WORKER = 4
+
 async function batchRows(cmd: ValidateCommand, traces: readonly string[], onRow: (row: BatchRow) => void): Promise<BatchRow[]> {
   const rows: Array<BatchRow | undefined> = new Array(traces.length)
   let printed = 0
@@ -185,7 +188,8 @@ async function batchRows(cmd: ValidateCommand, traces: readonly string[], onRow:
         })
         w.on("error", reject)
         w.on("exit", (code) => finished < traces.length && reject(new Error(`a validation worker stopped (exit ${code})`)))
-        give(w)
+        // A few traces queued ahead, so that a worker never waits on the round trip for its next one.
+        for (let k = 0; k < QUEUED_PER_WORKER; k++) give(w)
       }
     })
   } finally {

@@ -89,6 +89,34 @@ export function successorsOf(model: Model, state: Uint8Array, families?: Readonl
   return out
 }
 
+/**
+ * The successors of `state` by one family whose raw arguments (the numbers the action emits)
+ * `keep` accepts, with their action instances: trace validation wants the few successors that
+ * match an event's arguments, and copying and describing all of them was most of its time.
+ */
+export function successorsMatching(model: Model, state: Uint8Array, family: number, keep: (raw: readonly number[]) => boolean): TraceStep[] {
+  const out: TraceStep[] = []
+  const src = state.slice()
+  const scratch = new Uint8Array(model.widthBytes)
+  const f = model.families[family]!
+  const raw: number[] = []
+  f.expand(src, {
+    next: () => {
+      scratch.set(src)
+      return scratch
+    },
+    emit: (a, b, c, d) => {
+      raw.length = 0
+      if (a !== undefined) raw.push(a)
+      if (b !== undefined) raw.push(b)
+      if (c !== undefined) raw.push(c)
+      if (d !== undefined) raw.push(d)
+      if (keep(raw)) out.push({ state: scratch.slice(), action: { name: f.name, args: f.describe(raw.slice()) } })
+    }
+  })
+  return out
+}
+
 /** The fingerprint of a state as the search computed it (canonical under symmetry). */
 export function fingerprintOf(model: Model, state: Uint8Array, symmetry: boolean): [number, number] {
   const bytes = new Uint8Array(model.widthBytes)

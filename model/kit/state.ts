@@ -200,6 +200,11 @@ export interface StateLayout<D extends Declaration = Declaration> {
   readonly next: Uint8Array
   /** The readable state: each variable by name, node variables as arrays by node (node 1 first). */
   decode(bytes: Uint8Array): Record<string, unknown>
+  /**
+   * One variable of the readable state, as `decode` gives it; for a node variable with `node`
+   * (1-based), that node's value alone. Undefined for a name that is no variable.
+   */
+  decodeVariable(bytes: Uint8Array, name: string, node?: number): unknown
   /** Packs a readable state into zeroed bytes; throws a RangeError naming the first variable that does not fit. */
   encode(state: Record<string, unknown>, into: Uint8Array): void
   /** Whether the kit can canonicalise states under node permutations (see symmetry.ts). */
@@ -308,6 +313,7 @@ function layoutOf<D extends Declaration>(decl: D, nodes: number): StateLayout<D>
   }
   const widthBytes = Math.max(4, Math.ceil(end / 4) * 4)
   const ordered = entries.map(([name]) => placed.find((p) => p.name === name)!)
+  const byName = new Map(placed.map((p) => [p.name, p]))
   if (widthBytes > MAX_STATE_BYTES) throw new RangeError(`the state takes ${widthBytes} bytes at these bounds, more than the ${MAX_STATE_BYTES} the kit supports`)
   const shape = shapeOf(decl)
 
@@ -335,6 +341,13 @@ function layoutOf<D extends Declaration>(decl: D, nodes: number): StateLayout<D>
             : decodeValue(f.type, bytes, f.offset, ctx)
       }
       return out
+    },
+    decodeVariable(bytes, name, node) {
+      const f = byName.get(name)
+      if (f === undefined) return undefined
+      if (f.scope !== "node") return decodeValue(f.type, bytes, f.offset, ctx)
+      if (node !== undefined) return Number.isInteger(node) && node >= 1 && node <= nodes ? decodeValue(f.type, bytes, (node - 1) * stride + f.offset, ctx) : undefined
+      return Array.from({ length: nodes }, (_, k) => decodeValue(f.type, bytes, k * stride + f.offset, ctx))
     },
     encode(state, into) {
       for (const f of ordered) {

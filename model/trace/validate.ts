@@ -7,9 +7,9 @@
  * frontier rejects the trace, with the candidates tried and a field-level diff of the closest.
  */
 import { readConfig } from "../engine/bounds.js"
-import type { Model } from "../engine/model.js"
+import type { ActionFamily, Model } from "../engine/model.js"
 import { BASE_VARIANT, type KitModel, type Protocol, type TraceMapping } from "../kit/index.js"
-import { successorsOf, type TraceStep } from "../engine/path.js"
+import { successorsMatching, successorsOf, type TraceStep } from "../engine/path.js"
 import type { TraceEvent, TraceHeader, TraceLine } from "./events.js"
 import { itfStateReader } from "./itf-decoder.js"
 import { renderValue, toItfValue } from "./itf-values.js"
@@ -136,27 +136,52 @@ function canon(v: unknown): string {
   return JSON.stringify(sortKeys(plain(v)))
 }
 
-function sameValue(expected: unknown, observed: unknown, asSet: boolean): boolean {
+/**
+ * Equal as JSON values: numbers, strings, booleans and null by value, arrays element by element,
+ * objects field by field in any key order (what comparing canonical JSON texts decides, without
+ * writing them: this runs for every observed field of every candidate step).
+ */
+function equalJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return false
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false
+    for (let k = 0; k < a.length; k++) if (!equalJson(a[k], b[k])) return false
+    return true
+  }
+  if (Array.isArray(b)) return false
+  const keys = Object.keys(a)
+  if (keys.length !== Object.keys(b).length) return false
+  for (const k of keys) if (!Object.hasOwn(b, k) || !equalJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false
+  return true
+}
+
+/** Plain values equal; a set's arrays in any order. */
+export function sameValue(expected: unknown, observed: unknown, asSet: boolean): boolean {
   if (asSet && Array.isArray(expected) && Array.isArray(observed)) {
+    if (expected.length !== observed.length) return false
     const sort = (xs: unknown[]) => xs.map(canon).sort()
     return JSON.stringify(sort(expected)) === JSON.stringify(sort(observed))
   }
-  return canon(expected) === canon(observed)
+  return equalJson(expected, observed)
 }
 
-/** The observed fields of a readable state that disagree with an event's observation. */
-function diffObserved(model: Model, state: Uint8Array, event: TraceEvent): FieldDiff[] {
-  const readable = model.codec.decode(state) as Record<string, unknown>
-  const nodeVars = new Set(model.codec.nodeVariables)
-  const sets = new Set(model.codec.setVariables ?? [])
-  const diffs: FieldDiff[] = []
-  for (const [field, observed] of Object.entries(event.observed)) {
-    const whole = readable[field]
-    const expected = nodeVars.has(field) && event.node !== null ? (whole as unknown[])[event.node - 1] : whole
-    if (!sameValue(expected, observed, sets.has(field))) diffs.push({ field, expected: plain(expected), observed, ...(sets.has(field) ? { asSet: true as const } : {}) })
+/** The observed fields of a state that disagree with an event's observation (each decoded alone). */
+function diffObserved(model: KitModel, state: Uint8Array, event: TraceEvent): FieldDiff[] {
+  const sets = model.codec.setVariables ?? []
+  const layout = model.layout
+  let diffs: FieldDiff[] | undefined
+  for (const field in event.observed) {
+    const observed = event.observed[field]
+    const node = event.node !== null && layout.fields.find((f) => f.name === field)?.scope === "node" ? event.node : undefined
+    const expected = layout.decodeVariable(state, field, node)
+    const asSet = sets.includes(field)
+    if (!sameValue(expected, observed, asSet)) (diffs ??= []).push({ field, expected: plain(expected), observed, ...(asSet ? { asSet: true as const } : {}) })
   }
-  return diffs
+  return diffs ?? NO_DIFF
 }
+
+const NO_DIFF: FieldDiff[] = []
 
 /** The text lines of a diff: the disagreeing elements and fields (a set whole). */
 function diffLines(diff: readonly FieldDiff[]): string[] {
@@ -175,9 +200,56 @@ function argsMatch(params: readonly string[], described: Record<string, unknown>
       return false
     }
     const d = described[name]
-    if (!sameValue(plain(d), value, d instanceof Set)) return false
+    if (d instanceof Set && Array.isArray(value) && value.every((x) => typeof x === "number")) {
+      // A set of node ids (the common case) without writing canonical texts.
+      if (value.length !== d.size || !value.every((x) => d.has(x)) || new Set(value).size !== value.length) return false
+    } else if (!sameValue(plain(d), value, d instanceof Set)) return false
   }
   return true
+}
+
+/**
+ * Models already built, by protocol, variant and bounds: a batch of traces at the same bounds
+ * builds the model once, not once a trace (building generates code; for small traces it was a
+ * fifth of the time). Validation uses a model synchronously between two lines of a trace, so
+ * traces validated at once (interleaved at their awaits) can share it.
+ */
+const models = new WeakMap<Protocol, Map<string, KitModel>>()
+
+function builtModel(protocol: Protocol, config: Record<string, number>, variant: string): KitModel {
+  let byKey = models.get(protocol)
+  if (byKey === undefined) models.set(protocol, (byKey = new Map()))
+  const key = `${variant} ${JSON.stringify(config)}`
+  let model = byKey.get(key)
+  if (model === undefined) byKey.set(key, (model = protocol.build(config, variant, { symmetry: false })))
+  return model
+}
+
+/**
+ * A test of a step's raw arguments (the numbers its action emits) that never refuses a step
+ * `argsMatch` would accept, and refuses most that it would not: the event's node as the first
+ * parameter, integer and node arguments by value, node sets by their bit mask. Anything else it
+ * leaves to `argsMatch`.
+ */
+function argsPrefilter(f: ActionFamily, event: TraceEvent, lenient: boolean): (raw: readonly number[]) => boolean {
+  const checks: Array<readonly [index: number, value: number]> = []
+  const kinds = f.paramKinds ?? []
+  if (event.node !== null && f.params.length > 0 && (kinds[0] === "node" || kinds[0] === "int")) checks.push([0, event.node])
+  for (const [name, value] of Object.entries(event.args)) {
+    const k = f.params.indexOf(name)
+    if (k < 0) {
+      if (lenient) continue
+      return () => false
+    }
+    if ((kinds[k] === "node" || kinds[k] === "int") && typeof value === "number") checks.push([k, value])
+    else if (kinds[k] === "nodeSet" && Array.isArray(value) && value.every((x) => Number.isInteger(x) && x >= 1 && x <= 31)) {
+      checks.push([k, (value as number[]).reduce((m, x) => m | (1 << (x - 1)), 0)])
+    }
+  }
+  return (raw) => {
+    for (const [k, v] of checks) if (raw[k] !== v) return false
+    return true
+  }
 }
 
 /** Checks the header against the protocol; returns the model to validate against. */
@@ -194,7 +266,7 @@ export function modelForHeader(protocol: Protocol, header: TraceHeader, file: st
   if (!config.ok) throw new TraceInputError(file, 1, "config", config.message)
   let model: KitModel
   try {
-    model = protocol.build(config.config, variant, { symmetry: false })
+    model = builtModel(protocol, config.config, variant)
   } catch (e) {
     throw new TraceInputError(file, 1, "config", (e as Error).message)
   }
@@ -288,7 +360,7 @@ export async function validateTrace(
         for (const s of model.initialStates()) frontier.set(key(s), { state: s, path: keep ? { step: { state: s }, parent: null } : null })
         maxFrontier = frontier.size
         nodeCount = decoded.nodes.length
-        variables = new Set(Object.keys(model.codec.decode(model.initialStates()[0]!) as object))
+        variables = new Set(model.layout.fields.map((f) => f.name))
         continue
       }
       if (decoded.kind === "header") throw new TraceInputError(file, lineNo, "kind", "a second header")
@@ -316,11 +388,13 @@ export async function validateTrace(
       const closure = close(model, frontier, internal, options.internalSteps, keep)
       // The model steps the event stands for, in order; the observation is of the state after them.
       let ends: Array<{ entry: Entry; from: Entry; step: TraceStep | undefined }> = [...closure.values()].map((entry) => ({ entry, from: entry, step: undefined }))
-      for (const family of sequence) {
+      // Each family's cheap test of raw arguments; argsMatch below still decides.
+      const prefilters = sequence.map((family) => argsPrefilter(model!.families[family]!, event, sequence.length !== 1))
+      for (const [k, family] of sequence.entries()) {
         const params = model.families[family]!.params
         const grown: typeof ends = []
         for (const { entry } of ends) {
-          for (const step of successorsOf(model, entry.state, new Set([family]))) {
+          for (const step of successorsMatching(model, entry.state, family, prefilters[k]!)) {
             if (!argsMatch(params, step.action!.args, event, sequence.length !== 1)) continue
             const violation =
               entry.violation ??
