@@ -1,8 +1,9 @@
 /**
  * The commands that need no Effect (help, <command> --help, --version, list, validate), answered
  * before the CLI proper loads: bin/replcheck.js calls `answerQuickly` first and imports main.js
- * only when it returns undefined. Imports nothing but node:fs and the usage texts (list and
- * validate load what they need when asked), so it starts in tens of milliseconds.
+ * only when it returns undefined. Imports nothing but Node's built-ins, package-root.ts and the
+ * usage texts (list and validate load what they need when asked), so it starts in tens of
+ * milliseconds. `npm run build` bundles it (tools/bundle.mjs), which bin/replcheck.js runs.
  */
 import { readFileSync } from "node:fs"
 import { join } from "node:path"

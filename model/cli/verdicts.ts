@@ -6,7 +6,6 @@
  */
 import { existsSync, readFileSync } from "node:fs"
 import { join, relative, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
 import { Effect, Either } from "effect"
 import { decodeConfig, flagName } from "../engine/config.js"
 import { decodeManifest, type Manifest, type ManifestRun } from "../engine/manifest.js"
@@ -16,6 +15,7 @@ import type { TraceStep } from "../engine/path.js"
 import type { KitModel, Protocol } from "../kit/index.js"
 import { renderTrace, toItfTrace } from "../trace/counterexample.js"
 import { workerScript } from "../protocols/load.js"
+import { packageRoot } from "../package-root.js"
 import { UsageError } from "./args.js"
 import { Files } from "./files.js"
 
@@ -37,7 +37,7 @@ export interface VerdictRow {
 }
 
 /** Where the built-in protocols' counterexamples are committed (`npm run traces` writes them). */
-const COMMITTED_TRACES = fileURLToPath(new URL(fileURLToPath(import.meta.url).endsWith(".ts") ? "../../traces" : "../../../traces", import.meta.url))
+const COMMITTED_TRACES = join(packageRoot(import.meta.url), "traces")
 
 /** A protocol's manifest, loaded and decoded (bad input: a RangeError naming the field). */
 export async function manifestOf(protocol: Protocol): Promise<Manifest> {

@@ -1,6 +1,6 @@
 /** The replcheck command as a user runs it (the compiled bin, in a child process). */
 import { spawnSync } from "node:child_process"
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, relative } from "node:path"
 import { Schema } from "effect"
@@ -178,7 +178,7 @@ describe("conventions", () => {
     expect(reached).toContain("../protocols/by-name.js")
     expect(reached).toContain("../protocols/rollback/index.js")
     expect([...packages]).toEqual([])
-    // bin/replcheck.js runs the bundle of the same code (tools/bundle-fast.mjs): its graph from
+    // bin/replcheck.js runs the bundle of the same code (tools/bundle.mjs): its graph from
     // fast.js, all but the parts that load Effect on purpose (the ITF writer of --window and
     // --itf, the implementations for cluster --help), imports no package but esbuild (which
     // compiles a model given by path) and that one dynamically.
@@ -370,6 +370,20 @@ describe("cluster", () => {
     expect(r.stdout).toMatch(/RollbackRecover [1-9]\d*, RollbackTruncate [1-9]\d*, RollbackAbort \d+, RollbackEmitEvent [1-9]\d*, RollbackRejoin [1-9]\d*, RollbackResume [1-9]\d*, Crash [1-9]/)
     expect(r.stdout).toMatch(/validation: accepted/)
     expect(readFileSync(out, "utf8").split("\n")[0]).toMatch(/"kind":"header"/)
+  })
+})
+
+describe("the bundled CLI", () => {
+  it("bin runs dist/main and dist/fast, which answer as the unbundled dist/model/cli does", () => {
+    const dist = join(import.meta.dirname, "../../dist")
+    expect(existsSync(join(dist, "main/main.js")) && existsSync(join(dist, "fast/fast.js"))).toBe(true)
+    const seconds = /"seconds":[0-9.e-]+|"peakRssBytes":[0-9]+|"memoryBudgetBytes":[0-9]+|"statesPerSecond":[0-9.e+-]+|\b[0-9]+\.[0-9]+ s\b|memory budget [0-9,]+ MiB|\([0-9.]+k? states\/s\)/g
+    for (const args of [["check", "mutex", "--json"], ["check", "raftmongo", "--variant", "elect-without-majority", "-o", mkdtempSync(join(tmpdir(), "replcheck-bundle-"))], ["verdicts", "counter"]]) {
+      const plain = spawnSync(process.execPath, [join(dist, "model/cli/main.js"), ...args], { encoding: "utf8" })
+      const bundled = run(...args)
+      expect(bundled.code, args.join(" ")).toBe(plain.status)
+      expect(bundled.stdout.replace(seconds, "T"), args.join(" ")).toBe(plain.stdout.replace(seconds, "T"))
+    }
   })
 })
 
