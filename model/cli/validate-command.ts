@@ -1,8 +1,8 @@
 /**
  * `replcheck validate`, in plain async code: bin/replcheck.js runs it through fast.ts without
- * loading Effect, so that a trace is checked in about the time Node takes to start (the CLI
- * proper, main.ts, runs the same function). Only --window and --itf load the ITF writer, which
- * uses Effect's Schema.
+ * loading Effect, so that checking a small trace takes about 60 ms more than Node's own start-up
+ * (the CLI proper, main.ts, runs the same function). Only --window and --itf load the ITF writer,
+ * which uses Effect's Schema.
  */
 import { readdir, readFile, stat } from "node:fs/promises"
 import { join } from "node:path"
