@@ -2,10 +2,11 @@
  * `npm run bench:validate`: trace validation speed and memory. Writes seeded random runs of the
  * mutex (3 processes; its runs never end, so a trace can be as long as we like) with full and
  * with no observation and validates each with `replcheck validate --json` in a fresh process,
- * printing events, seconds, events per second and minute, and peak RSS. Rollback runs end within
- * a few dozen events (its terms and logs are bounded), so for rollback it validates 2,000 random
- * runs in this process and reports their total, then writes 1,000 of them as files and validates
- * the directory with one `replcheck validate` command, on one thread and on two.
+ * printing events, seconds, events per second and minute, and peak RSS. For rollback it validates
+ * two long runs of the reference implementation's cluster (terms and logs past every check bound),
+ * then 2,000 short random runs of the model in this process (their total), then writes 1,000 of
+ * them as files and validates the directory with one `replcheck validate` command, on one thread
+ * and on two.
  *
  *   npm run bench:validate [-- --events N]
  */
@@ -13,7 +14,7 @@ import { spawnSync } from "node:child_process"
 import rollback from "../model/protocols/rollback/index.js"
 import { simulateTrace } from "../model/trace/simulate.js"
 import { validateTrace } from "../model/trace/validate.js"
-import { mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { cpus } from "node:os"
 import { fileURLToPath } from "node:url"
 
@@ -29,9 +30,34 @@ const run = (args: string[]) => {
   return r.stdout
 }
 
+/** One line of the table. */
+function row(name: string, events: number, seconds: number, rssMiB: number, fileMiB: number | null, note = ""): void {
+  const rate = events / seconds
+  console.log(
+    [
+      name.padEnd(26),
+      events.toLocaleString("en-US").padStart(9),
+      seconds.toFixed(2).padStart(7),
+      Math.round(rate).toLocaleString("en-US").padStart(9),
+      Math.round(rate * 60).toLocaleString("en-US").padStart(11),
+      rssMiB.toFixed(0).padStart(12),
+      (fileMiB === null ? "-" : fileMiB.toFixed(1)).padStart(8)
+    ].join(" | ") + note
+  )
+}
+
 const cases = [
   { name: "mutex, fully observed", protocol: "mutex", sim: ["--processes", "3", "--steps", String(events), "--observe", "full"] },
   { name: "mutex, unobserved", protocol: "mutex", sim: ["--processes", "3", "--steps", String(events), "--observe", "none"] }
+]
+/**
+ * Long rollback runs of the reference implementation's cluster (seed 3), terms and logs past any
+ * check bound, each event observing the node's scalars (`--observe scalars`): logs capped at 2,000
+ * entries (the issue's 100,000-event target: terms above 100, logs above 1,000) and at 100.
+ */
+const rollbackRuns = [
+  { name: "rollback, logs to 2,000", steps: Math.min(events, 100_000), maxLogLen: 2000 },
+  { name: "rollback, logs to 100", steps: events, maxLogLen: 100 }
 ]
 
 console.log(`replcheck validate bench, ${new Date().toISOString()}, ${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, node ${process.version}`)
@@ -42,18 +68,20 @@ for (const c of cases) {
   const j = JSON.parse(run(["validate", c.protocol, file, "--json"]))
   if (!j.accepted) throw new Error(`${file} was rejected`)
   const size = Number(spawnSync("stat", ["-c", "%s", file], { encoding: "utf8" }).stdout) / 2 ** 20
-  const rate = j.events / j.seconds
-  console.log(
-    [
-      c.name.padEnd(26),
-      j.events.toLocaleString("en-US").padStart(9),
-      j.seconds.toFixed(2).padStart(7),
-      Math.round(rate).toLocaleString("en-US").padStart(9),
-      Math.round(rate * 60).toLocaleString("en-US").padStart(11),
-      (j.peakRssBytes / 2 ** 20).toFixed(0).padStart(12),
-      size.toFixed(1).padStart(8)
-    ].join(" | ")
-  )
+  row(c.name, j.events, j.seconds, j.peakRssBytes / 2 ** 20, size)
+}
+
+for (const c of rollbackRuns) {
+  const file = `${dir}/rollback-cluster-${c.maxLogLen}.ndjson`
+  run(["cluster", "rollback", "--seed", "3", "--steps", String(c.steps), "--max-term", "1000000000", "--max-log-len", String(c.maxLogLen), "--observe", "scalars", "--out", file])
+  const j = JSON.parse(run(["validate", "rollback", file, "--json"]))
+  if (!j.accepted) throw new Error(`${file} was rejected`)
+  const last = JSON.parse(spawnSync("tail", ["-1", file], { encoding: "utf8" }).stdout)
+  // The longest log: the largest length an append reached.
+  let longest = 0
+  for (const m of readFileSync(file, "utf8").matchAll(/"lastAppended":(\d+)/g)) longest = Math.max(longest, Number(m[1]))
+  const size = Number(spawnSync("stat", ["-c", "%s", file], { encoding: "utf8" }).stdout) / 2 ** 20
+  row(c.name, j.events, j.seconds, j.peakRssBytes / 2 ** 20, size, `  (last term ${last.observed.currentTerm.toLocaleString("en-US")}, longest log ${longest.toLocaleString("en-US")})`)
 }
 
 {
@@ -71,18 +99,7 @@ for (const c of cases) {
     total += r.events
   }
   const seconds = (performance.now() - started) / 1000
-  const rate = total / seconds
-  console.log(
-    [
-      "rollback, 2,000 full runs".padEnd(26),
-      total.toLocaleString("en-US").padStart(9),
-      seconds.toFixed(2).padStart(7),
-      Math.round(rate).toLocaleString("en-US").padStart(9),
-      Math.round(rate * 60).toLocaleString("en-US").padStart(11),
-      (process.resourceUsage().maxRSS / 1024).toFixed(0).padStart(12),
-      "-".padStart(8)
-    ].join(" | ")
-  )
+  row("rollback, 2,000 full runs", total, seconds, process.resourceUsage().maxRSS / 1024, null)
 }
 
 {

@@ -66,8 +66,9 @@ export const implementationCatalog = {
       nodes: { kind: "int", default: 3, min: 2, max: 7, description: "nodes" },
       steps: stepsFlag(200),
       faults: { kind: "list", values: ROLLBACK_FAULTS, default: ROLLBACK_FAULTS, description: "faults to inject" },
-      "max-term": { kind: "int", default: 15, min: 1, max: 15, description: "terms stop growing here" },
-      "max-log-len": { kind: "int", default: 12, min: 1, max: 15, description: "logs stop growing here" }
+      "max-term": { kind: "int", default: 15, min: 1, max: 1_000_000_000, description: "terms stop growing here" },
+      "max-log-len": { kind: "int", default: 12, min: 1, max: 1_000_000_000, description: "logs stop growing here" },
+      observe: { kind: "choice", values: ["all", "scalars"], default: "all", description: "what each event observes: every variable, or the node's scalars only (term, role, commit point, leader view, coordinator)" }
     }
   },
   sidecar: {

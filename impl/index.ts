@@ -55,7 +55,7 @@ const rollbackCluster: ReferenceImplementation = {
   defaultOut: (f) => `traces/out/cluster-rollback-seed${f["seed"]}.ndjson`,
   run(f) {
     const faults = f["faults"] as Fault[]
-    const run = simulateCluster({ nodes: f["nodes"] as number, steps: f["steps"] as number, seed: f["seed"] as number, faults, maxTerm: f["max-term"] as number, maxLogLen: f["max-log-len"] as number })
+    const run = simulateCluster({ nodes: f["nodes"] as number, steps: f["steps"] as number, seed: f["seed"] as number, faults, maxTerm: f["max-term"] as number, maxLogLen: f["max-log-len"] as number, observe: f["observe"] as "all" | "scalars" })
     const c = counts(run.lines)
     const steps = ["RollbackPlan", "RollbackPersist", "RollbackPersistFails", "RollbackRecover", "RollbackTruncate", "RollbackAbort", "RollbackEmitEvent", "RollbackRejoin", "RollbackResume", "Crash"].map((a) => `${a} ${c.get(a) ?? 0}`).join(", ")
     return {

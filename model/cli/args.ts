@@ -465,6 +465,7 @@ function clusterFlags(implementation: ImplementationEntry, given: GivenFlags): F
   for (const [name, spec] of Object.entries(implementation.flags)) {
     if (spec.kind === "int") values[name] = given.int(name) ?? spec.default
     else if (spec.kind === "list") values[name] = given.has(name) ? given.texts(name) : spec.default
+    else if (spec.kind === "choice") values[name] = given.text(name) ?? spec.default
     else values[name] = given.text(name)
   }
   return values

@@ -218,6 +218,7 @@ export type ImplementationFlag =
   | { readonly kind: "int"; readonly default: number; readonly min: number; readonly max: number; readonly description: string }
   | { readonly kind: "list"; readonly values: readonly string[]; readonly default: readonly string[]; readonly description: string }
   | { readonly kind: "dir"; readonly description: string }
+  | { readonly kind: "choice"; readonly values: readonly string[]; readonly default: string; readonly description: string }
 
 /** A reference implementation's flags as `replcheck cluster <protocol>` takes them. */
 export function implementationFlags(flags: Readonly<Record<string, ImplementationFlag>>): Record<string, FlagDeclaration> {
@@ -228,7 +229,9 @@ export function implementationFlags(flags: Readonly<Record<string, Implementatio
         ? { kind: "int", value: "N", min: f.min, max: f.max, help: `${f.description}; ${f.min}..${f.max} (default ${f.default})` }
         : f.kind === "list"
           ? { kind: "list", value: "LIST", choices: f.values, help: `${f.description} (default ${f.default.join(",") || "none"})` }
-          : { kind: "text", value: "DIR", help: f.description }
+          : f.kind === "choice"
+            ? { kind: "text", value: f.values.join("|").toUpperCase(), choices: f.values, help: `${f.description}; one of ${f.values.join(", ")} (default ${f.default})` }
+            : { kind: "text", value: "DIR", help: f.description }
     ])
   )
 }

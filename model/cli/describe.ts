@@ -32,13 +32,16 @@ export interface Description {
   readonly schema: string
 }
 
-/** A type's JSON form at these bounds, in words. */
+/**
+ * A type's JSON form in a trace, in words. Validation bounds no size (the value backend), so
+ * integers and arrays have no upper limit here; only node ids depend on the bounds.
+ */
 export function typeText(t: Type, nodes: number): string {
   switch (t.kind) {
     case "uint":
-      return `integer 0..${t.max}`
+      return "integer >= 0"
     case "range":
-      return `integer ${t.min}..${t.max}`
+      return `integer >= ${t.min}`
     case "node":
       return t.optional ? `node id 1..${nodes}, or 0 for none` : `node id 1..${nodes}`
     case "bool":
@@ -50,7 +53,7 @@ export function typeText(t: Type, nodes: number): string {
         .map(([k, f]) => `${k}: ${typeText(f, nodes)}`)
         .join(", ")}}`
     case "seq":
-      return `array of at most ${t.capacity} (${typeText(t.elem, nodes)})`
+      return `array (${typeText(t.elem, nodes)})`
     case "array":
       return `array of ${t.length} (${typeText(t.elem, nodes)})`
     case "set":
@@ -135,6 +138,8 @@ export function renderDescription(d: Description): string {
     `  ${JSON.stringify(d.header)}`,
     'An event: {"kind":"event","seq":<1, 2, ...>,"node":<the acting node, or null>,"action":<name>,"args":{...},"observed":{...}}.',
     "Every argument and variable is optional in an event: give what the implementation knows; a name not listed below is an error.",
+    "Validation bounds no size: integers go up to 2^53, arrays and sets may be of any length; the header's bounds fix the node ids",
+    "and any choice or guard an action takes from a bound.",
     "",
     "Actions (node: which argument is the event's node; the rest go in args):"
   ]

@@ -11,6 +11,7 @@ import { UsageError, type ValidateCommand } from "./args.js"
 import { LineTooLong, readLines, writeAll } from "./file-io.js"
 import { grouped } from "./numbers.js"
 import { packageRoot } from "../package-root.js"
+import type { KitModel } from "../kit/protocol.js"
 import type { ValidateReply, ValidateRequest, ValidateWorkerData } from "./validate-worker.js"
 
 /** ITF traces are read whole; past this size NDJSON, which is streamed, is the format to use. */
@@ -92,20 +93,36 @@ export async function runValidate(cmd: ValidateCommand): Promise<number> {
 async function validateOne(cmd: ValidateCommand, file: string): Promise<number> {
   const itf = file.endsWith(".itf.json")
   const result = await validateFile(cmd, file)
+  let unwritten: string | undefined
   if ((result.rejection && cmd.window !== undefined) || (result.path && cmd.itf !== undefined)) {
     const { toItfTrace } = await import("../trace/counterexample.js")
-    // The states are packed for the bounds the trace was validated at.
-    const model = cmd.protocol.build(result.config)
+    const { packedSteps } = await import("../trace/validate.js")
+    // ITF is written from packed states, at the bounds the trace was validated at: an NDJSON
+    // trace's states may pass them (validation has no bounds), and then the file is not written.
+    let model: KitModel | undefined
+    const packed = (steps: Parameters<typeof packedSteps>[1], flag: string) => {
+      try {
+        model ??= cmd.protocol.build(result.config)
+        return packedSteps(model, steps)
+      } catch (e) {
+        if (!(e instanceof RangeError)) throw e
+        unwritten = `${flag}: not written: ITF is written from packed states at the bounds in the trace's header, and the trace passes them (${e.message})`
+        return null
+      }
+    }
     if (result.rejection && cmd.window !== undefined) {
       const w = result.rejection.window
-      const steps = w.step ? [{ state: w.from }, w.step] : [{ state: w.from }]
+      const steps = packed(w.step ? [{ state: w.from }, w.step] : [{ state: w.from }], "--window")
       const ctx = { protocol: cmd.protocol.name, variant: "base", config: result.config, invariant: result.rejection.invariant ?? "(trace rejected)", kind: "state" as const }
-      await writeFileAtomic(cmd.window, JSON.stringify(toItfTrace(model, steps, ctx), null, 2) + "\n")
+      if (steps !== null) await writeFileAtomic(cmd.window, JSON.stringify(toItfTrace(model!, steps, ctx), null, 2) + "\n")
     }
     if (result.path && cmd.itf !== undefined) {
       const ctx = { protocol: cmd.protocol.name, variant: "base", config: result.config, invariant: "(accepted trace)", kind: "state" as const }
-      const doc = toItfTrace(model, result.path, ctx)
-      await writeFileAtomic(cmd.itf, JSON.stringify({ ...doc, "#meta": { ...doc["#meta"], description: `the run of the model that ${file} is` } }, null, 2) + "\n")
+      const steps = packed(result.path, "--itf")
+      if (steps !== null) {
+        const doc = toItfTrace(model!, steps, ctx)
+        await writeFileAtomic(cmd.itf, JSON.stringify({ ...doc, "#meta": { ...doc["#meta"], description: `the run of the model that ${file} is` } }, null, 2) + "\n")
+      }
     }
   }
   if (cmd.json) {
@@ -120,6 +137,10 @@ async function validateOne(cmd: ValidateCommand, file: string): Promise<number> 
         `(largest frontier ${result.maxFrontier}, ${result.seconds.toFixed(2)} s, ` +
         `${grouped(Math.round(result.events / Math.max(result.seconds, 1e-9)))} ${itf ? "steps" : "events"}/s)\n`
     )
+  }
+  if (unwritten !== undefined) {
+    process.stderr.write(`replcheck: ${unwritten}\n`)
+    return 2
   }
   return result.accepted ? 0 : 1
 }

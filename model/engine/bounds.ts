@@ -9,6 +9,11 @@ export interface BoundSpec {
   readonly min: number
   readonly max: number
   readonly description: string
+  /**
+   * A bound of the search alone (a state constraint on a size, like MaxTerm): validation, which
+   * bounds no size, accepts any positive integer for it in a trace's header (see `forValidation`).
+   */
+  readonly searchOnly?: boolean
 }
 
 export type Bounds = Readonly<Record<string, BoundSpec>>
@@ -30,6 +35,11 @@ const shown = (v: unknown) => (typeof v === "string" ? JSON.stringify(v) : typeo
  * Plain code, so that `validate` starts without Effect; config.ts's `decodeConfig` is this as an
  * Either, and a test keeps it equal to the Effect Schema it replaced.
  */
+/** The bounds as validation reads a trace's header: a search-only bound takes any integer from its minimum up to 2^53. */
+export function forValidation(bounds: Bounds): Bounds {
+  return Object.fromEntries(Object.entries(bounds).map(([name, spec]) => [name, spec.searchOnly ? { ...spec, max: Number.MAX_SAFE_INTEGER } : spec]))
+}
+
 export function readConfig(bounds: Bounds, input: Readonly<Record<string, unknown>>): ConfigReading {
   for (const name of Object.keys(input)) {
     if (!Object.hasOwn(bounds, name)) return { ok: false, message: `config.${name}: not a bound (bounds: ${Object.keys(bounds).join(", ")})` }

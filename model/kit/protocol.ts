@@ -11,7 +11,8 @@
 import type { FairnessDecl, TemporalDecl } from "./temporal.js"
 import type { BoundSpec } from "../engine/config.js"
 import type { ActionFamily, Fairness, Model, StateInvariant, StepInvariant, TemporalProperty } from "../engine/model.js"
-import { compileAction, type Action, type Message } from "./action.js"
+import { compileAction, compileValueAction, type Action, type Message, type ValueFamily } from "./action.js"
+import { equalStates, fromReadable, hashState, memoizedHolds, placeValueFields, readableProblem, readableValue, valueRoot, zeroState, type ValueField, type ValueHolder, type ValueState } from "./values.js"
 import type { AnyInvariant } from "./invariant.js"
 import type { Declaration, InitView, StateDef, StateLayout, StateView } from "./state.js"
 
@@ -90,6 +91,30 @@ export interface KitModel extends Model<Record<string, unknown>> {
   readonly config: Readonly<Record<string, number>>
 }
 
+/** A model on the value backend: what trace validation needs of it. */
+export interface ValueModel {
+  readonly protocol: string
+  readonly variant: string
+  readonly config: Readonly<Record<string, number>>
+  readonly nodeCount: number
+  readonly fields: readonly ValueField[]
+  readonly families: readonly ValueFamily[]
+  readonly stateInvariants: ReadonlyArray<{ readonly name: string; holds(s: ValueState): boolean; readonly witness?: (s: ValueState) => string }>
+  readonly stepInvariants: ReadonlyArray<{ readonly name: string; holds(a: ValueState, b: ValueState): boolean; readonly witness?: (a: ValueState, b: ValueState) => string }>
+  initialState(): ValueState
+  /** The readable state, as the packed model's `decode` gives it. */
+  decode(s: ValueState): Record<string, unknown>
+  /** One variable (for a node variable with `node`, that node's value), readable; undefined for no variable. */
+  decodeVariable(s: ValueState, name: string, node?: number): unknown
+  /** A readable state as a value state; a RangeError names the first value that is not one. */
+  encode(readable: Readonly<Record<string, unknown>>): ValueState
+  /** Why a readable value of a variable (of one node's, with `node`) is no value of its type; null when it is one. */
+  problem(name: string, value: unknown, node?: number): string | null
+  /** A 32-bit hash of a state: equal states hash alike. */
+  hash(s: ValueState): number
+  equal(a: ValueState, b: ValueState): boolean
+}
+
 /** What `defineProtocol` returns and the registry holds. */
 export interface Protocol {
   readonly name: string
@@ -105,6 +130,8 @@ export interface Protocol {
   readonly source?: string
   /** Builds the model for full bounds (every bound given) and a variant; throws a RangeError on bad input. */
   build(config: Readonly<Record<string, number>>, variant?: string, options?: { readonly symmetry?: boolean }): KitModel
+  /** The same model on the value backend, for validation: no bound on terms, lengths or sizes (see values.ts). */
+  buildValues(config: Readonly<Record<string, number>>, variant?: string): ValueModel
   /** A protocol loaded from `source`. */
   withSource(source: string): Protocol
 }
@@ -129,17 +156,14 @@ export function defineProtocol<const BS extends Record<string, BoundSpec>, D ext
     ...(spec.manifest !== undefined ? { manifest: spec.manifest } : {}),
     ...(source !== undefined ? { source } : {}),
     build: (config, variant = BASE_VARIANT, options = {}) => buildModel(spec, config as BoundsOf<BS>, variant, options.symmetry === true),
+    buildValues: (config, variant = BASE_VARIANT) => buildValueModel(spec, config as BoundsOf<BS>, variant),
     withSource: (s) => make(s)
   })
   return make()
 }
 
-function buildModel<BS extends Record<string, BoundSpec>, D extends Declaration, R, B extends BoundsOf<BS>>(
-  spec: ProtocolSpec<BS, D, R, B>,
-  config: B,
-  variantName: string,
-  symmetry: boolean
-): KitModel {
+/** What both backends build from: the variant's rules, state declaration and actions, and the invariants. */
+function resolve<BS extends Record<string, BoundSpec>, D extends Declaration, R, B extends BoundsOf<BS>>(spec: ProtocolSpec<BS, D, R, B>, config: B, variantName: string) {
   const variant = variantName === BASE_VARIANT ? undefined : spec.variants?.find((v) => v.name === variantName)
   if (variantName !== BASE_VARIANT && variant === undefined) {
     throw new RangeError(`${spec.name} has no variant ${variantName} (variants: ${[BASE_VARIANT, ...(spec.variants ?? []).map((v) => v.name)].join(", ")})`)
@@ -153,7 +177,6 @@ function buildModel<BS extends Record<string, BoundSpec>, D extends Declaration,
   const hasNodeVariables = Object.values(declared).some((f) => f.scope === "node")
   if (hasNodeVariables && spec.nodes === undefined) throw new RangeError(`${spec.name}: the state has node variables, so the protocol must say how many nodes there are (nodes)`)
   const nodes = spec.nodes ? spec.nodes(config) : 0
-  const layout = stateDef.layout(config, nodes)
   let actions = spec.actions(config, rules)
   if (variant?.actions) actions = variant.actions(actions, config, rules)
   const seen = new Set<string>()
@@ -161,11 +184,22 @@ function buildModel<BS extends Record<string, BoundSpec>, D extends Declaration,
     if (seen.has(a.name)) throw new RangeError(`${spec.name}: two actions are named ${a.name}`)
     seen.add(a.name)
   }
+  const invariants = spec.invariants?.(config, rules) ?? []
+  return { rules, stateDef, declared, nodes, actions, invariants }
+}
+
+function buildModel<BS extends Record<string, BoundSpec>, D extends Declaration, R, B extends BoundsOf<BS>>(
+  spec: ProtocolSpec<BS, D, R, B>,
+  config: B,
+  variantName: string,
+  symmetry: boolean
+): KitModel {
+  const { rules, stateDef, nodes, actions, invariants: declaredInvariants } = resolve(spec, config, variantName)
+  const layout = stateDef.layout(config, nodes)
   const pre = layout.view("pre")
   const next = layout.view("next")
   const families = actions.map((a) => compileAction(a, { nodes, pre, next, src: layout.src, dst: layout.next }))
 
-  const declaredInvariants = spec.invariants?.(config, rules) ?? []
   const stateView = layout.view("state")
   const before = layout.view("before")
   const after = stateView
@@ -230,6 +264,99 @@ function buildModel<BS extends Record<string, BoundSpec>, D extends Declaration,
       encode: (state, into) => layout.encode(state, into)
     },
     layout: layout as unknown as StateLayout
+  }
+}
+
+/**
+ * The protocol on the value backend (values.ts) for validation: the same actions and invariants
+ * over plain values, with no bound on terms, lengths or sizes. The bounds still fix what is not
+ * a size: the number of nodes, and any domain or guard an action takes from them.
+ */
+function buildValueModel<BS extends Record<string, BoundSpec>, D extends Declaration, R, B extends BoundsOf<BS>>(spec: ProtocolSpec<BS, D, R, B>, config: B, variantName: string): ValueModel {
+  const { declared, nodes, actions, invariants } = resolve(spec, config, variantName)
+  const { fields, cells } = placeValueFields(declared, nodes)
+  const holder: ValueHolder = { src: [], next: [], owned: new Uint8Array(cells), reads: null }
+  const view = (side: "src" | "next", write: boolean, ghostReads: boolean) => valueRoot(fields, holder, nodes, side, write, ghostReads)
+  const pre = view("src", false, false)
+  const next = view("next", true, false)
+  const families = actions.map((a) => compileValueAction(a, { nodes, pre, next, holder }))
+  const stateView = view("next", false, true)
+  const before = view("src", false, true)
+  const stateInvariants: ValueModel["stateInvariants"][number][] = []
+  const stepInvariants: ValueModel["stepInvariants"][number][] = []
+  for (const inv of invariants) {
+    if (inv.kind === "state") {
+      const holds = inv.holds as (s: unknown) => boolean
+      const witness = inv.witness as ((s: unknown) => string) | undefined
+      stateInvariants.push({
+        name: inv.name,
+        holds: memoizedHolds(holder, (s) => ((holder.next = s), holds(stateView))),
+        ...(witness ? { witness: (s: ValueState) => ((holder.next = s), witness(stateView)) } : {})
+      })
+    } else {
+      const holds = inv.holds as (a: unknown, b: unknown) => boolean
+      const witness = inv.witness as ((a: unknown, b: unknown) => string) | undefined
+      stepInvariants.push({
+        name: inv.name,
+        holds: (a, b) => ((holder.src = a), (holder.next = b), holds(before, stateView)),
+        ...(witness ? { witness: (a: ValueState, b: ValueState) => ((holder.src = a), (holder.next = b), witness(before, stateView)) } : {})
+      })
+    }
+  }
+  holder.next = zeroState(fields, cells, nodes)
+  holder.owned.fill(1)
+  spec.init?.(view("next", true, true) as InitView<D>, config)
+  const initial = holder.next
+  const byName = new Map(fields.map((f) => [f.name, f]))
+  const decodeVariable = (s: ValueState, name: string, node?: number): unknown => {
+    const f = byName.get(name)
+    if (f === undefined) return undefined
+    if (f.scope !== "node") return readableValue(f.type, s[f.cell])
+    if (node !== undefined) return Number.isInteger(node) && node >= 1 && node <= nodes ? readableValue(f.type, s[f.cell + node - 1]) : undefined
+    return Array.from({ length: nodes }, (_, k) => readableValue(f.type, s[f.cell + k]))
+  }
+  return {
+    protocol: spec.name,
+    variant: variantName,
+    config,
+    nodeCount: nodes,
+    fields,
+    families,
+    stateInvariants,
+    stepInvariants,
+    initialState: () => initial,
+    decodeVariable,
+    decode: (s) => Object.fromEntries(fields.map((f) => [f.name, decodeVariable(s, f.name)])),
+    encode: (readable) => {
+      const s = zeroState(fields, cells, nodes)
+      for (const f of fields) {
+        const v = readable[f.name]
+        const perNode = f.scope === "node"
+        if (perNode && (!Array.isArray(v) || v.length !== nodes)) throw new RangeError(`${f.name}: expected a value for each of the ${nodes} nodes`)
+        for (let k = 0; k < (perNode ? nodes : 1); k++) {
+          const x = perNode ? (v as unknown[])[k] : v
+          const problem = readableProblem(f.type, x, nodes, perNode ? `${f.name}[${k + 1}]` : f.name)
+          if (problem !== null) throw new RangeError(problem)
+          s[f.cell + k] = fromReadable(f.type, x)
+        }
+      }
+      return s
+    },
+    problem: (name, value, node) => {
+      const f = byName.get(name)
+      if (f === undefined) return `${name}: not a variable`
+      if (f.scope === "node" && node === undefined) {
+        if (!Array.isArray(value) || value.length !== nodes) return `${name}: expected a value for each of the ${nodes} nodes`
+        for (let k = 0; k < nodes; k++) {
+          const p = readableProblem(f.type, value[k], nodes, `${name}[${k + 1}]`)
+          if (p !== null) return p
+        }
+        return null
+      }
+      return readableProblem(f.type, value, nodes, name)
+    },
+    hash: (s) => hashState(fields, nodes, s),
+    equal: (a, b) => equalStates(fields, nodes, a, b)
   }
 }
 

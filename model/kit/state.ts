@@ -28,6 +28,7 @@ import {
 import { ActionBuilder } from "./action.js"
 import { invariant, stepInvariant, type InvariantDecl, type StepInvariantDecl } from "./invariant.js"
 import { symmetryOf } from "./symmetry.js"
+import { packedStorage, STORAGE } from "./unchanged.js"
 import { MAX_STATE_BYTES, NEXT, rootClass, SRC, type BufferName } from "./views.js"
 
 export type Scope = "node" | "global"
@@ -115,6 +116,20 @@ export type SetAccessor<E, P extends boolean, W extends boolean> = {
   readonly size: P extends true ? (node: number) => number : number
   /** The elements in rank order (allocates; for diagnostics). */
   values(...index: Ix<P>): Array<ValueOf<E>>
+  /**
+   * Does some element satisfy `pred`? Elements come as view values (enums as codes), in an order
+   * that depends on the backend: a predicate must not depend on it.
+   */
+  some(...args: [...Ix<P>, pred: (e: ElementValue<E>) => boolean]): boolean
+  /**
+   * Writes the elements into `into`, each as the numbers of its fields in declaration order (a
+   * scalar element as one number; enums as codes, booleans as 0 and 1), and returns how many
+   * elements there are. For loops that run on every state: no callback, no allocation. The
+   * order of the elements depends on the backend.
+   */
+  collect(...args: [...Ix<P>, into: number[]]): number
+  /** Calls `fn` for each element, in an order that depends on the backend (an effect must not depend on it). */
+  forEach(...args: [...Ix<P>, fn: (e: ElementValue<E>) => void]): void
 } & (W extends true ? { add(...args: [...Ix<P>, v: ElementValue<E>]): void; delete(...args: [...Ix<P>, v: ElementValue<E>]): void; clear(...index: Ix<P>): void } : unknown) &
   (E extends NodeType
     ? P extends true
@@ -320,7 +335,9 @@ function layoutOf<D extends Declaration>(decl: D, nodes: number): StateLayout<D>
   function view(flavour: Flavour): unknown {
     const { write, buffer, ghostReads } = FLAVOURS[flavour]
     const Root = rootClass(placed, write, buffer, shape)
-    return new Root({ stride, nodes, ctx, gr: ghostReads, fields: placed })
+    const root = new Root({ stride, nodes, ctx, gr: ghostReads, fields: placed })
+    Object.defineProperty(root, STORAGE, { value: packedStorage(buffer === "SRC" ? SRC : NEXT, stride, placed) })
+    return root
   }
 
   const symmetry = symmetryOf({ nodes, stride, widthBytes, fields: placed }, ctx)

@@ -256,6 +256,24 @@ function setMembers(t: SetType, node: readonly string[], base: string, write: bo
   const size = `let c = 0; const a = ${base}; for (let x = 0; x < this.bytes; x++) { let y = B[a + x]; while (y) { y &= y - 1; c++ } } return c`
   body.push(node.length > 0 ? `size(${ps}) { ${guard}${size} }` : `get size() { ${guard}${size} }`)
   body.push(`values(${ps}) { ${guard}return H.decodeValue(this.t, B, ${base}, this.ctx) }`)
+  // Members in rank order, each as a view value (a record element as a fresh object), found by
+  // walking the set bits: an empty set costs one read a byte, whatever the bounds.
+  const decodePart = ([f]: [ScalarType, string], k: number) =>
+    f.kind === "range" ? `c${k} + this.m${k}` : f.kind === "node" ? (f.optional ? `c${k}` : `c${k} + 1`) : f.kind === "bool" ? `c${k} !== 0` : `c${k}`
+  const split = parts
+    .map((_, k) => k)
+    .reverse()
+    .map((k) => (k === 0 ? "const c0 = q" : `const c${k} = q % this.k${k}; q = (q - c${k}) / this.k${k}`))
+    .join("; ")
+  const element = isScalar(elem)
+    ? decodePart(parts[0]!, 0)
+    : `{ ${Object.keys((elem as RecordType<Fields>).fields).map((name, k) => `${quoted(name)}: ${decodePart(parts[k]!, k)}`).join(", ")} }`
+  const walk = (visit: string) =>
+    `const a = ${base}; for (let x = 0; x < this.bytes; x++) { let y = B[a + x]; while (y !== 0) { const low = y & -y; y ^= low; let q = x * 8 + 31 - Math.clz32(low); ${split}; ${visit} } }`
+  const numbers = parts.map((p, k) => (p[0].kind === "bool" ? `c${k}` : decodePart(p, k)))
+  body.push(`collect(${lead}into) { ${guard}let n = 0; ${walk(numbers.map((x) => `into[n++] = ${x}`).join("; "))} return n / ${parts.length} }`)
+  body.push(`some(${lead}pred) { ${guard}${walk(`if (pred(${element})) return true`)} return false }`)
+  body.push(`forEach(${lead}fn) { ${guard}${walk(`fn(${element})`)} }`)
   if (write) {
     body.push(`add(${lead}v) { const a = ${base}; ${rank}; if (r < 0) H.badValue("add", v); ${bit} |= 1 << (r & 7) }`)
     body.push(`delete(${lead}v) { const a = ${base}; ${rank}; if (r >= 0) ${bit} &= ~(1 << (r & 7)) }`)

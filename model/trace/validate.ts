@@ -1,15 +1,20 @@
 /**
  * Trace validation: is an implementation's trace a run of the model? The validator streams the
  * trace and keeps the frontier, the set of model states consistent with every event so far.
+ * An NDJSON trace is validated on the kit's value backend (kit/values.ts): the protocol's own
+ * actions and invariants over plain values, so no term, log length or set size of a real run is
+ * too large; the header's bounds fix only what is not a size (the servers, and any domain or guard
+ * an action takes from a bound).
  * For each event it closes the frontier under the protocol's internal actions (steps the
  * implementation does not log) up to a budget, takes every successor by the event's action whose
  * arguments and observed fields match, and checks the invariants on those steps. An empty
  * frontier rejects the trace, with the candidates tried and a field-level diff of the closest.
  */
-import { readConfig } from "../engine/bounds.js"
-import type { ActionFamily, Model } from "../engine/model.js"
-import { BASE_VARIANT, type KitModel, type Protocol, type TraceMapping } from "../kit/index.js"
-import { successorsMatching, successorsOf, type TraceStep } from "../engine/path.js"
+import { forValidation, readConfig } from "../engine/bounds.js"
+import type { Model } from "../engine/model.js"
+import { BASE_VARIANT, type KitModel, type Protocol, type TraceMapping, type ValueModel } from "../kit/index.js"
+import type { ValueState } from "../kit/values.js"
+import { successorsOf, type TraceStep } from "../engine/path.js"
 import type { TraceEvent, TraceHeader, TraceLine } from "./events.js"
 import { itfStateReader } from "./itf-decoder.js"
 import { renderValue, toItfValue } from "./itf-values.js"
@@ -80,7 +85,27 @@ export interface Rejection {
    * The smallest failing window: a model state consistent with the trace before the event and
    * the step the event should have been (the closest candidate; absent when none was enabled).
    */
-  readonly window: { readonly from: Uint8Array; readonly step?: TraceStep }
+  readonly window: { readonly from: ReadableState; readonly step?: ReadableStep }
+}
+
+/** A state as `decode` gives it: each variable by name, node variables as arrays by node. */
+export type ReadableState = Record<string, unknown>
+/** One state of a validated run, readable, and the action instance that led to it (absent for the first). */
+export interface ReadableStep {
+  readonly state: ReadableState
+  readonly action?: { readonly name: string; readonly args: Record<string, unknown> }
+}
+
+/**
+ * Readable steps packed for a model built at some bounds (to write them as ITF, say); a
+ * RangeError names the first value that does not fit those bounds.
+ */
+export function packedSteps(model: KitModel, steps: readonly ReadableStep[]): TraceStep[] {
+  return steps.map((step) => {
+    const bytes = new Uint8Array(model.widthBytes)
+    model.codec.encode(step.state, bytes)
+    return { state: bytes, ...(step.action ? { action: step.action } : {}) }
+  })
 }
 
 export interface ValidationResult {
@@ -94,7 +119,7 @@ export interface ValidationResult {
   readonly maxFrontier: number
   readonly seconds: number
   /** One run of the model that the accepted trace is (with `keepPath`), initial state first. */
-  readonly path?: readonly TraceStep[]
+  readonly path?: readonly ReadableStep[]
 }
 
 export interface ValidateOptions {
@@ -106,20 +131,81 @@ export interface ValidateOptions {
   readonly variant?: string
 }
 
+/** A step of the value model: the state after it and the action instance (absent for an initial state). */
+interface ValueStep {
+  readonly state: ValueState
+  readonly action?: { readonly name: string; readonly args: Record<string, unknown> }
+}
+
 /** A matched run, newest step first. */
 interface PathNode {
-  readonly step: TraceStep
+  readonly step: ValueStep
   readonly parent: PathNode | null
 }
 
 interface Entry {
-  readonly state: Uint8Array
+  readonly state: ValueState
   readonly path: PathNode | null
   /** An invariant an internal step on the way here broke. */
   readonly violation?: string | undefined
 }
 
-const key = (s: Uint8Array) => Buffer.from(s.buffer, s.byteOffset, s.byteLength).toString("latin1")
+/**
+ * A set of frontier entries without duplicate states. With one entry (the usual frontier) nothing
+ * is hashed; from the second on, states are found by hash and told apart by equality.
+ */
+class StateSet {
+  private readonly list: Entry[] = []
+  private byHash: Map<number, Entry[]> | null = null
+  constructor(private readonly model: ValueModel) {}
+
+  get size(): number {
+    return this.list.length
+  }
+  values(): Entry[] {
+    return this.list
+  }
+  has(state: ValueState): boolean {
+    if (this.list.length === 0) return false
+    if (this.list.length === 1 && this.byHash === null) return this.model.equal(this.list[0]!.state, state)
+    return (this.index().get(this.model.hash(state)) ?? []).some((e) => this.model.equal(e.state, state))
+  }
+  /** Adds the entry unless its state is in the set already; whether it was added. */
+  add(entry: Entry): boolean {
+    if (this.has(entry.state)) return false
+    this.list.push(entry)
+    if (this.byHash !== null) this.insert(entry)
+    return true
+  }
+  private index(): Map<number, Entry[]> {
+    if (this.byHash === null) {
+      this.byHash = new Map()
+      for (const e of this.list) this.insert(e)
+    }
+    return this.byHash
+  }
+  private insert(e: Entry): void {
+    const h = this.model.hash(e.state)
+    const bucket = this.byHash!.get(h)
+    if (bucket === undefined) this.byHash!.set(h, [e])
+    else bucket.push(e)
+  }
+}
+
+/** The successors of `state` by a family whose arguments are `given` (others enumerated), described. */
+function stepsOf(model: ValueModel, family: number, state: ValueState, given: Readonly<Record<string, unknown>>): ValueStep[] {
+  const f = model.families[family]!
+  const raw: Array<{ next: ValueState; args: readonly number[] }> = []
+  f.expand(state, given, (next, args) => raw.push({ next, args }))
+  return raw.map(({ next, args }) => ({ state: next, action: { name: f.name, args: f.describe(args) } }))
+}
+
+/** The first invariant broken by the step from `from` to `to`, if any (step invariants first). */
+function brokenBy(model: ValueModel, from: ValueState, to: ValueState): string | undefined {
+  for (const i of model.stepInvariants) if (!i.holds(from, to)) return i.name
+  for (const i of model.stateInvariants) if (!i.holds(to)) return i.name
+  return undefined
+}
 
 /** Plain JSON form of an argument or state value (sets as sorted arrays). */
 function plain(v: unknown): unknown {
@@ -167,15 +253,14 @@ export function sameValue(expected: unknown, observed: unknown, asSet: boolean):
 }
 
 /** The observed fields of a state that disagree with an event's observation (each decoded alone). */
-function diffObserved(model: KitModel, state: Uint8Array, event: TraceEvent): FieldDiff[] {
-  const sets = model.codec.setVariables ?? []
-  const layout = model.layout
+function diffObserved(model: ValueModel, state: ValueState, event: TraceEvent): FieldDiff[] {
   let diffs: FieldDiff[] | undefined
   for (const field in event.observed) {
     const observed = event.observed[field]
-    const node = event.node !== null && layout.fields.find((f) => f.name === field)?.scope === "node" ? event.node : undefined
-    const expected = layout.decodeVariable(state, field, node)
-    const asSet = sets.includes(field)
+    const f = model.fields.find((x) => x.name === field)
+    const node = event.node !== null && f?.scope === "node" ? event.node : undefined
+    const expected = model.decodeVariable(state, field, node)
+    const asSet = f?.type.kind === "set"
     if (!sameValue(expected, observed, asSet)) (diffs ??= []).push({ field, expected: plain(expected), observed, ...(asSet ? { asSet: true as const } : {}) })
   }
   return diffs ?? NO_DIFF
@@ -214,46 +299,31 @@ function argsMatch(params: readonly string[], described: Record<string, unknown>
  * fifth of the time). Validation uses a model synchronously between two lines of a trace, so
  * traces validated at once (interleaved at their awaits) can share it.
  */
-const models = new WeakMap<Protocol, Map<string, KitModel>>()
+const models = new WeakMap<Protocol, Map<string, ValueModel>>()
 
-function builtModel(protocol: Protocol, config: Record<string, number>, variant: string): KitModel {
+function builtModel(protocol: Protocol, config: Record<string, number>, variant: string): ValueModel {
   let byKey = models.get(protocol)
   if (byKey === undefined) models.set(protocol, (byKey = new Map()))
   const key = `${variant} ${JSON.stringify(config)}`
   let model = byKey.get(key)
-  if (model === undefined) byKey.set(key, (model = protocol.build(config, variant, { symmetry: false })))
+  if (model === undefined) byKey.set(key, (model = protocol.buildValues(config, variant)))
   return model
 }
 
 /**
- * A test of a step's raw arguments (the numbers its action emits) that never refuses a step
- * `argsMatch` would accept, and refuses most that it would not: the event's node as the first
- * parameter, integer and node arguments by value, node sets by their bit mask. Anything else it
- * leaves to `argsMatch`.
+ * The arguments a family's instances must have to match the event, by name: the event's node
+ * as the first parameter (when that is a node or an integer), and the event's arguments that are
+ * the family's parameters. The family enumerates only the rest; `argsMatch` still decides.
  */
-function argsPrefilter(f: ActionFamily, event: TraceEvent, lenient: boolean): (raw: readonly number[]) => boolean {
-  const checks: Array<readonly [index: number, value: number]> = []
-  const kinds = f.paramKinds ?? []
-  if (event.node !== null && f.params.length > 0 && (kinds[0] === "node" || kinds[0] === "int")) checks.push([0, event.node])
-  for (const [name, value] of Object.entries(event.args)) {
-    const k = f.params.indexOf(name)
-    if (k < 0) {
-      if (lenient) continue
-      return () => false
-    }
-    if ((kinds[k] === "node" || kinds[k] === "int") && typeof value === "number") checks.push([k, value])
-    else if (kinds[k] === "nodeSet" && Array.isArray(value) && value.every((x) => Number.isInteger(x) && x >= 1 && x <= 31)) {
-      checks.push([k, (value as number[]).reduce((m, x) => m | (1 << (x - 1)), 0)])
-    }
-  }
-  return (raw) => {
-    for (const [k, v] of checks) if (raw[k] !== v) return false
-    return true
-  }
+function givenArguments(params: readonly string[], kinds: ReadonlyArray<string>, event: TraceEvent): Record<string, unknown> {
+  const given: Record<string, unknown> = {}
+  if (event.node !== null && params.length > 0 && (kinds[0] === "node" || kinds[0] === "int")) given[params[0]!] = event.node
+  for (const [name, value] of Object.entries(event.args)) if (params.includes(name)) given[name] = value
+  return given
 }
 
 /** Checks the header against the protocol; returns the model to validate against. */
-export function modelForHeader(protocol: Protocol, header: TraceHeader, file: string, variant: string = BASE_VARIANT): KitModel {
+export function modelForHeader(protocol: Protocol, header: TraceHeader, file: string, variant: string = BASE_VARIANT): ValueModel {
   if (header.protocol !== protocol.name) {
     throw new TraceInputError(file, 1, "protocol", `the trace is for ${header.protocol}, not ${protocol.name}`)
   }
@@ -262,15 +332,15 @@ export function modelForHeader(protocol: Protocol, header: TraceHeader, file: st
       throw new TraceInputError(file, 1, `config.${field}`, `not a bound of ${protocol.name} (bounds: ${Object.keys(protocol.bounds).join(", ")})`)
     }
   }
-  const config = readConfig(protocol.bounds, header.config)
+  const config = readConfig(forValidation(protocol.bounds), header.config)
   if (!config.ok) throw new TraceInputError(file, 1, "config", config.message)
-  let model: KitModel
+  let model: ValueModel
   try {
     model = builtModel(protocol, config.config, variant)
   } catch (e) {
     throw new TraceInputError(file, 1, "config", (e as Error).message)
   }
-  const n = model.layout.nodes
+  const n = model.nodeCount
   if (JSON.stringify(header.nodes) !== JSON.stringify(Array.from({ length: n }, (_, k) => k + 1))) {
     throw new TraceInputError(file, 1, "nodes", `expected the node ids 1..${n} for these bounds, got ${JSON.stringify(header.nodes)}`)
   }
@@ -312,14 +382,14 @@ export async function validateTrace(
   options: ValidateOptions
 ): Promise<ValidationResult> {
   const started = performance.now()
-  let model: KitModel | undefined
-  let frontier = new Map<string, Entry>()
+  let model: ValueModel | undefined
+  let frontier: StateSet | undefined
   const keep = options.keepPath === true
   let lineNo = 0
   let seq = 0
   let maxFrontier = 0
   let families = new Map<string, number>()
-  const internal = new Set<number>()
+  const internal: number[] = []
   /** Events the mapping relates to a sequence of model actions (possibly none). */
   const sequences = new Map<string, number[]>()
   const actionsOf = (action: string): number[] | undefined => {
@@ -340,157 +410,156 @@ export async function validateTrace(
     maxFrontier,
     seconds: (performance.now() - started) / 1000
   })
-  try {
-    for await (const text of lines) {
-      lineNo++
-      if (text.trim() === "") continue
-      const decoded = decodeLine(text, file, lineNo)
-      if (model === undefined) {
-        if (decoded.kind !== "header") throw new TraceInputError(file, lineNo, "kind", "the first line must be the header")
-        model = modelForHeader(protocol, decoded, file, options.variant)
-        config = { ...(readConfig(protocol.bounds, decoded.config) as { config: Record<string, number> }).config }
-        families = new Map(model.families.map((f, k) => [f.name, k]))
-        const familyOf = (name: string) => {
-          const k = families.get(name)
-          if (k === undefined) throw new Error(`trace mapping of ${protocol.name} names an unknown action ${name}`)
-          return k
+  const readable = (step: ValueStep): ReadableStep => ({ state: model!.decode(step.state), ...(step.action ? { action: step.action } : {}) })
+  for await (const text of lines) {
+    lineNo++
+    if (text.trim() === "") continue
+    const decoded = decodeLine(text, file, lineNo)
+    if (model === undefined) {
+      if (decoded.kind !== "header") throw new TraceInputError(file, lineNo, "kind", "the first line must be the header")
+      model = modelForHeader(protocol, decoded, file, options.variant)
+      config = { ...model.config }
+      families = new Map(model.families.map((f, k) => [f.name, k]))
+      const familyOf = (name: string) => {
+        const k = families.get(name)
+        if (k === undefined) throw new Error(`trace mapping of ${protocol.name} names an unknown action ${name}`)
+        return k
+      }
+      for (const name of mapping.internal) internal.push(familyOf(name))
+      for (const [event, actions] of Object.entries(mapping.events ?? {})) sequences.set(event, actions.map(familyOf))
+      frontier = new StateSet(model)
+      const initial = model.initialState()
+      frontier.add({ state: initial, path: keep ? { step: { state: initial }, parent: null } : null })
+      maxFrontier = frontier.size
+      nodeCount = decoded.nodes.length
+      variables = new Set(model.fields.map((f) => f.name))
+      continue
+    }
+    if (decoded.kind === "header") throw new TraceInputError(file, lineNo, "kind", "a second header")
+    const event = decoded
+    if (event.seq !== seq + 1) throw new TraceInputError(file, lineNo, "seq", `expected ${seq + 1}, got ${event.seq}`)
+    const sequence = actionsOf(event.action)
+    if (sequence === undefined) {
+      const known = [...families.keys(), ...Object.keys(mapping.events ?? {})]
+      throw new TraceInputError(file, lineNo, "action", `unknown action ${JSON.stringify(event.action)} (actions of ${protocol.name}: ${known.join(", ")})`)
+    }
+    // The node is the first parameter of the event's (first) action; only node ids are checked here.
+    const firstKind = sequence.length > 0 ? model.families[sequence[0]!]!.paramKinds[0] : undefined
+    if (event.node !== null && firstKind === "node" && event.node > nodeCount) throw new TraceInputError(file, lineNo, "node", `no node ${event.node} (nodes 1..${nodeCount})`)
+    for (const field of Object.keys(event.observed)) {
+      if (!variables.has(field)) {
+        throw new TraceInputError(file, lineNo, `observed.${field}`, `not a variable of ${protocol.name} (variables: ${[...variables].join(", ")})`)
+      }
+      // A value no state can hold (a negative term, a node that does not exist) is a mistake in the trace.
+      const perNode = model.fields.find((f) => f.name === field)!.scope === "node" && event.node !== null
+      const problem = model.problem(field, event.observed[field], perNode ? event.node! : undefined)
+      if (problem !== null) throw new TraceInputError(file, lineNo, `observed.${problem.slice(0, problem.indexOf(":"))}`, problem.slice(problem.indexOf(":") + 2))
+    }
+    // An argument no action of the event has is a mistake in the trace, not a step that is not enabled.
+    const params = new Set<string>()
+    for (const f of sequence) for (const p of model.families[f]!.params) params.add(p)
+    for (const [name, value] of Object.entries(event.args)) {
+      if (!params.has(name)) throw new TraceInputError(file, lineNo, `args.${name}`, `not an argument of ${event.action} (its arguments: ${[...params].join(", ") || "none"})`)
+      if (typeof value === "number" && !Number.isSafeInteger(value)) throw new TraceInputError(file, lineNo, `args.${name}`, `${value} is not an integer up to 2^53`)
+    }
+    const closure = close(model, frontier!, internal, options.internalSteps, keep)
+    // The model steps the event stands for, in order; the observation is of the state after them.
+    let ends: Array<{ entry: Entry; from: Entry; step: ValueStep | undefined }> = closure.values().map((entry) => ({ entry, from: entry, step: undefined }))
+    const lenient = sequence.length !== 1
+    for (const family of sequence) {
+      const f = model.families[family]!
+      const given = givenArguments(f.params, f.paramKinds, event)
+      const grown: typeof ends = []
+      for (const { entry } of ends) {
+        for (const step of stepsOf(model, family, entry.state, given)) {
+          if (!argsMatch(f.params, step.action!.args, event, lenient)) continue
+          const violation = entry.violation ?? brokenBy(model, entry.state, step.state)
+          grown.push({ entry: { state: step.state, violation, path: keep ? { step, parent: entry.path } : null }, from: entry, step })
         }
-        for (const name of mapping.internal) internal.add(familyOf(name))
-        for (const [event, actions] of Object.entries(mapping.events ?? {})) sequences.set(event, actions.map(familyOf))
-        for (const s of model.initialStates()) frontier.set(key(s), { state: s, path: keep ? { step: { state: s }, parent: null } : null })
-        maxFrontier = frontier.size
-        nodeCount = decoded.nodes.length
-        variables = new Set(model.layout.fields.map((f) => f.name))
+      }
+      ends = grown
+    }
+    const next = new StateSet(model)
+    let candidates = 0
+    let closest: Rejection["closest"]
+    let window: { from: ValueState; step?: ValueStep } | undefined
+    let invariantBroken: string | undefined
+    for (const { entry, from, step } of ends) {
+      candidates++
+      const diff = diffObserved(model, entry.state, event)
+      if (diff.length > 0) {
+        if (closest === undefined || diff.length < closest.diff.length) {
+          closest = { args: step ? (plain(step.action!.args) as Record<string, unknown>) : {}, diff }
+          window = { from: from.state, ...(step ? { step } : {}) }
+        }
         continue
       }
-      if (decoded.kind === "header") throw new TraceInputError(file, lineNo, "kind", "a second header")
-      const event = decoded
-      if (event.seq !== seq + 1) throw new TraceInputError(file, lineNo, "seq", `expected ${seq + 1}, got ${event.seq}`)
-      const sequence = actionsOf(event.action)
-      if (sequence === undefined) {
-        const known = [...families.keys(), ...Object.keys(mapping.events ?? {})]
-        throw new TraceInputError(file, lineNo, "action", `unknown action ${JSON.stringify(event.action)} (actions of ${protocol.name}: ${known.join(", ")})`)
+      if (entry.violation !== undefined) {
+        if (invariantBroken === undefined) window = { from: from.state, ...(step ? { step } : {}) }
+        invariantBroken ??= entry.violation
+        continue
       }
-      // The node is the first parameter of the event's (first) action; only node ids are checked here.
-      const firstKind = sequence.length > 0 ? model.families[sequence[0]!]!.paramKinds?.[0] : undefined
-      if (event.node !== null && firstKind === "node" && event.node > nodeCount) throw new TraceInputError(file, lineNo, "node", `no node ${event.node} (nodes 1..${nodeCount})`)
-      for (const field of Object.keys(event.observed)) {
-        if (!variables.has(field)) {
-          throw new TraceInputError(file, lineNo, `observed.${field}`, `not a variable of ${protocol.name} (variables: ${[...variables].join(", ")})`)
-        }
-      }
-      // An argument no action of the event has is a mistake in the trace, not a step that is not enabled.
-      const params = new Set<string>()
-      for (const f of sequence) for (const p of model.families[f]!.params) params.add(p)
-      for (const name of Object.keys(event.args)) {
-        if (!params.has(name)) throw new TraceInputError(file, lineNo, `args.${name}`, `not an argument of ${event.action} (its arguments: ${[...params].join(", ") || "none"})`)
-      }
-      const closure = close(model, frontier, internal, options.internalSteps, keep)
-      // The model steps the event stands for, in order; the observation is of the state after them.
-      let ends: Array<{ entry: Entry; from: Entry; step: TraceStep | undefined }> = [...closure.values()].map((entry) => ({ entry, from: entry, step: undefined }))
-      // Each family's cheap test of raw arguments; argsMatch below still decides.
-      const prefilters = sequence.map((family) => argsPrefilter(model!.families[family]!, event, sequence.length !== 1))
-      for (const [k, family] of sequence.entries()) {
-        const params = model.families[family]!.params
-        const grown: typeof ends = []
-        for (const { entry } of ends) {
-          for (const step of successorsMatching(model, entry.state, family, prefilters[k]!)) {
-            if (!argsMatch(params, step.action!.args, event, sequence.length !== 1)) continue
-            const violation =
-              entry.violation ??
-              model.stepInvariants.find((i) => !i.holds(entry.state, step.state))?.name ??
-              model.stateInvariants.find((i) => !i.holds(step.state))?.name
-            grown.push({ entry: { state: step.state, violation, path: keep ? { step, parent: entry.path } : null }, from: entry, step })
-          }
-        }
-        ends = grown
-      }
-      const next = new Map<string, Entry>()
-      let candidates = 0
-      let closest: Rejection["closest"]
-      let window: Rejection["window"] | undefined
-      let invariantBroken: string | undefined
-      for (const { entry, from, step } of ends) {
-        candidates++
-        const diff = diffObserved(model, entry.state, event)
-        if (diff.length > 0) {
-          if (closest === undefined || diff.length < closest.diff.length) {
-            closest = { args: step ? (plain(step.action!.args) as Record<string, unknown>) : {}, diff }
-            window = { from: from.state, ...(step ? { step } : {}) }
-          }
-          continue
-        }
-        if (entry.violation !== undefined) {
-          if (invariantBroken === undefined) window = { from: from.state, ...(step ? { step } : {}) }
-          invariantBroken ??= entry.violation
-          continue
-        }
-        next.set(key(entry.state), { state: entry.state, path: entry.path })
-      }
-      if (next.size === 0) {
-        let guard: string | undefined
-        let guardCode: string | undefined
-        if (candidates === 0 && sequence.length === 1) {
-          const family = model.families[sequence[0]!]!
-          const first = family.params[0]
-          const args = { ...(first !== undefined && event.node !== null ? { [first]: event.node } : {}), ...event.args }
-          const why = family.explain?.(closure.values().next().value!.state, args) ?? null
-          if (why !== null) {
-            guard = why.message
-            guardCode = why.code
-          }
-        }
-        return finish({
-          at: "event",
-          seq: event.seq,
-          line: lineNo,
-          action: event.action,
-          node: event.node,
-          lastMatched: seq > 0 ? seq : null,
-          frontier: frontier.size,
-          reason: invariantBroken !== undefined ? "invariant" : candidates === 0 ? "not-enabled" : "observation",
-          ...(invariantBroken !== undefined ? { invariant: invariantBroken } : {}),
-          candidates,
-          ...(guard !== undefined ? { guard, guardCode } : {}),
-          ...(closest ? { closest } : {}),
-          window: window ?? { from: frontier.values().next().value!.state }
-        })
-      }
-      frontier = next
-      maxFrontier = Math.max(maxFrontier, frontier.size)
-      seq = event.seq
+      next.add({ state: entry.state, path: entry.path })
     }
-  } catch (e) {
-    // A step of the model that would pass the packed bounds of the header's config (a term above
-    // maxTerm, a log longer than maxLogLen): the header does not cover the trace.
-    if (!(e instanceof RangeError)) throw e
-    throw new TraceInputError(file, lineNo, "config", `this event takes the model past the bounds in the header (${e.message}); raise the bound it passes (replcheck describe ${protocol.name} gives the ranges)`)
+    if (next.size === 0) {
+      let guard: string | undefined
+      let guardCode: string | undefined
+      if (candidates === 0 && sequence.length === 1) {
+        const family = model.families[sequence[0]!]!
+        const first = family.params[0]
+        const args = { ...(first !== undefined && event.node !== null ? { [first]: event.node } : {}), ...event.args }
+        const why = family.explain(closure.values()[0]!.state, args)
+        if (why !== null) {
+          guard = why.message
+          guardCode = why.code
+        }
+      }
+      const from = window?.from ?? frontier!.values()[0]!.state
+      return finish({
+        at: "event",
+        seq: event.seq,
+        line: lineNo,
+        action: event.action,
+        node: event.node,
+        lastMatched: seq > 0 ? seq : null,
+        frontier: frontier!.size,
+        reason: invariantBroken !== undefined ? "invariant" : candidates === 0 ? "not-enabled" : "observation",
+        ...(invariantBroken !== undefined ? { invariant: invariantBroken } : {}),
+        candidates,
+        ...(guard !== undefined ? { guard, guardCode } : {}),
+        ...(closest ? { closest } : {}),
+        window: { from: model.decode(from), ...(window?.step ? { step: readable(window.step) } : {}) }
+      })
+    }
+    frontier = next
+    maxFrontier = Math.max(maxFrontier, frontier.size)
+    seq = event.seq
   }
   if (model === undefined) throw new TraceInputError(file, Math.max(1, lineNo), "kind", "the trace has no header")
   const result = finish(null)
   if (!keep) return result
-  const path: TraceStep[] = []
-  for (let node = frontier.values().next().value?.path ?? null; node !== null; node = node.parent) path.unshift(node.step)
+  const path: ReadableStep[] = []
+  for (let node = frontier!.values()[0]?.path ?? null; node !== null; node = node.parent) path.unshift(readable(node.step))
   return { ...result, path }
 }
 
 /** The frontier and every state reachable from it by up to `budget` internal steps. */
-function close(model: Model, frontier: Map<string, Entry>, internal: ReadonlySet<number>, budget: number, keep: boolean) {
-  const closure = new Map<string, Entry>(frontier)
+function close(model: ValueModel, frontier: StateSet, internal: readonly number[], budget: number, keep: boolean): StateSet {
+  if (budget === 0 || internal.length === 0) return frontier
+  const closure = new StateSet(model)
+  for (const e of frontier.values()) closure.add(e)
   let layer = [...closure.values()]
-  for (let b = 0; b < budget && internal.size > 0 && layer.length > 0; b++) {
-    const grown: typeof layer = []
+  for (let b = 0; b < budget && layer.length > 0; b++) {
+    const grown: Entry[] = []
     for (const from of layer) {
-      for (const step of successorsOf(model, from.state, internal)) {
-        const k = key(step.state)
-        if (closure.has(k)) continue
-        const violation =
-          from.violation ??
-          model.stepInvariants.find((i) => !i.holds(from.state, step.state))?.name ??
-          model.stateInvariants.find((i) => !i.holds(step.state))?.name
-        const entry: Entry = { state: step.state, violation, path: keep ? { step, parent: from.path } : null }
-        closure.set(k, entry)
-        grown.push(entry)
+      for (const family of internal) {
+        for (const step of stepsOf(model, family, from.state, {})) {
+          if (closure.has(step.state)) continue
+          const violation = from.violation ?? brokenBy(model, from.state, step.state)
+          const entry: Entry = { state: step.state, violation, path: keep ? { step, parent: from.path } : null }
+          closure.add(entry)
+          grown.push(entry)
+        }
       }
     }
     layer = grown
@@ -609,7 +678,7 @@ export function validateItf(protocol: Protocol, doc: unknown, file: string): Val
       ...(invariant !== undefined ? { invariant } : {}),
       candidates: closest ? 1 : 0,
       ...(closest ? { closest: { args: plain(closest.step.action!.args) as Record<string, unknown>, diff: closest.diff } } : {}),
-      window: { from, ...(closest ? { step: closest.step } : {}) }
+      window: { from: model.codec.decode(from), ...(closest ? { step: { state: model.codec.decode(closest.step.state), ...(closest.step.action ? { action: closest.step.action } : {}) } } : {}) }
     }
   })
   if (states.length === 0) throw new TraceInputError(file, 1, "states", "the trace has no states")

@@ -33,17 +33,17 @@ function badTraces(): Array<[string[], RegExp]> {
   const lines = readFileSync(join(import.meta.dirname, "../../traces/rollback/conformance/valid/full-rollback.ndjson"), "utf8").split("\n")
   const proto = join(dir, "proto.ndjson")
   writeFileSync(proto, [lines[0], lines[1]!.replace('"args":{', '"args":{"__proto__":{"polluted":true},')].join("\n") + "\n")
-  // The header's bounds do not cover the run: its logs grow past one entry.
-  const pastBounds = join(dir, "past-bounds.ndjson")
-  writeFileSync(pastBounds, [lines[0]!.replace('"maxLogLen":3', '"maxLogLen":1'), ...lines.slice(1)].join("\n"))
+  // An observed value no state can hold: a negative index.
+  const outOfRange = join(dir, "out-of-range.ndjson")
+  writeFileSync(outOfRange, [lines[0], lines[1]!.replace('"commitPoint":{"term":0,"index":0}', '"commitPoint":{"term":0,"index":-1}')].join("\n") + "\n")
   const unknownArgument = join(dir, "unknown-argument.ndjson")
   writeFileSync(unknownArgument, [lines[0], lines[1]!.replace('"args":{', '"args":{"voters":[1,2],')].join("\n") + "\n")
   return [
     [["validate", "rollback", unknownBound], /unknown-bound\.itf\.json:1: #meta\.config\.maxTerms: not a bound of rollback/],
     [["validate", "rollback", extraVariable], /extra-variable\.itf\.json:1: states\[1\]\.extra: is unexpected/],
     [["validate", "rollback", proto], /proto\.ndjson:2: __proto__: the key "__proto__" is not allowed/],
-    // Was one line with no line number and no field.
-    [["validate", "rollback", pastBounds], /past-bounds\.ndjson:13: config: this event takes the model past the bounds in the header \(push: the sequence is full/],
+    // Was an observation that disagrees (exit 1), as if the model might have taken -1.
+    [["validate", "rollback", outOfRange], /out-of-range\.ndjson:2: observed\.commitPoint\.index: -1 is not an integer 0\.\.2\^53-1/],
     // Was "its guard fails" (exit 1), as if the step were not enabled.
     [["validate", "rollback", unknownArgument], /unknown-argument\.ndjson:2: args\.voters: not an argument of BecomePrimaryByMagic \(its arguments: i, ayeVoters\)/]
   ]

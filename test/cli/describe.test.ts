@@ -61,7 +61,7 @@ describe("replcheck describe", () => {
     expect(text.stdout).toMatch(/^cdc: .*\nat --replicas 1 --max-seqno 3 --keys 2 --max-failovers 1\n/)
     expect(text.stdout).toContain('{"kind":"header","format":"replcheck-trace","version":1,"protocol":"cdc","config":{"replicas":1,"maxSeqno":3,"keys":2,"maxFailovers":1},"nodes":[1,2]}')
     expect(text.stdout).toMatch(/\n {2}Write \(node: null\) {2}args: key: integer\n/)
-    expect(text.stdout).toMatch(/\n {2}high\[node\]: integer 0\.\.3\n/)
+    expect(text.stdout).toMatch(/\n {2}high\[node\]: integer >= 0\n/)
     expect(text.stdout).toMatch(/\nTrace mapping:\n {2}every step is logged: no internal steps\n/)
     const json = spawnSync(process.execPath, [bin, "describe", "rollback", "--json"], { encoding: "utf8" })
     const d = JSON.parse(json.stdout) as Description

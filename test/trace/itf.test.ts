@@ -8,7 +8,7 @@ import type { KitModel, Protocol } from "../../model/kit/index.js"
 import rollback from "../../model/protocols/rollback/index.js"
 import { toItfTrace } from "../../model/trace/counterexample.js"
 import { ItfInt, ItfNodeMap, ItfSet, renderValue } from "../../model/trace/itf.js"
-import { validateItf, validateTrace } from "../../model/trace/validate.js"
+import { packedSteps, validateItf, validateTrace } from "../../model/trace/validate.js"
 
 describe("ITF values", () => {
   it("writes integers as #bigint and reads both forms", () => {
@@ -52,7 +52,7 @@ describe("ITF for Quint's model-based-testing drivers", () => {
     }
     const run = await validateTrace(rollback as Protocol, rollback.traceMapping!, each(), "full-rollback.ndjson", { internalSteps: 0, keepPath: true })
     const model = rollback.build(run.config) as KitModel
-    const doc = JSON.parse(JSON.stringify(toItfTrace(model, run.path!, { protocol: "rollback", variant: "base", config: run.config, invariant: "(accepted trace)", kind: "state" })))
+    const doc = JSON.parse(JSON.stringify(toItfTrace(model, packedSteps(model, run.path!), { protocol: "rollback", variant: "base", config: run.config, invariant: "(accepted trace)", kind: "state" })))
     expect(doc.vars).toEqual(expect.arrayContaining(["mbt::actionTaken", "mbt::nondetPicks"]))
     const everyArgument = new Set(model.families.flatMap((f) => f.params))
     const taken = new Set<string>()
@@ -86,7 +86,7 @@ describe("ITF written by Quint", () => {
     const run = await validateTrace(rollback as Protocol, rollback.traceMapping!, each(), "full-rollback.ndjson", { internalSteps: 0, keepPath: true })
     expect(run.accepted).toBe(true)
     const model = rollback.build(run.config) as KitModel
-    const doc = toItfTrace(model, run.path!, { protocol: "rollback", variant: "base", config: run.config, invariant: "(accepted trace)", kind: "state" })
+    const doc = toItfTrace(model, packedSteps(model, run.path!), { protocol: "rollback", variant: "base", config: run.config, invariant: "(accepted trace)", kind: "state" })
     let names = 0
     const quintForm = (v: unknown): unknown => {
       if (typeof v === "string") return names++, { tag: v, value: { "#tup": [] } }

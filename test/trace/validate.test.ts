@@ -10,6 +10,7 @@ import mutex from "../../model/protocols/examples/mutex.js"
 import rollback from "../../model/protocols/rollback/index.js"
 import { simulateTrace } from "../../model/trace/simulate.js"
 import { validateTrace } from "../../model/trace/validate.js"
+import { simulateCluster } from "../../impl/cluster/simulator.js"
 
 const root = join(import.meta.dirname, "../..")
 const corpus = join(root, "traces/rollback/conformance")
@@ -110,7 +111,7 @@ describe("simulated runs", () => {
 
   it("checks invariants on the matched steps", async () => {
     // Validate a run of the lock-free mutex against that variant: the steps match, the invariant does not hold.
-    const noLock: Protocol = { ...mutex, build: (c) => mutex.build(c as { processes: number }, "no-lock") }
+    const noLock: Protocol = { ...mutex, buildValues: (c) => mutex.buildValues(c as { processes: number }, "no-lock") }
     const header = { kind: "header", format: "replcheck-trace", version: 1, protocol: "mutex", config: { processes: 2 }, nodes: [1, 2] }
     const ev = (seq: number, node: number, action: string) => JSON.stringify({ kind: "event", seq, node, action, args: {}, observed: {} })
     const lines = [JSON.stringify(header), ev(1, 1, "Request"), ev(2, 2, "Request"), ev(3, 1, "Enter"), ev(4, 2, "Enter")]
@@ -181,6 +182,34 @@ describe("ITF both ways", () => {
   })
 })
 
+describe("no bound on sizes (the value backend)", () => {
+  it("accepts a trace whose logs pass its header's maxLogLen and whose terms pass its maxTerm", async () => {
+    const lines = readFileSync(join(corpus, "valid/full-rollback.ndjson"), "utf8").trim().split("\n")
+    const header = lines[0]!.replace(/"maxTerm":\d+/, '"maxTerm":1').replace(/"maxLogLen":\d+/, '"maxLogLen":1')
+    expect(header).toContain('"maxLogLen":1')
+    const r = await validate(rollback as Protocol, [header, ...lines.slice(1)])
+    expect(r.rejection).toBeNull()
+    expect(r.events).toBe(lines.length - 1)
+  })
+
+  it("validates a long run of the reference cluster: terms and logs past every packed bound (a byte), and catches a change in it", async () => {
+    const run = simulateCluster({ nodes: 3, steps: 6000, seed: 3, faults: ["crash", "persist", "partition"], maxTerm: 1e9, maxLogLen: 1e9, observe: "scalars" })
+    const events = run.lines.slice(1).map((l) => JSON.parse(l) as { observed: { currentTerm: number; commitPoint: { index: number } }; action: string; args: Record<string, unknown> })
+    const maxTerm = Math.max(...events.map((e) => e.observed.currentTerm))
+    const maxLength = Math.max(...events.filter((e) => e.action === "AppendOplog").map((e) => e.args["lastAppended"] as number))
+    expect(maxTerm).toBeGreaterThan(255)
+    expect(maxLength).toBeGreaterThan(255)
+    const r = await validate(rollback as Protocol, run.lines)
+    expect(r.rejection).toBeNull()
+    expect(r.events).toBe(events.length)
+    // A term off by one late in the run is caught there.
+    const k = run.lines.length - 10
+    const changed = run.lines.map((l, m) => (m === k ? l.replace(/"currentTerm":(\d+)/, (_, t) => `"currentTerm":${Number(t) + 1}`) : l))
+    const bad = await validate(rollback as Protocol, changed)
+    expect(bad.rejection).toMatchObject({ line: k + 1, reason: "observation" })
+  })
+})
+
 describe("bad input exits 2 with one line naming file, line and field", () => {
   const dir = mkdtempSync(join(tmpdir(), "replcheck-trace-"))
   const header = JSON.stringify({ kind: "header", format: "replcheck-trace", version: 1, protocol: "mutex", config: { processes: 2 }, nodes: [1, 2] })
@@ -195,6 +224,9 @@ describe("bad input exits 2 with one line naming file, line and field", () => {
     ["a seq gap", [header, ok(1), ok(3)], /bad\.ndjson:3: seq: expected 2, got 3/],
     ["a truncated last line", [header, ok(1), ok(2).slice(0, 30)], /bad\.ndjson:3: not valid JSON/],
     ["an unknown observed variable", [header, ok(1).replace('"observed":{}', '"observed":{"colour":1}')], /bad\.ndjson:2: observed\.colour: not a variable of mutex/],
+    ["an observed name the type lacks", [header, ok(1).replace('"observed":{}', '"observed":{"pc":"flying"}')], /bad\.ndjson:2: observed\.pc: "flying" is not one of "idle", "waiting", "critical"/],
+    ["an observed number for a boolean", [header, ok(1).replace('"observed":{}', '"observed":{"lock":1}')], /bad\.ndjson:2: observed\.lock: 1 is not a boolean/],
+    ["an argument past 2^53", [header, ok(1).replace('"args":{}', '"args":{"i":1e300}')], /bad\.ndjson:2: args\.i: .*not an integer up to 2\^53/],
     ["a missing field", [header, ok(1).replace('"action":"Request",', "")], /bad\.ndjson:2: action: is missing/],
     ["an empty file", [], /bad\.ndjson:1: kind: the trace has no header/]
   ])("%s", (_, lines, message) => {

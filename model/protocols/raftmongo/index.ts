@@ -14,8 +14,8 @@ import { raftMongoVariants } from "./variants.js"
 export function raftMongoBounds(defaults: RaftBounds) {
   return {
     servers: { default: defaults.servers, min: 1, max: 7, description: "number of servers (Server = {1..servers})" },
-    maxTerm: { default: defaults.maxTerm, min: 1, max: 15, description: "state constraint: every currentTerm <= MaxTerm" },
-    maxLogLen: { default: defaults.maxLogLen, min: 1, max: 15, description: "state constraint: every Len(log[i]) <= MaxLogLen" },
+    maxTerm: { default: defaults.maxTerm, min: 1, max: 15, description: "state constraint: every currentTerm <= MaxTerm", searchOnly: true },
+    maxLogLen: { default: defaults.maxLogLen, min: 1, max: 15, description: "state constraint: every Len(log[i]) <= MaxLogLen", searchOnly: true },
     maxClientWriteSize: { default: defaults.maxClientWriteSize, min: 1, max: 5, description: "ClientWrite appends 1..MaxClientWriteSize entries" }
   }
 }

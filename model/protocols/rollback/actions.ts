@@ -12,7 +12,7 @@
  */
 import { extendAction, hasNode, nodes, replaceAction, type Action } from "../../kit/index.js"
 import type { Rules } from "../raftmongo/actions.js"
-import { canRollbackOplog, isLeader, len, logTerm, Role, type RaftBounds } from "../raftmongo/state.js"
+import { canRollbackOplog, isLeader, len, logTerm, Role } from "../raftmongo/state.js"
 import { holdsEntry, NO_LEADER, Phase, phaseName, resetCoordinator, RollbackState, type PhaseCode, type RollbackNext, type RollbackView } from "./state.js"
 
 export interface CoordinatorRules {
@@ -113,13 +113,8 @@ export function restoreKeys(t: RollbackNext, i: number, s: RollbackView): void {
 const staleMessage = (s: RollbackView, a: { i: number }) =>
   `server ${a.i}'s plan is stale: it no longer believes server ${s.rollback.source(a.i)} leads in term ${s.rollback.rejoinTerm(a.i)} (its term is ${s.currentTerm(a.i)})`
 
-/** Calls `each` for every entry the bounds allow for which `has` holds (a set walked without allocating). */
-export function forEachEntry(b: RaftBounds, has: (term: number, index: number) => boolean, each: (term: number, index: number) => void): void {
-  for (let term = 1; term <= b.maxTerm; term++) for (let index = 1; index <= b.maxLogLen; index++) if (has(term, index)) each(term, index)
-}
-
 /** The coordinator's steps of the base design. */
-export function coordinatorActions(b: RaftBounds, rules: CoordinatorRules): Array<Action<RollbackView, RollbackNext>> {
+export function coordinatorActions(rules: CoordinatorRules): Array<Action<RollbackView, RollbackNext>> {
   return [
     RollbackState.action("RollbackPlan")
       .exists("i", nodes)
@@ -185,7 +180,7 @@ export function coordinatorActions(b: RaftBounds, rules: CoordinatorRules): Arra
         resetCoordinator(t, a.i)
       }),
     coordinatorStep("RollbackEmitEvent", Phase.Recovered).then((t, a, s) => {
-      forEachEntry(b, (term, index) => s.pendingEvent.has(a.i, { term, index }), (term, index) => t.ghost.events.add(a.i, { term, index }))
+      s.pendingEvent.forEach(a.i, (e) => t.ghost.events.add(a.i, e))
       t.pendingEvent.clear(a.i)
       t.rollback.setPhase(a.i, Phase.Emitted)
     }),
@@ -205,11 +200,9 @@ export function coordinatorActions(b: RaftBounds, rules: CoordinatorRules): Arra
       .then((t, a, s) => {
         // After a restart: the entries the log no longer holds were rolled back and get their event;
         // the ones it still holds were not (the crash came before the truncation).
-        forEachEntry(
-          b,
-          (term, index) => s.pendingEvent.has(a.i, { term, index }) && !(rules.resumeNamesOnlyLost && holdsEntry(s, a.i, term, index)),
-          (term, index) => t.ghost.events.add(a.i, { term, index })
-        )
+        s.pendingEvent.forEach(a.i, (e) => {
+          if (!(rules.resumeNamesOnlyLost && holdsEntry(s, a.i, e.term, e.index))) t.ghost.events.add(a.i, e)
+        })
         t.pendingEvent.clear(a.i)
       })
   ]

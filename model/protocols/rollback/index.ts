@@ -39,13 +39,13 @@ export default defineProtocol({
   // RaftMongo's actions (without RollbackOplog, with views, key versions and the term lock), then the coordinator's steps.
   actions: (b, r) => [
     ...replicationActions(raftMongoActions(b, replicationRules(r.replication, r.coordinator)) as never, r.coordinator),
-    ...coordinatorActions(b, r.coordinator)
+    ...coordinatorActions(r.coordinator)
   ],
   init: (s) => {
     for (let i = 1; i <= s.nodeCount; i++) resetCoordinator(s as never, i)
   },
   constraint: withinRaftBounds,
-  invariants: (b) => rollbackInvariants(b),
+  invariants: () => rollbackInvariants(),
   liveness: () => rollbackLiveness,
   // The coordinator's own steps are strongly fair, per server: a step enabled again and again is
   // taken, so a persist failure or a crash does not recur for ever (weak fairness would let a disk

@@ -116,7 +116,7 @@ const peeking = defineProtocol({
       planStillCurrent: (s: RollbackView, i: number) => viewIsPlans(s, i) && isLeader(s, s.rollback.source(i)) && s.currentTerm(s.rollback.source(i)) === s.rollback.rejoinTerm(i)
     }
   },
-  actions: (b, r) => [...replicationActions(raftMongoActions(b, replicationRules(r.replication, r.coordinator)) as never, r.coordinator), ...coordinatorActions(b, r.coordinator)],
+  actions: (b, r) => [...replicationActions(raftMongoActions(b, replicationRules(r.replication, r.coordinator)) as never, r.coordinator), ...coordinatorActions(r.coordinator)],
   init: (s) => {
     for (let i = 1; i <= s.nodeCount; i++) resetCoordinator(s as never, i)
   },
