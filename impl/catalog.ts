@@ -68,7 +68,13 @@ export const implementationCatalog = {
       faults: { kind: "list", values: ROLLBACK_FAULTS, default: ROLLBACK_FAULTS, description: "faults to inject" },
       "max-term": { kind: "int", default: 15, min: 1, max: 1_000_000_000, description: "terms stop growing here" },
       "max-log-len": { kind: "int", default: 12, min: 1, max: 1_000_000_000, description: "logs stop growing here" },
-      observe: { kind: "choice", values: ["all", "scalars"], default: "all", description: "what each event observes: every variable, or the node's scalars only (term, role, commit point, leader view, coordinator)" }
+      observe: { kind: "choice", values: ["all", "scalars"], default: "all", description: "what each event observes: every variable, or the node's scalars only (term, role, commit point, leader view, coordinator)" },
+      elections: {
+        kind: "choice",
+        values: ["magic", "raft"],
+        default: "magic",
+        description: "elections at once (the model's BecomePrimaryByMagic), or as Raft runs them: StartElection, GrantVote per voter, BecomeLeader (validated against the variant raft-elections)"
+      }
     }
   },
   sidecar: {

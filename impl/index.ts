@@ -26,6 +26,8 @@ export interface ReferenceRun {
   readonly lines: readonly string[]
   /** Implementation invariants broken during the run. */
   readonly broken: readonly string[]
+  /** The variant of the model the run is validated against (default: the base model). */
+  readonly variant?: string
   /** Lines to print above the verdict (what the run did). */
   readonly summary: readonly string[]
   /** Called once the trace is written (e.g. to move a staged store into place). */
@@ -55,12 +57,13 @@ const rollbackCluster: ReferenceImplementation = {
   defaultOut: (f) => `traces/out/cluster-rollback-seed${f["seed"]}.ndjson`,
   run(f) {
     const faults = f["faults"] as Fault[]
-    const run = simulateCluster({ nodes: f["nodes"] as number, steps: f["steps"] as number, seed: f["seed"] as number, faults, maxTerm: f["max-term"] as number, maxLogLen: f["max-log-len"] as number, observe: f["observe"] as "all" | "scalars" })
+    const run = simulateCluster({ nodes: f["nodes"] as number, steps: f["steps"] as number, seed: f["seed"] as number, faults, maxTerm: f["max-term"] as number, maxLogLen: f["max-log-len"] as number, observe: f["observe"] as "all" | "scalars", elections: f["elections"] as "magic" | "raft" })
     const c = counts(run.lines)
     const steps = ["RollbackPlan", "RollbackPersist", "RollbackPersistFails", "RollbackRecover", "RollbackTruncate", "RollbackAbort", "RollbackEmitEvent", "RollbackRejoin", "RollbackResume", "Crash"].map((a) => `${a} ${c.get(a) ?? 0}`).join(", ")
     return {
       lines: run.lines,
       broken: run.broken,
+      ...(f["elections"] === "raft" ? { variant: "raft-elections" } : {}),
       summary: [
         `cluster rollback: seed ${f["seed"]}, ${f["nodes"]} nodes, ${run.lines.length - 1} events (of at most ${f["steps"]} steps), faults: ${faults.join(",") || "none"}`,
         `rollback steps: ${steps}`

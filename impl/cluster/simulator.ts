@@ -36,7 +36,9 @@ export const ROLLBACK_BUGS = [
   "skip-watermark-guard",
   "restore-wrong-pre-image",
   "no-term-lock",
-  "volatile-event-marker"
+  "volatile-event-marker",
+  /** With raft elections: a node that voted in a term votes again in it, for another candidate. */
+  "vote-twice-in-a-term"
 ] as const
 export type Bug = (typeof ROLLBACK_BUGS)[number]
 
@@ -56,6 +58,14 @@ export interface ClusterOptions {
    * whole on every line.
    */
   readonly observe?: "all" | "scalars"
+  /**
+   * How elections run and are logged: at once, as the model's BecomePrimaryByMagic ("magic", the
+   * default), or as a Raft node runs them ("raft"): StartElection (the candidate's new term and its
+   * own vote), GrantVote one voter at a time, BecomeLeader on a majority, and elections lost to a
+   * higher term or to another leader. A "raft" run is a run of the rollback model's variant
+   * raft-elections.
+   */
+  readonly elections?: "magic" | "raft"
 }
 
 interface Node {
@@ -65,6 +75,10 @@ interface Node {
   /** What the coordinator sees: log, key versions, view, commit point index, files, marker, events. */
   readonly store: MemoryNode
   coordinator: CoordinatorState | null
+  /** The node (1-based) this node voted for in its term; 0 for none. */
+  votedFor: number
+  /** As a candidate in its term, the nodes (0-based) that voted for it; null when not campaigning. */
+  votes: Set<number> | null
   /** History for the trace: the entries removed from this node's log. */
   readonly removed: Set<string>
 }
@@ -96,7 +110,7 @@ export function simulateCluster(options: ClusterOptions): ClusterRun {
   const bugs = new Set(options.bugs ?? [])
   const n = options.nodes
   const ids = Array.from({ length: n }, (_, k) => k)
-  const nodes: Node[] = ids.map(() => ({ term: 0, leader: false, commitPoint: { term: 0, index: 0 }, store: memoryNode([]), coordinator: null, removed: new Set() }))
+  const nodes: Node[] = ids.map(() => ({ term: 0, leader: false, commitPoint: { term: 0, index: 0 }, store: memoryNode([]), coordinator: null, votedFor: 0, votes: null, removed: new Set() }))
   const committed = new Set<string>()
   let partition: Set<number> | null = null
   const broken: string[] = []
@@ -218,12 +232,16 @@ export function simulateCluster(options: ClusterOptions): ClusterRun {
             me.term = other.term
             me.leader = false
             me.store.view = null
+            me.votedFor = 0
+            me.votes = null
             emit("UpdateTermThroughHeartbeat", i, { j: j + 1 })
           })
         }
         if (other.leader && (other.term > me.term || (other.term === me.term && viewOf(i) !== j + 1)) && (!me.store.termLocked || lockIgnored)) {
           all.push(() => {
             if (lockIgnored) exercised.add("no-term-lock")
+            if (other.term > me.term) me.votedFor = 0
+            me.votes = null
             me.term = other.term
             me.leader = false
             me.store.view = { primary: j + 1, term: other.term }
@@ -256,8 +274,51 @@ export function simulateCluster(options: ClusterOptions): ClusterRun {
           }
         }
       }
+      // Raft elections: a new term and a vote for itself; votes one voter at a time; leadership on a majority.
+      if (options.elections === "raft") {
+        if (serving(i) && !me.leader && me.term + 1 <= options.maxTerm) {
+          elections.push(() => {
+            me.term += 1
+            me.leader = false
+            me.store.view = null
+            me.votedFor = i + 1
+            me.votes = new Set([i])
+            emit("StartElection", i)
+          })
+        }
+        const votes = me.votes
+        if (votes !== null) {
+          for (const v of ids) {
+            const voter = nodes[v]!
+            if (v === i || votes.has(v) || !reachable(i, v) || !upToDate(i, v) || voter.term > me.term || locked(v)) continue
+            const again = voter.term === me.term && voter.votedFor !== 0
+            if (again && !bugs.has("vote-twice-in-a-term")) continue
+            all.push(() => {
+              if (again) exercised.add("vote-twice-in-a-term")
+              if (voter.store.termLocked) exercised.add("no-term-lock")
+              if (voter.term < me.term) {
+                voter.term = me.term
+                voter.leader = false
+                voter.store.view = null
+                voter.votes = null
+              }
+              voter.votedFor = i + 1
+              votes.add(v)
+              emit("GrantVote", v, { j: i + 1 })
+            })
+          }
+          if (majority(votes.size)) {
+            all.push(() => {
+              me.leader = true
+              me.store.view = { primary: i + 1, term: me.term }
+              me.votes = null
+              emit("BecomeLeader", i)
+            })
+          }
+        }
+      }
       // Elections: a random majority of the nodes that would vote for i (none holding the term lock).
-      if (serving(i) && me.term + 1 <= options.maxTerm) {
+      if (options.elections !== "raft" && serving(i) && me.term + 1 <= options.maxTerm) {
         const eligible = ids.filter((v) => reachable(i, v) && upToDate(i, v) && nodes[v]!.term <= me.term && !locked(v))
         if (majority(eligible.length)) {
           elections.push(() => {

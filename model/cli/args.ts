@@ -78,6 +78,8 @@ export interface ValidateCommand {
   readonly itf: string | undefined
   /** Worker threads for a batch (its rows and summary are the same for any number). */
   readonly workers: number
+  /** The variant of the model the traces are validated against (default: base). */
+  readonly variant: string
 }
 
 export interface SimulateCommand {
@@ -116,6 +118,8 @@ export interface DescribeCommand {
   readonly protocol: Protocol
   readonly config: Record<string, number>
   readonly json: boolean
+  /** The variant whose actions and variables to describe (default: base). */
+  readonly variant: string
 }
 
 export interface ClusterCommand {
@@ -336,9 +340,14 @@ export function parseArgs(argv: readonly string[], protocol?: Protocol): Parsed<
   const configRead = configOf(protocol!, given)
   if (!configRead.ok) return configRead
   const config = configRead.value
-  return c.name === "describe"
-    ? ok({ command: "describe", protocol: protocol!, config, json: given.switch("json") })
-    : c.name === "simulate"
+  if (c.name === "describe") {
+    const variant = given.text("variant") ?? BASE_VARIANT
+    if (!protocol!.variants.some((v) => v.name === variant)) {
+      return fail(`unknown variant ${JSON.stringify(variant)} of ${protocol!.name} (known: ${protocol!.variants.map((v) => v.name).join(", ")})`)
+    }
+    return ok({ command: "describe", protocol: protocol!, config, json: given.switch("json"), variant })
+  }
+  return c.name === "simulate"
       ? simulateCommand(protocol!, config, given)
       : c.name === "conform"
         ? conformCommand(protocol!, config, given)
@@ -415,7 +424,11 @@ function validateCommand(protocol: Protocol, given: GivenFlags): Parsed<Command>
   const window = given.text("window")
   const itf = given.text("itf")
   if (paths.length > 1 && (window !== undefined || itf !== undefined)) return fail(`${window !== undefined ? "--window" : "--itf"} takes one trace, not a batch of ${paths.length}`)
-  return ok({ command: "validate", protocol, paths, internalSteps: given.int("internal-steps") ?? 0, json: given.switch("json"), window, itf, workers: given.int("workers") ?? 1 })
+  const variant = given.text("variant") ?? BASE_VARIANT
+  if (!protocol.variants.some((v) => v.name === variant)) {
+    return fail(`unknown variant ${JSON.stringify(variant)} of ${protocol.name} (known: ${protocol.variants.map((v) => v.name).join(", ")})`)
+  }
+  return ok({ command: "validate", protocol, paths, internalSteps: given.int("internal-steps") ?? 0, json: given.switch("json"), window, itf, workers: given.int("workers") ?? 1, variant })
 }
 
 function simulateCommand(protocol: Protocol, config: Record<string, number>, given: GivenFlags): Parsed<Command> {

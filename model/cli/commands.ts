@@ -109,6 +109,7 @@ const validate: CommandDeclaration = {
     "internal-steps": { kind: "int", value: "N", min: 0, max: 16, help: "unlogged internal steps the model may take between two events (default 0)" },
     window: { kind: "text", value: "FILE", help: "on rejection, write the smallest failing window as ITF (one trace only)" },
     itf: { kind: "text", value: "FILE", help: "write the accepted run as ITF (one trace only)" },
+    variant: { kind: "text", value: "NAME", help: "validate against this variant of the model (default base; replcheck list names them), e.g. rollback's raft-elections" },
     workers: workers("validate a batch's traces"),
     json: json("the verdict (a batch: every trace's and the summary)")
   }
@@ -174,7 +175,10 @@ const describe: CommandDeclaration = {
   summary: "say what a trace of the protocol holds: header, actions and their arguments, variables and their JSON form, with an example per action",
   about:
     "Says what an implementation trace of the protocol holds at these bounds: the header, every action with its arguments, every variable with its JSON form, range and initial value, the trace mapping, and an example event per action.",
-  flags: { json: json("the description") }
+  flags: {
+    variant: { kind: "text", value: "NAME", help: "describe this variant's actions and variables (default base), e.g. rollback's raft-elections" },
+    json: json("the description")
+  }
 }
 
 const explore: CommandDeclaration = {

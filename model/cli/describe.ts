@@ -16,6 +16,8 @@ import { TRACE_FORMAT, TRACE_VERSION, type TraceEvent, type TraceHeader } from "
 export interface Description {
   readonly protocol: string
   readonly summary: string
+  /** The variant described ("base" unless asked). */
+  readonly variant: string
   readonly config: Record<string, number>
   readonly header: TraceHeader
   readonly actions: ReadonlyArray<{
@@ -100,14 +102,15 @@ function examples(model: Model, budget: number): Map<string, { event: TraceEvent
   return found
 }
 
-export function describeProtocol(protocol: Protocol, config: Record<string, number>, budget = 50_000): Description {
-  const model = protocol.build(config) as KitModel
+export function describeProtocol(protocol: Protocol, config: Record<string, number>, budget = 50_000, variant = "base"): Description {
+  const model = protocol.build(config, variant) as KitModel
   const nodes = model.layout.nodes
   const found = examples(model, budget)
   const initial = model.codec.decode(model.initialStates()[0]!) as Record<string, unknown>
   return {
     protocol: protocol.name,
     summary: protocol.summary,
+    variant,
     config,
     header: { kind: "header", format: TRACE_FORMAT, version: TRACE_VERSION, protocol: protocol.name, config, nodes: Array.from({ length: nodes }, (_, k) => k + 1) },
     actions: model.families.map((f) => {
@@ -132,6 +135,7 @@ export function renderDescription(d: Description): string {
   const out = [
     `${d.protocol}: ${d.summary}`,
     `at ${bounds}`,
+    ...(d.variant !== "base" ? [`variant ${d.variant}: validate its traces with --variant ${d.variant} (the events schema lists the base model's actions)`] : []),
     "",
     "A trace is NDJSON: a header line, then one event line per step (traces/schema/trace-line.schema.json;",
     `this protocol's events: ${d.schema}). The header at these bounds:`,

@@ -56,7 +56,7 @@ function command(argv: readonly string[], protocol: Protocol | undefined): Effec
   if (cmd.command === "version") return Effect.sync(() => (process.stdout.write(`replcheck ${version()}\n`), 0))
   if (cmd.command === "describe") {
     return Effect.sync(() => {
-      const d = describeProtocol(cmd.protocol, cmd.config)
+      const d = describeProtocol(cmd.protocol, cmd.config, undefined, cmd.variant)
       process.stdout.write(cmd.json ? JSON.stringify(d, null, 2) + "\n" : renderDescription(d) + "\n")
       return 0
     })

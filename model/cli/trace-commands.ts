@@ -91,7 +91,7 @@ export const runCluster = (cmd: ClusterCommand) =>
     const run = yield* Effect.try({ try: () => implementation.run(cmd.flags), catch: (e) => new UsageError({ message: (e as Error).message }) })
     yield* files.writeAtomic(file, run.lines.join("\n") + "\n").pipe(Effect.tapError(() => Effect.sync(() => run.abort?.())))
     yield* Effect.try({ try: () => run.commit?.(), catch: (e) => new UsageError({ message: (e as Error).message }) })
-    const result = yield* Effect.promise(() => validateTrace(cmd.protocol, cmd.protocol.traceMapping ?? { internal: [] }, linesOf(run.lines), file, { internalSteps: 0 }))
+    const result = yield* Effect.promise(() => validateTrace(cmd.protocol, cmd.protocol.traceMapping ?? { internal: [] }, linesOf(run.lines), file, { internalSteps: 0, ...(run.variant ? { variant: run.variant } : {}) }))
     const counts = new Map<string, number>()
     for (const line of run.lines.slice(1)) {
       const action = (JSON.parse(line) as { action: string }).action

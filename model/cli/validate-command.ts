@@ -38,8 +38,8 @@ async function validateFile(cmd: ValidateCommand, file: string): Promise<Validat
   }
   try {
     return itf
-      ? validateItf(cmd.protocol, JSON.parse(await readItf(file)), file)
-      : await validateTrace(cmd.protocol, cmd.protocol.traceMapping ?? { internal: [] }, lines!, file, { internalSteps: cmd.internalSteps, keepPath: cmd.itf !== undefined })
+      ? validateItf(cmd.protocol, JSON.parse(await readItf(file)), file, cmd.variant)
+      : await validateTrace(cmd.protocol, cmd.protocol.traceMapping ?? { internal: [] }, lines!, file, { internalSteps: cmd.internalSteps, keepPath: cmd.itf !== undefined, variant: cmd.variant })
   } catch (e) {
     throw new UsageError({
       message: e instanceof TraceInputError || e instanceof LineTooLong ? e.message : e instanceof SyntaxError ? `${file}:1: not valid JSON (${e.message})` : `${file}: ${(e as Error).message}`
@@ -102,7 +102,7 @@ async function validateOne(cmd: ValidateCommand, file: string): Promise<number> 
     let model: KitModel | undefined
     const packed = (steps: Parameters<typeof packedSteps>[1], flag: string) => {
       try {
-        model ??= cmd.protocol.build(result.config)
+        model ??= cmd.protocol.build(result.config, cmd.variant)
         return packedSteps(model, steps)
       } catch (e) {
         if (!(e instanceof RangeError)) throw e
@@ -113,11 +113,11 @@ async function validateOne(cmd: ValidateCommand, file: string): Promise<number> 
     if (result.rejection && cmd.window !== undefined) {
       const w = result.rejection.window
       const steps = packed(w.step ? [{ state: w.from }, w.step] : [{ state: w.from }], "--window")
-      const ctx = { protocol: cmd.protocol.name, variant: "base", config: result.config, invariant: result.rejection.invariant ?? "(trace rejected)", kind: "state" as const }
+      const ctx = { protocol: cmd.protocol.name, variant: cmd.variant, config: result.config, invariant: result.rejection.invariant ?? "(trace rejected)", kind: "state" as const }
       if (steps !== null) await writeFileAtomic(cmd.window, JSON.stringify(toItfTrace(model!, steps, ctx), null, 2) + "\n")
     }
     if (result.path && cmd.itf !== undefined) {
-      const ctx = { protocol: cmd.protocol.name, variant: "base", config: result.config, invariant: "(accepted trace)", kind: "state" as const }
+      const ctx = { protocol: cmd.protocol.name, variant: cmd.variant, config: result.config, invariant: "(accepted trace)", kind: "state" as const }
       const steps = packed(result.path, "--itf")
       if (steps !== null) {
         const doc = toItfTrace(model!, steps, ctx)
@@ -189,7 +189,7 @@ async function batchRows(cmd: ValidateCommand, traces: readonly string[], onRow:
   }
   const { Worker } = await import("node:worker_threads")
   const script = join(packageRoot(import.meta.url), "dist/model/cli/validate-worker.js")
-  const data: ValidateWorkerData = { protocol: cmd.protocol.name, source: cmd.protocol.source, internalSteps: cmd.internalSteps }
+  const data: ValidateWorkerData = { protocol: cmd.protocol.name, source: cmd.protocol.source, internalSteps: cmd.internalSteps, variant: cmd.variant }
   const workers = Array.from({ length: threads }, () => new Worker(script, { workerData: data }))
   try {
     await new Promise<void>((resolve, reject) => {

@@ -17,6 +17,7 @@ export interface ValidateWorkerData {
   /** The compiled module of a protocol given by path (Protocol.source). */
   readonly source: string | undefined
   readonly internalSteps: number
+  readonly variant: string
 }
 
 /** A request: validate `file`, the batch's trace number `index`. */
@@ -33,7 +34,7 @@ export interface ValidateReply {
 const data = workerData as ValidateWorkerData
 const protocol = data.source !== undefined ? await importProtocol(data.source, data.source) : await importBuiltIn(data.protocol)
 if (protocol === undefined) throw new Error(`unknown protocol ${data.protocol}`)
-const cmd: ValidateCommand = { command: "validate", protocol, paths: [], internalSteps: data.internalSteps, json: false, window: undefined, itf: undefined, workers: 1 }
+const cmd: ValidateCommand = { command: "validate", protocol, paths: [], internalSteps: data.internalSteps, json: false, window: undefined, itf: undefined, workers: 1, variant: data.variant }
 parentPort!.on("message", (request: ValidateRequest) => {
   void batchRow(cmd, request.file).then((row) => parentPort!.postMessage({ index: request.index, row } satisfies ValidateReply))
 })

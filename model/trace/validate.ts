@@ -620,7 +620,7 @@ function diffStates(model: Model, expected: Uint8Array, observed: Uint8Array): F
  * replcheck): the first state must be initial and each next state a successor of the one before.
  * The bounds are the trace's `#meta.config` when present, else the protocol's defaults.
  */
-export function validateItf(protocol: Protocol, doc: unknown, file: string): ValidationResult {
+export function validateItf(protocol: Protocol, doc: unknown, file: string, variant: string = BASE_VARIANT): ValidationResult {
   const started = performance.now()
   const d = doc as { "#meta"?: { config?: unknown }; states?: unknown }
   if (d === null || typeof d !== "object" || !Array.isArray(d.states)) throw new TraceInputError(file, 1, "states", "an ITF trace needs a states array")
@@ -631,7 +631,7 @@ export function validateItf(protocol: Protocol, doc: unknown, file: string): Val
   const read = readConfig(protocol.bounds, given)
   if (!read.ok) throw new TraceInputError(file, 1, "#meta.config", read.message)
   const config = read.config
-  const model = protocol.build(config, "base", { symmetry: false })
+  const model = protocol.build(config, variant, { symmetry: false })
   // A variable the model does not have is bad input, not something to ignore.
   const decode = itfStateReader(model)
   const states = d.states.map((raw: unknown, k: number) => {

@@ -58,6 +58,9 @@ describe("bad usage exits 2 with one line and no stack trace", () => {
     [["check", "raftmongo", "--max-term", "99"], /--max-term: expected an integer between 1 and 15, got 99/],
     [["check", "raftmongo", "--max-log-len", "two"], /--max-log-len: expected an integer, got "two"/],
     [["check", "raftmongo", "--servers"], /--servers needs a value/],
+    [["validate", "rollback", "x.ndjson", "--variant", "nope"], /unknown variant "nope" of rollback \(known: base, /],
+    [["describe", "rollback", "--variant", "nope"], /unknown variant "nope" of rollback \(known: base, /],
+    [["cluster", "rollback", "--elections", "both"], /--elections: expected magic, raft; got "both"/],
     [["check", "raftmongo", "--workers", "0"], /--workers: expected an integer between 1 and 64, got 0/],
     [["check", "raftmongo", "--bogus"], /unknown flag --bogus for check raftmongo \(flags: --servers, .*-w, --workers, .*; see replcheck check --help\)/],
     [["check", "raftmongo", "-x"], /unknown flag -x for check raftmongo/],
@@ -427,7 +430,8 @@ describe("validate a batch", () => {
   })
 
   it("--workers N gives the same lines, rows and summary as one thread, in the batch's order", () => {
-    // The committed corpus (accepted and rejected traces), a bad one, and ITF traces, 19 in all.
+    // The committed corpus (accepted and rejected traces; raft-elections' two are bad input against
+    // the base model, which has no StartElection), a bad one, and ITF traces, 22 in all.
     const dir = mkdtempSync(join(tmpdir(), "replcheck-batch-"))
     writeFileSync(join(dir, "bad.ndjson"), '{"kind":"event"}\n')
     const args = ["validate", "rollback", corpus, dir, ...readdirSync("traces/rollback").filter((f) => f.endsWith(".itf.json")).slice(0, 10).map((f) => `traces/rollback/${f}`)]
@@ -435,7 +439,7 @@ describe("validate a batch", () => {
     const one = run(...args)
     const oneJson = run(...args, "--json")
     expect(one.code).toBe(2)
-    expect(one.stdout).toMatch(/^19 traces: 3 accepted, 15 rejected, 1 bad input/m)
+    expect(one.stdout).toMatch(/^22 traces: 4 accepted, 15 rejected, 3 bad input/m)
     for (const n of ["2", "3"]) {
       const many = run(...args, "--workers", n)
       expect([many.code, many.stdout.replace(seconds, ""), many.stderr]).toEqual([one.code, one.stdout.replace(seconds, ""), one.stderr])

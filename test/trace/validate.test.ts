@@ -19,7 +19,8 @@ const corpora = readdirSync(join(root, "traces"), { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(join(root, "traces", d.name, "conformance")))
   .map((d) => d.name)
   .sort()
-const cli = (...args: string[]) => spawnSync(process.execPath, [join(root, "bin/replcheck.js"), ...args], { cwd: root, encoding: "utf8" })
+const cliOf = (...args: string[]) => spawnSync(process.execPath, [join(root, "bin/replcheck.js"), ...args], { cwd: root, encoding: "utf8" })
+const cli = cliOf
 
 async function* linesOf(lines: readonly string[]) {
   yield* lines
@@ -34,9 +35,22 @@ describe("conformance corpora", () => {
   })
 })
 
-describe.each(corpora)("conformance corpus (traces/%s/conformance)", (protocol) => {
-  const dir = `traces/${protocol}/conformance`
+/**
+ * Each corpus, and each variant's beside it: traces/<protocol>/conformance/<variant>/{valid,invalid}
+ * holds runs of that variant (rollback's raft-elections: elections as an implementation logs them).
+ */
+const corpusDirs = corpora.flatMap((protocol) => {
+  const base = join(root, "traces", protocol, "conformance")
+  const variants = readdirSync(base, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && d.name !== "valid" && d.name !== "invalid")
+    .map((d) => d.name)
+    .sort()
+  return [{ protocol, variant: "base", dir: `traces/${protocol}/conformance` }, ...variants.map((variant) => ({ protocol, variant, dir: `traces/${protocol}/conformance/${variant}` }))]
+})
+
+describe.each(corpusDirs)("conformance corpus ($dir)", ({ protocol, variant, dir }) => {
   const traces = (kind: string) => (existsSync(join(root, dir, kind)) ? readdirSync(join(root, dir, kind)).filter((f) => f.endsWith(".ndjson")) : [])
+  const cli = (...args: string[]) => cliOf(...args, "--variant", variant)
 
   it("has valid and invalid traces", () => {
     expect(traces("valid").length).toBeGreaterThan(0)

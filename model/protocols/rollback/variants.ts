@@ -6,7 +6,8 @@
 import { nodes, replaceAction, type VariantDecl } from "../../kit/index.js"
 import type { RaftBounds } from "../raftmongo/state.js"
 import { raftMongoVariants } from "../raftmongo/variants.js"
-import { restoreKeys, truncateLog, viewIsPlans, type CoordinatorRules } from "./actions.js"
+import { replicationRules, restoreKeys, truncateLog, viewIsPlans, type CoordinatorRules } from "./actions.js"
+import { ElectionState, raftElectionActions } from "./elections.js"
 import type { RollbackRules } from "./index.js"
 import { Phase, phaseName, RollbackState } from "./state.js"
 
@@ -47,7 +48,7 @@ const logFirst = (rules: RollbackRules) => [
     })
 ]
 
-export const rollbackVariants: readonly Variant[] = [
+const designVariants: readonly Variant[] = [
   {
     name: "recover-before-persist",
     summary: "the coordinator recovers right after planning, before the rollback file is written",
@@ -143,4 +144,37 @@ export const rollbackVariants: readonly Variant[] = [
     summary: "a check that fails leaves the coordinator waiting for it to pass (no RollbackAbort): a stale plan never ends (liveness)",
     actions: (actions) => actions.filter((a) => a.name !== "RollbackAbort")
   }
+]
+
+/**
+ * Elections as an implementation runs them (elections.ts): candidates that take a new term and
+ * vote for themselves, votes granted one by one, elections lost. On the base design, and on each
+ * variant that changes who may be elected, so that the verdicts can be compared with the magic
+ * election's (the manifest and ADR 0001 record them).
+ */
+function raftElectionVariant(base: Variant | undefined, name: string, summary: string): Variant {
+  return {
+    name,
+    summary,
+    state: ElectionState,
+    ...(base?.rules ? { rules: base.rules } : {}),
+    // The rules as rollback's replication actions use them (a server mid-rollback neither campaigns nor votes while locked).
+    actions: (actions, b, rules) => raftElectionActions(base?.actions ? base.actions(actions, b, rules) : actions, replicationRules(rules.replication, rules.coordinator))
+  }
+}
+
+export const rollbackVariants: readonly Variant[] = [
+  ...designVariants,
+  raftElectionVariant(
+    undefined,
+    "raft-elections",
+    "elections as a Raft node runs them: StartElection (a new term, a vote for itself), GrantVote one voter at a time, BecomeLeader on a quorum; an election may be lost"
+  ),
+  ...["elect-without-majority", "vote-without-log-check", "no-term-lock"].map((name) =>
+    raftElectionVariant(
+      designVariants.find((v) => v.name === name)!,
+      `raft-elections-${name}`,
+      `${name}, with raft-elections' elections`
+    )
+  )
 ]

@@ -13,7 +13,8 @@ import { validateTrace } from "../../../model/trace/validate.js"
 async function* each(lines: readonly string[]) {
   yield* lines
 }
-const validate = (lines: readonly string[]) => validateTrace(rollback as Protocol, rollback.traceMapping!, each(lines), "cluster", { internalSteps: 0 })
+const validate = (lines: readonly string[], variant?: string) =>
+  validateTrace(rollback as Protocol, rollback.traceMapping!, each(lines), "cluster", { internalSteps: 0, ...(variant ? { variant } : {}) })
 const base: Omit<ClusterOptions, "seed"> = { nodes: 3, steps: 200, faults: ["crash", "persist", "partition"], maxTerm: 10, maxLogLen: 4 }
 
 describe("cluster simulator", () => {
@@ -42,18 +43,20 @@ describe("cluster simulator", () => {
   )
 })
 
-describe("mutation check", () => {
-  const caught = async (bug: Bug, seeds: number) => {
-    let exercised = 0
-    let detected = 0
-    for (let seed = 1; seed <= seeds; seed++) {
-      const run = simulateCluster({ ...base, seed, bugs: [bug] })
-      if (!run.exercised.has(bug)) continue
-      exercised++
-      if (!(await validate(run.lines)).accepted || run.broken.length > 0) detected++
-    }
-    return { exercised, detected }
+/** Runs seeds 1..seeds with the bug planted: how many runs the bug changed, and how many of those validation or an implementation invariant caught. */
+async function caught(bug: Bug, seeds: number, options: Omit<ClusterOptions, "seed"> = base, variant?: string) {
+  let exercised = 0
+  let detected = 0
+  for (let seed = 1; seed <= seeds; seed++) {
+    const run = simulateCluster({ ...options, seed, bugs: [bug] })
+    if (!run.exercised.has(bug)) continue
+    exercised++
+    if (!(await validate(run.lines, variant)).accepted || run.broken.length > 0) detected++
   }
+  return { exercised, detected }
+}
+
+describe("mutation check", () => {
 
   it.each([
     ["recover-before-persist", 300],
@@ -71,5 +74,42 @@ describe("mutation check", () => {
   it("skip-watermark-guard never changes a run: no plan finds its common point below the watermark (ADR 0001, finding 3)", async () => {
     // An equivalent mutant in a sound cluster: the guard only matters when the watermark is wrong.
     expect(await caught("skip-watermark-guard", 1000)).toEqual({ exercised: 0, detected: 0 })
+  })
+})
+
+describe("raft elections (--elections raft): StartElection, GrantVote one voter at a time, BecomeLeader", () => {
+  const raft: Omit<ClusterOptions, "seed"> = { ...base, elections: "raft" }
+
+  it("every run of 150 seeds validates against the variant raft-elections, with elections lost as well as won", async () => {
+    const count = new Map<string, number>()
+    for (let seed = 1; seed <= 150; seed++) {
+      const run = simulateCluster({ ...raft, seed })
+      const r = await validate(run.lines, "raft-elections")
+      expect({ seed, rejection: r.rejection?.seq ?? null, broken: run.broken }).toEqual({ seed, rejection: null, broken: [] })
+      for (const line of run.lines.slice(1)) {
+        const action = JSON.parse(line).action as string
+        count.set(action, (count.get(action) ?? 0) + 1)
+      }
+    }
+    expect(count.get("BecomePrimaryByMagic")).toBeUndefined()
+    expect(count.get("GrantVote")).toBeGreaterThan(count.get("BecomeLeader")!)
+    // Some candidates never win: their term moved on, or they started again.
+    expect(count.get("StartElection")).toBeGreaterThan(count.get("BecomeLeader")!)
+    expect(count.get("RollbackTruncate")).toBeGreaterThan(0)
+  })
+
+  it("is not a run of the base model, whose elections are BecomePrimaryByMagic", async () => {
+    const run = simulateCluster({ ...raft, seed: 1 })
+    await expect(validate(run.lines)).rejects.toThrow(/unknown action "StartElection"/)
+  })
+
+  it.each([
+    // A locked node is mid-rollback, its log ahead of most candidates': few runs reach one with a vote to give.
+    ["no-term-lock", 2000],
+    ["vote-twice-in-a-term", 300]
+  ] as const)("%s is caught", async (bug, seeds) => {
+    const { exercised, detected } = await caught(bug, seeds, raft, "raft-elections")
+    expect(exercised).toBeGreaterThan(0)
+    expect(detected).toBe(exercised)
   })
 })
