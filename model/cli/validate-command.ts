@@ -8,7 +8,7 @@ import { readdir, readFile, stat } from "node:fs/promises"
 import { join } from "node:path"
 import { renderRejection, TraceInputError, validateItf, validateTrace, type ValidationResult } from "../trace/validate.js"
 import { UsageError, type ValidateCommand } from "./args.js"
-import { LineTooLong, readLines, writeAll } from "./file-io.js"
+import { LineTooLong, readLineBatches, writeAll } from "./file-io.js"
 import { grouped } from "./numbers.js"
 import { packageRoot } from "../package-root.js"
 import type { KitModel } from "../kit/protocol.js"
@@ -28,10 +28,10 @@ export async function readItf(file: string): Promise<string> {
 /** Validates one trace file: the result, or a one-line UsageError naming file, line and field. */
 async function validateFile(cmd: ValidateCommand, file: string): Promise<ValidationResult> {
   const itf = file.endsWith(".itf.json")
-  let lines: AsyncIterable<string> | undefined
+  let lines: AsyncIterable<string[]> | undefined
   if (!itf) {
     try {
-      lines = await readLines(file)
+      lines = await readLineBatches(file)
     } catch (e) {
       throw new UsageError({ message: `cannot read ${file}: ${(e as Error).message}` })
     }

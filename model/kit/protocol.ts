@@ -12,7 +12,7 @@ import type { FairnessDecl, TemporalDecl } from "./temporal.js"
 import type { BoundSpec } from "../engine/config.js"
 import type { ActionFamily, Fairness, Model, StateInvariant, StepInvariant, TemporalProperty } from "../engine/model.js"
 import { compileAction, compileValueAction, type Action, type Message, type ValueFamily } from "./action.js"
-import { equalStates, fromReadable, hashState, memoizedHolds, placeValueFields, readableProblem, readableValue, valueRoot, zeroState, type ValueField, type ValueHolder, type ValueState } from "./values.js"
+import { equalStates, fromReadable, hashState, memoizedHolds, sameAsReadable, placeValueFields, readableProblem, readableValue, valueRoot, zeroState, type ValueField, type ValueHolder, type ValueState } from "./values.js"
 import type { AnyInvariant } from "./invariant.js"
 import type { Declaration, InitView, StateDef, StateLayout, StateView } from "./state.js"
 
@@ -108,6 +108,11 @@ export interface ValueModel {
   decodeVariable(s: ValueState, name: string, node?: number): unknown
   /** A readable state as a value state; a RangeError names the first value that is not one. */
   encode(readable: Readonly<Record<string, unknown>>): ValueState
+  /**
+   * Does a readable value of a variable (one node's, with `node`) equal its value in `s`? As
+   * comparing `decodeVariable` with it, without decoding. False for a name that is no variable.
+   */
+  sameVariable(s: ValueState, name: string, node: number | undefined, observed: unknown): boolean
   /** Why a readable value of a variable (of one node's, with `node`) is no value of its type; null when it is one. */
   problem(name: string, value: unknown, node?: number): string | null
   /** A 32-bit hash of a state: equal states hash alike. */
@@ -341,6 +346,15 @@ function buildValueModel<BS extends Record<string, BoundSpec>, D extends Declara
         }
       }
       return s
+    },
+    sameVariable: (s, name, node, observed) => {
+      const f = byName.get(name)
+      if (f === undefined) return false
+      if (f.scope !== "node") return sameAsReadable(f.type, s[f.cell], observed)
+      if (node !== undefined) return Number.isInteger(node) && node >= 1 && node <= nodes && sameAsReadable(f.type, s[f.cell + node - 1], observed)
+      if (!Array.isArray(observed) || observed.length !== nodes) return false
+      for (let k = 0; k < nodes; k++) if (!sameAsReadable(f.type, s[f.cell + k], observed[k])) return false
+      return true
     },
     problem: (name, value, node) => {
       const f = byName.get(name)

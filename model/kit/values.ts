@@ -625,3 +625,51 @@ export function equalStates(fields: readonly ValueField[], nodes: number, a: Val
   for (const f of fields) for (let k = 0; k < (f.scope === "node" ? nodes : 1); k++) if (!equalValues(f.type, a[f.cell + k], b[f.cell + k])) return false
   return true
 }
+
+/**
+ * Does a readable value (an implementation's observation) equal the view value `v` of `t`? The
+ * same answer as comparing `readableValue(t, v)` with it (records in any key order, sets in any
+ * element order, no element twice), without building the readable value: the validator compares
+ * every observed field of every candidate step.
+ */
+export function sameAsReadable(t: Type, v: unknown, r: unknown): boolean {
+  switch (t.kind) {
+    case "enum":
+      return t.names[v as number] === r
+    case "record": {
+      if (r === null || typeof r !== "object" || Array.isArray(r)) return false
+      let n = 0
+      for (const k in r as object) {
+        if (!Object.hasOwn(t.fields, k)) return false
+        n++
+      }
+      const fields = t.fields
+      for (const k in fields) if (!Object.hasOwn(r as object, k) || !sameAsReadable(fields[k]!, (v as Record<string, unknown>)[k], (r as Record<string, unknown>)[k])) return false
+      return n === Object.keys(fields).length
+    }
+    case "seq":
+    case "array": {
+      const xs = v as unknown[]
+      if (!Array.isArray(r) || r.length !== xs.length) return false
+      for (let k = 0; k < xs.length; k++) if (!sameAsReadable(t.elem, xs[k], r[k])) return false
+      return true
+    }
+    case "set": {
+      const m = v as Map<unknown, unknown>
+      if (!Array.isArray(r) || r.length !== m.size) return false
+      if (r.length === 0) return true
+      const key = keyOf(t.elem)
+      const seen = new Set<unknown>()
+      for (const x of r) {
+        if (readableProblem(t.elem, x, Number.MAX_SAFE_INTEGER, "") !== null) return false
+        const e = fromReadable(t.elem, x)
+        const k = key(e)
+        if (!m.has(k) || seen.has(k)) return false
+        seen.add(k)
+      }
+      return true
+    }
+    default:
+      return v === r
+  }
+}

@@ -47,6 +47,12 @@ function record<A>(v: unknown, path: ReadonlyArray<string | number>, what: strin
   return out
 }
 
+/** A JSON object as it was parsed (fresh from JSON.parse, so nothing else holds it): no copy, no path per key. */
+function object(v: unknown, path: ReadonlyArray<string | number>, what: string): Record<string, unknown> {
+  if (!isObject(v)) throw new Problem(path, `expected ${what} (a JSON object), got ${shown(v)}`)
+  return v
+}
+
 function literal<A extends string | number>(v: unknown, path: ReadonlyArray<string | number>, expected: A): A {
   if (v !== expected) throw new Problem(path, `expected ${JSON.stringify(expected)}, got ${shown(v)}`)
   return expected
@@ -77,8 +83,8 @@ function event(o: Record<string, unknown>): TraceEvent {
   const rawNode = field(o, "node")
   const node = rawNode === null ? null : positiveInt(rawNode, ["node"])
   const action = string(field(o, "action"), ["action"])
-  const args = record(field(o, "args"), ["args"], "the step's arguments", (x) => x)
-  const observed = record(field(o, "observed"), ["observed"], "the observed variables", (x) => x)
+  const args = object(field(o, "args"), ["args"], "the step's arguments")
+  const observed = object(field(o, "observed"), ["observed"], "the observed variables")
   return { kind, seq, node, action, args, observed }
 }
 

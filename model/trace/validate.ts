@@ -195,9 +195,47 @@ class StateSet {
 /** The successors of `state` by a family whose arguments are `given` (others enumerated), described. */
 function stepsOf(model: ValueModel, family: number, state: ValueState, given: Readonly<Record<string, unknown>>): ValueStep[] {
   const f = model.families[family]!
-  const raw: Array<{ next: ValueState; args: readonly number[] }> = []
-  f.expand(state, given, (next, args) => raw.push({ next, args }))
-  return raw.map(({ next, args }) => ({ state: next, action: { name: f.name, args: f.describe(args) } }))
+  const steps: ValueStep[] = []
+  f.expand(state, given, (next, args) => steps.push(new Step(next, f, args)))
+  return steps
+}
+
+/** A successor and its action instance, described (the arguments by name) only when asked. */
+class Step implements ValueStep {
+  private described: ValueStep["action"]
+  constructor(
+    readonly state: ValueState,
+    private readonly family: ValueModel["families"][number],
+    private readonly raw: readonly number[]
+  ) {}
+  get action(): NonNullable<ValueStep["action"]> {
+    return (this.described ??= { name: this.family.name, args: this.family.describe(this.raw) })
+  }
+}
+
+/**
+ * Are the event's arguments for this family all ones the family's loops were fixed to (node ids
+ * and integers, node sets of distinct ids), so that every instance it emits has them and
+ * `argsMatch` would accept it? Then the instances need not be described to be compared.
+ */
+function fixedExactly(params: readonly string[], kinds: ReadonlyArray<string>, event: TraceEvent, lenient: boolean): boolean {
+  if (event.node !== null && params.length > 0 && kinds[0] !== "node" && kinds[0] !== "int") return false
+  // The node given twice, as the event's and as its first argument, differently: argsMatch refuses it.
+  if (event.node !== null && params.length > 0 && Object.hasOwn(event.args, params[0]!) && event.args[params[0]!] !== event.node) return false
+  for (const name in event.args) {
+    const k = params.indexOf(name)
+    if (k < 0) {
+      if (lenient) continue
+      return false
+    }
+    const value = event.args[name]
+    if (kinds[k] === "node" || kinds[k] === "int") {
+      if (!Number.isSafeInteger(value)) return false
+    } else if (kinds[k] === "nodeSet") {
+      if (!Array.isArray(value) || !value.every((x) => Number.isInteger(x) && x >= 1 && x <= 31) || new Set(value).size !== value.length) return false
+    } else return false
+  }
+  return true
 }
 
 /** The first invariant broken by the step from `from` to `to`, if any (step invariants first). */
@@ -253,15 +291,16 @@ export function sameValue(expected: unknown, observed: unknown, asSet: boolean):
 }
 
 /** The observed fields of a state that disagree with an event's observation (each decoded alone). */
-function diffObserved(model: ValueModel, state: ValueState, event: TraceEvent): FieldDiff[] {
+function diffObserved(model: ValueModel, state: ValueState, event: TraceEvent, fields: ReadonlyMap<string, ValueModel["fields"][number]>): FieldDiff[] {
   let diffs: FieldDiff[] | undefined
   for (const field in event.observed) {
     const observed = event.observed[field]
-    const f = model.fields.find((x) => x.name === field)
+    const f = fields.get(field)
     const node = event.node !== null && f?.scope === "node" ? event.node : undefined
-    const expected = model.decodeVariable(state, field, node)
+    // Compared without decoding; only a difference is decoded, for the diagnostic.
+    if (model.sameVariable(state, field, node, observed)) continue
     const asSet = f?.type.kind === "set"
-    if (!sameValue(expected, observed, asSet)) (diffs ??= []).push({ field, expected: plain(expected), observed, ...(asSet ? { asSet: true as const } : {}) })
+    ;(diffs ??= []).push({ field, expected: plain(model.decodeVariable(state, field, node)), observed, ...(asSet ? { asSet: true as const } : {}) })
   }
   return diffs ?? NO_DIFF
 }
@@ -377,7 +416,7 @@ export function decodeLine(text: string, file: string, line: number): TraceLine 
 export async function validateTrace(
   protocol: Protocol,
   mapping: TraceMapping,
-  lines: AsyncIterable<string>,
+  lines: AsyncIterable<string | readonly string[]>,
   file: string,
   options: ValidateOptions
 ): Promise<ValidationResult> {
@@ -400,6 +439,9 @@ export async function validateTrace(
   }
   let nodeCount = 0
   let variables = new Set<string>()
+  let fieldsByName = new Map<string, ValueModel["fields"][number]>()
+  /** The arguments of each event's actions, by name, with their kinds. */
+  const paramsOf = new Map<string, Map<string, string>>()
   let config: Record<string, number> = {}
   const finish = (rejection: Rejection | null): ValidationResult => ({
     protocol: protocol.name,
@@ -411,129 +453,149 @@ export async function validateTrace(
     seconds: (performance.now() - started) / 1000
   })
   const readable = (step: ValueStep): ReadableStep => ({ state: model!.decode(step.state), ...(step.action ? { action: step.action } : {}) })
-  for await (const text of lines) {
-    lineNo++
-    if (text.trim() === "") continue
-    const decoded = decodeLine(text, file, lineNo)
-    if (model === undefined) {
-      if (decoded.kind !== "header") throw new TraceInputError(file, lineNo, "kind", "the first line must be the header")
-      model = modelForHeader(protocol, decoded, file, options.variant)
-      config = { ...model.config }
-      families = new Map(model.families.map((f, k) => [f.name, k]))
-      const familyOf = (name: string) => {
-        const k = families.get(name)
-        if (k === undefined) throw new Error(`trace mapping of ${protocol.name} names an unknown action ${name}`)
-        return k
-      }
-      for (const name of mapping.internal) internal.push(familyOf(name))
-      for (const [event, actions] of Object.entries(mapping.events ?? {})) sequences.set(event, actions.map(familyOf))
-      frontier = new StateSet(model)
-      const initial = model.initialState()
-      frontier.add({ state: initial, path: keep ? { step: { state: initial }, parent: null } : null })
-      maxFrontier = frontier.size
-      nodeCount = decoded.nodes.length
-      variables = new Set(model.fields.map((f) => f.name))
-      continue
-    }
-    if (decoded.kind === "header") throw new TraceInputError(file, lineNo, "kind", "a second header")
-    const event = decoded
-    if (event.seq !== seq + 1) throw new TraceInputError(file, lineNo, "seq", `expected ${seq + 1}, got ${event.seq}`)
-    const sequence = actionsOf(event.action)
-    if (sequence === undefined) {
-      const known = [...families.keys(), ...Object.keys(mapping.events ?? {})]
-      throw new TraceInputError(file, lineNo, "action", `unknown action ${JSON.stringify(event.action)} (actions of ${protocol.name}: ${known.join(", ")})`)
-    }
-    // The node is the first parameter of the event's (first) action; only node ids are checked here.
-    const firstKind = sequence.length > 0 ? model.families[sequence[0]!]!.paramKinds[0] : undefined
-    if (event.node !== null && firstKind === "node" && event.node > nodeCount) throw new TraceInputError(file, lineNo, "node", `no node ${event.node} (nodes 1..${nodeCount})`)
-    for (const field of Object.keys(event.observed)) {
-      if (!variables.has(field)) {
-        throw new TraceInputError(file, lineNo, `observed.${field}`, `not a variable of ${protocol.name} (variables: ${[...variables].join(", ")})`)
-      }
-      // A value no state can hold (a negative term, a node that does not exist) is a mistake in the trace.
-      const perNode = model.fields.find((f) => f.name === field)!.scope === "node" && event.node !== null
-      const problem = model.problem(field, event.observed[field], perNode ? event.node! : undefined)
-      if (problem !== null) throw new TraceInputError(file, lineNo, `observed.${problem.slice(0, problem.indexOf(":"))}`, problem.slice(problem.indexOf(":") + 2))
-    }
-    // An argument no action of the event has is a mistake in the trace, not a step that is not enabled.
-    const params = new Set<string>()
-    for (const f of sequence) for (const p of model.families[f]!.params) params.add(p)
-    for (const [name, value] of Object.entries(event.args)) {
-      if (!params.has(name)) throw new TraceInputError(file, lineNo, `args.${name}`, `not an argument of ${event.action} (its arguments: ${[...params].join(", ") || "none"})`)
-      if (typeof value === "number" && !Number.isSafeInteger(value)) throw new TraceInputError(file, lineNo, `args.${name}`, `${value} is not an integer up to 2^53`)
-    }
-    const closure = close(model, frontier!, internal, options.internalSteps, keep)
-    // The model steps the event stands for, in order; the observation is of the state after them.
-    let ends: Array<{ entry: Entry; from: Entry; step: ValueStep | undefined }> = closure.values().map((entry) => ({ entry, from: entry, step: undefined }))
-    const lenient = sequence.length !== 1
-    for (const family of sequence) {
-      const f = model.families[family]!
-      const given = givenArguments(f.params, f.paramKinds, event)
-      const grown: typeof ends = []
-      for (const { entry } of ends) {
-        for (const step of stepsOf(model, family, entry.state, given)) {
-          if (!argsMatch(f.params, step.action!.args, event, lenient)) continue
-          const violation = entry.violation ?? brokenBy(model, entry.state, step.state)
-          grown.push({ entry: { state: step.state, violation, path: keep ? { step, parent: entry.path } : null }, from: entry, step })
+  // Lines come one by one or a batch at a time (a file reader's chunk: one await for many lines).
+  for await (const item of lines) {
+    for (const text of typeof item === "string" ? [item] : item) {
+      lineNo++
+      if (text.trim() === "") continue
+      const decoded = decodeLine(text, file, lineNo)
+      if (model === undefined) {
+        if (decoded.kind !== "header") throw new TraceInputError(file, lineNo, "kind", "the first line must be the header")
+        model = modelForHeader(protocol, decoded, file, options.variant)
+        config = { ...model.config }
+        families = new Map(model.families.map((f, k) => [f.name, k]))
+        const familyOf = (name: string) => {
+          const k = families.get(name)
+          if (k === undefined) throw new Error(`trace mapping of ${protocol.name} names an unknown action ${name}`)
+          return k
         }
-      }
-      ends = grown
-    }
-    const next = new StateSet(model)
-    let candidates = 0
-    let closest: Rejection["closest"]
-    let window: { from: ValueState; step?: ValueStep } | undefined
-    let invariantBroken: string | undefined
-    for (const { entry, from, step } of ends) {
-      candidates++
-      const diff = diffObserved(model, entry.state, event)
-      if (diff.length > 0) {
-        if (closest === undefined || diff.length < closest.diff.length) {
-          closest = { args: step ? (plain(step.action!.args) as Record<string, unknown>) : {}, diff }
-          window = { from: from.state, ...(step ? { step } : {}) }
-        }
+        for (const name of mapping.internal) internal.push(familyOf(name))
+        for (const [event, actions] of Object.entries(mapping.events ?? {})) sequences.set(event, actions.map(familyOf))
+        frontier = new StateSet(model)
+        const initial = model.initialState()
+        frontier.add({ state: initial, path: keep ? { step: { state: initial }, parent: null } : null })
+        maxFrontier = frontier.size
+        nodeCount = decoded.nodes.length
+        variables = new Set(model.fields.map((f) => f.name))
+        fieldsByName = new Map(model.fields.map((f) => [f.name, f]))
         continue
       }
-      if (entry.violation !== undefined) {
-        if (invariantBroken === undefined) window = { from: from.state, ...(step ? { step } : {}) }
-        invariantBroken ??= entry.violation
-        continue
+      if (decoded.kind === "header") throw new TraceInputError(file, lineNo, "kind", "a second header")
+      const event = decoded
+      if (event.seq !== seq + 1) throw new TraceInputError(file, lineNo, "seq", `expected ${seq + 1}, got ${event.seq}`)
+      const sequence = actionsOf(event.action)
+      if (sequence === undefined) {
+        const known = [...families.keys(), ...Object.keys(mapping.events ?? {})]
+        throw new TraceInputError(file, lineNo, "action", `unknown action ${JSON.stringify(event.action)} (actions of ${protocol.name}: ${known.join(", ")})`)
       }
-      next.add({ state: entry.state, path: entry.path })
-    }
-    if (next.size === 0) {
-      let guard: string | undefined
-      let guardCode: string | undefined
-      if (candidates === 0 && sequence.length === 1) {
-        const family = model.families[sequence[0]!]!
-        const first = family.params[0]
-        const args = { ...(first !== undefined && event.node !== null ? { [first]: event.node } : {}), ...event.args }
-        const why = family.explain(closure.values()[0]!.state, args)
-        if (why !== null) {
-          guard = why.message
-          guardCode = why.code
+      // The node is the first parameter of the event's (first) action; only node ids are checked here.
+      const firstKind = sequence.length > 0 ? model.families[sequence[0]!]!.paramKinds[0] : undefined
+      if (event.node !== null && firstKind === "node" && event.node > nodeCount) throw new TraceInputError(file, lineNo, "node", `no node ${event.node} (nodes 1..${nodeCount})`)
+      for (const field in event.observed) {
+        if (!variables.has(field)) {
+          throw new TraceInputError(file, lineNo, `observed.${field}`, `not a variable of ${protocol.name} (variables: ${[...variables].join(", ")})`)
         }
       }
-      const from = window?.from ?? frontier!.values()[0]!.state
-      return finish({
-        at: "event",
-        seq: event.seq,
-        line: lineNo,
-        action: event.action,
-        node: event.node,
-        lastMatched: seq > 0 ? seq : null,
-        frontier: frontier!.size,
-        reason: invariantBroken !== undefined ? "invariant" : candidates === 0 ? "not-enabled" : "observation",
-        ...(invariantBroken !== undefined ? { invariant: invariantBroken } : {}),
-        candidates,
-        ...(guard !== undefined ? { guard, guardCode } : {}),
-        ...(closest ? { closest } : {}),
-        window: { from: model.decode(from), ...(window?.step ? { step: readable(window.step) } : {}) }
-      })
+      // An argument no action of the event has, or a value no instance can have (a node that does
+      // not exist, an integer past 2^53), is a mistake in the trace, not a step that is not enabled.
+      let params = paramsOf.get(event.action)
+      if (params === undefined) {
+        params = new Map()
+        for (const f of sequence) model.families[f]!.params.forEach((p, k) => params!.set(p, model!.families[f]!.paramKinds[k]!))
+        paramsOf.set(event.action, params)
+      }
+      for (const name in event.args) {
+        const kind = params.get(name)
+        if (kind === undefined) throw new TraceInputError(file, lineNo, `args.${name}`, `not an argument of ${event.action} (its arguments: ${[...params.keys()].join(", ") || "none"})`)
+        const value = event.args[name]
+        const node = (x: unknown) => Number.isInteger(x) && (x as number) >= 1 && (x as number) <= nodeCount
+        if (typeof value === "number" && !Number.isSafeInteger(value)) throw new TraceInputError(file, lineNo, `args.${name}`, `${value} is not an integer up to 2^53`)
+        if (kind === "node" && typeof value === "number" && !node(value)) throw new TraceInputError(file, lineNo, `args.${name}`, `no node ${value} (nodes 1..${nodeCount})`)
+        if (kind === "nodeSet" && Array.isArray(value) && !value.every(node)) {
+          throw new TraceInputError(file, lineNo, `args.${name}`, `${JSON.stringify(value)} is not a set of node ids 1..${nodeCount}`)
+        }
+      }
+      const closure = close(model, frontier!, internal, options.internalSteps, keep)
+      // The model steps the event stands for, in order; the observation is of the state after them.
+      let ends: Array<{ entry: Entry; from: Entry; step: ValueStep | undefined }> = closure.values().map((entry) => ({ entry, from: entry, step: undefined }))
+      const lenient = sequence.length !== 1
+      for (const family of sequence) {
+        const f = model.families[family]!
+        const given = givenArguments(f.params, f.paramKinds, event)
+        const grown: typeof ends = []
+        for (const { entry } of ends) {
+          const exact = fixedExactly(f.params, f.paramKinds, event, lenient)
+          for (const step of stepsOf(model, family, entry.state, given)) {
+            if (!exact && !argsMatch(f.params, step.action!.args, event, lenient)) continue
+            const violation = entry.violation ?? brokenBy(model, entry.state, step.state)
+            grown.push({ entry: { state: step.state, violation, path: keep ? { step, parent: entry.path } : null }, from: entry, step })
+          }
+        }
+        ends = grown
+      }
+      const next = new StateSet(model)
+      let candidates = 0
+      let closest: Rejection["closest"]
+      let window: { from: ValueState; step?: ValueStep } | undefined
+      let invariantBroken: string | undefined
+      for (const { entry, from, step } of ends) {
+        candidates++
+        const diff = diffObserved(model, entry.state, event, fieldsByName)
+        if (diff.length > 0) {
+          if (closest === undefined || diff.length < closest.diff.length) {
+            closest = { args: step ? (plain(step.action!.args) as Record<string, unknown>) : {}, diff }
+            window = { from: from.state, ...(step ? { step } : {}) }
+          }
+          continue
+        }
+        if (entry.violation !== undefined) {
+          if (invariantBroken === undefined) window = { from: from.state, ...(step ? { step } : {}) }
+          invariantBroken ??= entry.violation
+          continue
+        }
+        next.add({ state: entry.state, path: entry.path })
+      }
+      if (next.size === 0) {
+        // A value no state can hold (a negative term, a node that does not exist) is a mistake in
+        // the trace, not a disagreement. Checked only here: a value some state matched is one.
+        for (const field in event.observed) {
+          const perNode = fieldsByName.get(field)!.scope === "node" && event.node !== null
+          const problem = model.problem(field, event.observed[field], perNode ? event.node! : undefined)
+          if (problem !== null) throw new TraceInputError(file, lineNo, `observed.${problem.slice(0, problem.indexOf(":"))}`, problem.slice(problem.indexOf(":") + 2))
+        }
+        let guard: string | undefined
+        let guardCode: string | undefined
+        if (candidates === 0 && sequence.length === 1) {
+          const family = model.families[sequence[0]!]!
+          const first = family.params[0]
+          const args = { ...(first !== undefined && event.node !== null ? { [first]: event.node } : {}), ...event.args }
+          const why = family.explain(closure.values()[0]!.state, args)
+          if (why !== null) {
+            guard = why.message
+            guardCode = why.code
+          }
+        }
+        const from = window?.from ?? frontier!.values()[0]!.state
+        return finish({
+          at: "event",
+          seq: event.seq,
+          line: lineNo,
+          action: event.action,
+          node: event.node,
+          lastMatched: seq > 0 ? seq : null,
+          frontier: frontier!.size,
+          reason: invariantBroken !== undefined ? "invariant" : candidates === 0 ? "not-enabled" : "observation",
+          ...(invariantBroken !== undefined ? { invariant: invariantBroken } : {}),
+          candidates,
+          ...(guard !== undefined ? { guard, guardCode } : {}),
+          ...(closest ? { closest } : {}),
+          window: { from: model.decode(from), ...(window?.step ? { step: readable(window.step) } : {}) }
+        })
+      }
+      frontier = next
+      maxFrontier = Math.max(maxFrontier, frontier.size)
+      seq = event.seq
     }
-    frontier = next
-    maxFrontier = Math.max(maxFrontier, frontier.size)
-    seq = event.seq
   }
   if (model === undefined) throw new TraceInputError(file, Math.max(1, lineNo), "kind", "the trace has no header")
   const result = finish(null)

@@ -241,6 +241,7 @@ describe("bad input exits 2 with one line naming file, line and field", () => {
     ["an observed name the type lacks", [header, ok(1).replace('"observed":{}', '"observed":{"pc":"flying"}')], /bad\.ndjson:2: observed\.pc: "flying" is not one of "idle", "waiting", "critical"/],
     ["an observed number for a boolean", [header, ok(1).replace('"observed":{}', '"observed":{"lock":1}')], /bad\.ndjson:2: observed\.lock: 1 is not a boolean/],
     ["an argument past 2^53", [header, ok(1).replace('"args":{}', '"args":{"i":1e300}')], /bad\.ndjson:2: args\.i: .*not an integer up to 2\^53/],
+    ["a node argument that is no node", [header, ok(1).replace('"args":{}', '"args":{"i":3}')], /bad\.ndjson:2: args\.i: no node 3 \(nodes 1\.\.2\)/],
     ["a missing field", [header, ok(1).replace('"action":"Request",', "")], /bad\.ndjson:2: action: is missing/],
     ["an empty file", [], /bad\.ndjson:1: kind: the trace has no header/]
   ])("%s", (_, lines, message) => {
