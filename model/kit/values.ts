@@ -327,8 +327,8 @@ interface Build {
 const setterName = (name: string) => `set${name[0]!.toUpperCase()}${name.slice(1)}`
 
 /**
- * Defines a member read with `idx` index arguments (then, for a setter, the value): with none it
- * is a property, otherwise a method; `read` and `write` take the indices as an array-free tuple.
+ * Defines a scalar member as the packed views have it: of a node variable, a method `name(i)` and
+ * a setter `setName(i, v)`; of a global, a property (`read` and `write` then get 0 for the node).
  */
 function member(target: object, name: string, perNode: boolean, read: (i: number) => unknown, write: ((i: number, v: unknown) => void) | null): void {
   if (perNode) {
@@ -343,7 +343,7 @@ function member(target: object, name: string, perNode: boolean, read: (i: number
 function accessor(t: Type, perNode: boolean, b: Build, r: Reach, cellType: Type, cell0: number, path: readonly string[]): object {
   const guard = b.guarded ? ghostRead : null
   const o: Record<string, unknown> = {}
-  // Per-node members take the node first; a global's take nothing for it (i is then unused).
+  // A node variable's methods take the node first; a global's the same arguments less the node.
   const idx = <F extends (...a: any[]) => unknown>(perNodeFn: F, globalFn: (...a: any[]) => unknown): F => (perNode ? perNodeFn : (globalFn as F))
   if (t.kind === "record") {
     for (const [name, f] of Object.entries(t.fields)) {
