@@ -111,7 +111,11 @@ function nodeMap(t: Type, v: unknown, path: Path): unknown[] {
 
 /** A reader of the ITF states of `model` (its variables, every one required, no other). */
 export function itfStateReader(model: KitModel): (vars: unknown) => StateReading {
-  const fields = model.layout.fields
+  return itfStateReaderOf(model.layout.fields)
+}
+
+/** A reader of ITF states with these variables (a packed layout's, or the value backend's). */
+export function itfStateReaderOf(fields: ReadonlyArray<{ readonly name: string; readonly scope: string; readonly type: Type }>): (vars: unknown) => StateReading {
   const names = fields.map((f) => f.name)
   return (vars) => {
     try {

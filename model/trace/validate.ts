@@ -11,12 +11,11 @@
  * frontier rejects the trace, with the candidates tried and a field-level diff of the closest.
  */
 import { forValidation, readConfig } from "../engine/bounds.js"
-import type { Model } from "../engine/model.js"
 import { BASE_VARIANT, type KitModel, type Protocol, type TraceMapping, type ValueModel } from "../kit/index.js"
 import type { ValueState } from "../kit/values.js"
-import { successorsOf, type TraceStep } from "../engine/path.js"
+import type { TraceStep } from "../engine/path.js"
 import type { TraceEvent, TraceHeader, TraceLine } from "./events.js"
-import { itfStateReader } from "./itf-decoder.js"
+import { itfStateReaderOf } from "./itf-decoder.js"
 import { renderValue, toItfValue } from "./itf-values.js"
 import { readTraceLine } from "./line-decoder.js"
 
@@ -667,20 +666,21 @@ export function renderRejection(file: string, r: Rejection): string {
   return lines.join("\n")
 }
 
-/** A whole-state diff between two readable states (every variable that differs). */
-function diffStates(model: Model, expected: Uint8Array, observed: Uint8Array): FieldDiff[] {
-  const a = model.codec.decode(expected) as Record<string, unknown>
-  const b = model.codec.decode(observed) as Record<string, unknown>
-  const sets = new Set(model.codec.setVariables ?? [])
-  return Object.keys(a).flatMap((field) =>
-    sameValue(a[field], b[field], sets.has(field)) ? [] : [{ field, expected: plain(a[field]), observed: plain(b[field]), ...(sets.has(field) ? { asSet: true as const } : {}) }]
-  )
+/** A whole-state diff between two states (every variable that differs). */
+function diffStates(model: ValueModel, expected: ValueState, observed: ValueState): FieldDiff[] {
+  const a = model.decode(expected)
+  const b = model.decode(observed)
+  return model.fields.flatMap((f) => {
+    const asSet = f.type.kind === "set"
+    return sameValue(a[f.name], b[f.name], asSet) ? [] : [{ field: f.name, expected: plain(a[f.name]), observed: plain(b[f.name]), ...(asSet ? { asSet: true as const } : {}) }]
+  })
 }
 
 /**
  * Validates an ITF trace (a sequence of full states, e.g. from Quint's simulator or from
  * replcheck): the first state must be initial and each next state a successor of the one before.
- * The bounds are the trace's `#meta.config` when present, else the protocol's defaults.
+ * The bounds are the trace's `#meta.config` when present, else the protocol's defaults; as for
+ * NDJSON, the states are the value backend's, so no size is bounded.
  */
 export function validateItf(protocol: Protocol, doc: unknown, file: string, variant: string = BASE_VARIANT): ValidationResult {
   const started = performance.now()
@@ -690,12 +690,17 @@ export function validateItf(protocol: Protocol, doc: unknown, file: string, vari
   for (const field of Object.keys(given)) {
     if (!(field in protocol.bounds)) throw new TraceInputError(file, 1, `#meta.config.${field}`, `not a bound of ${protocol.name} (bounds: ${Object.keys(protocol.bounds).join(", ")})`)
   }
-  const read = readConfig(protocol.bounds, given)
+  const read = readConfig(forValidation(protocol.bounds), given)
   if (!read.ok) throw new TraceInputError(file, 1, "#meta.config", read.message)
   const config = read.config
-  const model = protocol.build(config, variant, { symmetry: false })
+  let model: ValueModel
+  try {
+    model = builtModel(protocol, config, variant)
+  } catch (e) {
+    throw new TraceInputError(file, 1, "#meta.config", (e as Error).message)
+  }
   // A variable the model does not have is bad input, not something to ignore.
-  const decode = itfStateReader(model)
+  const decode = itfStateReaderOf(model.fields)
   const states = d.states.map((raw: unknown, k: number) => {
     const { ["#meta"]: _meta, ...all } = (raw ?? {}) as Record<string, unknown>
     // Quint's model-based-testing variables (mbt::actionTaken, mbt::nondetPicks) describe the
@@ -713,15 +718,13 @@ export function validateItf(protocol: Protocol, doc: unknown, file: string, vari
       const { path, message } = readable.problem
       throw new TraceInputError(file, 1, `states[${k}]${path.length > 0 ? "." + path.join(".") : ""}`, message)
     }
-    const bytes = new Uint8Array(model.widthBytes)
     try {
-      model.codec.encode(readable.state, bytes)
+      return model.encode(readable.state)
     } catch (e) {
       throw new TraceInputError(file, 1, `states[${k}]`, (e as Error).message)
     }
-    return bytes
   })
-  const reject = (k: number, from: Uint8Array, closest?: { step: TraceStep; diff: FieldDiff[] }, invariant?: string): ValidationResult => ({
+  const reject = (k: number, from: ValueState, closest?: { step: ValueStep; diff: FieldDiff[] }, invariant?: string): ValidationResult => ({
     protocol: protocol.name,
     config,
     events: Math.max(0, k - 1),
@@ -740,26 +743,26 @@ export function validateItf(protocol: Protocol, doc: unknown, file: string, vari
       ...(invariant !== undefined ? { invariant } : {}),
       candidates: closest ? 1 : 0,
       ...(closest ? { closest: { args: plain(closest.step.action!.args) as Record<string, unknown>, diff: closest.diff } } : {}),
-      window: { from: model.codec.decode(from), ...(closest ? { step: { state: model.codec.decode(closest.step.state), ...(closest.step.action ? { action: closest.step.action } : {}) } } : {}) }
+      window: { from: model.decode(from), ...(closest ? { step: { state: model.decode(closest.step.state), action: closest.step.action! } } : {}) }
     }
   })
   if (states.length === 0) throw new TraceInputError(file, 1, "states", "the trace has no states")
-  if (!model.initialStates().some((s) => Buffer.from(s).equals(Buffer.from(states[0]!)))) return reject(0, states[0]!)
+  if (!model.equal(model.initialState(), states[0]!)) return reject(0, states[0]!)
   for (let k = 1; k < states.length; k++) {
     const prev = states[k - 1]!
     const next = states[k]!
-    const successors = successorsOf(model, prev)
-    const matched = successors.find((step) => Buffer.from(step.state).equals(Buffer.from(next)))
+    const successors = model.families.flatMap((_, family) => stepsOf(model, family, prev, {}))
+    const matched = successors.find((step) => model.equal(step.state, next))
     if (matched === undefined) {
       // Only a rejection needs the diffs (decoding every successor is most of the work).
-      let closest: { step: TraceStep; diff: FieldDiff[] } | undefined
+      let closest: { step: ValueStep; diff: FieldDiff[] } | undefined
       for (const step of successors) {
         const diff = diffStates(model, step.state, next)
         if (closest === undefined || diff.length < closest.diff.length) closest = { step, diff }
       }
       return reject(k, prev, closest)
     }
-    const broken = model.stepInvariants.find((i) => !i.holds(prev, next))?.name ?? model.stateInvariants.find((i) => !i.holds(next))?.name
+    const broken = brokenBy(model, prev, next)
     if (broken !== undefined) return reject(k, prev, { step: matched, diff: [] }, broken)
   }
   return { protocol: protocol.name, config, events: states.length - 1, accepted: true, rejection: null, maxFrontier: 1, seconds: (performance.now() - started) / 1000 }

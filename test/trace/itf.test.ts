@@ -44,15 +44,35 @@ describe("ITF values", () => {
   })
 })
 
+/** The committed full-rollback trace's run, as replcheck writes it in ITF (parsed back). */
+async function acceptedRunAsItf() {
+  const lines = readFileSync(join(import.meta.dirname, "../../traces/rollback/conformance/valid/full-rollback.ndjson"), "utf8").split("\n").filter((l) => l.length > 0)
+  async function* each() {
+    yield* lines
+  }
+  const run = await validateTrace(rollback as Protocol, rollback.traceMapping!, each(), "full-rollback.ndjson", { internalSteps: 0, keepPath: true })
+  const model = rollback.build(run.config) as KitModel
+  const doc = JSON.parse(JSON.stringify(toItfTrace(model, packedSteps(model, run.path!), { protocol: "rollback", variant: "base", config: run.config, invariant: "(accepted trace)", kind: "state" })))
+  return { model, doc }
+}
+
+describe("ITF validation bounds no size", () => {
+  it("accepts an ITF run whose #meta.config is smaller than its terms and logs, and still rejects a changed one", async () => {
+    const { doc } = await acceptedRunAsItf()
+    doc["#meta"].config = { ...doc["#meta"].config, maxTerm: 1, maxLogLen: 1 }
+    const terms = (doc.states as Array<Record<string, any>>).flatMap((s) => (s["currentTerm"]["#map"] as Array<[unknown, { "#bigint": string }]>).map(([, t]) => Number(t["#bigint"])))
+    expect(Math.max(...terms)).toBeGreaterThan(1)
+    expect(validateItf(rollback as Protocol, doc, "small-config.itf.json").rejection).toBeNull()
+    // A state changed in the middle is rejected there.
+    const k = Math.floor(doc.states.length / 2)
+    doc.states[k]["currentTerm"]["#map"][0][1] = { "#bigint": "99" }
+    expect(validateItf(rollback as Protocol, doc, "changed.itf.json").rejection).toMatchObject({ at: "state", seq: k + 1 })
+  })
+})
+
 describe("ITF for Quint's model-based-testing drivers", () => {
   it("writes mbt::actionTaken and mbt::nondetPicks on every state, as quint run --mbt does", async () => {
-    const lines = readFileSync(join(import.meta.dirname, "../../traces/rollback/conformance/valid/full-rollback.ndjson"), "utf8").split("\n").filter((l) => l.length > 0)
-    async function* each() {
-      yield* lines
-    }
-    const run = await validateTrace(rollback as Protocol, rollback.traceMapping!, each(), "full-rollback.ndjson", { internalSteps: 0, keepPath: true })
-    const model = rollback.build(run.config) as KitModel
-    const doc = JSON.parse(JSON.stringify(toItfTrace(model, packedSteps(model, run.path!), { protocol: "rollback", variant: "base", config: run.config, invariant: "(accepted trace)", kind: "state" })))
+    const { model, doc } = await acceptedRunAsItf()
     expect(doc.vars).toEqual(expect.arrayContaining(["mbt::actionTaken", "mbt::nondetPicks"]))
     const everyArgument = new Set(model.families.flatMap((f) => f.params))
     const taken = new Set<string>()
