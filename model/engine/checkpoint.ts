@@ -13,18 +13,21 @@
  * Format (all integers little-endian int32 words after the header):
  *   MAGIC, the header's byte length (4 bytes), the header as JSON (CheckpointHeader), padding to
  *   4 bytes; then the seen set's fingerprints (2 words each, `distinct` of them), the frontier's
- *   metadata (META words a state: fingerprint, parent fingerprint, ordinal), the frontier's
- *   states (widthWords a state), and the edge records of levels 1..depth (META words each,
- *   level by level; `levelEnds[d - 1]` = records of levels 1..d).
+ *   metadata (META words a state: fingerprint, parent's position, ordinal), the frontier's
+ *   states (widthWords a state), and the edge records of levels 1..depth (EDGE words each:
+ *   parent's position in its level, ordinal; level by level, each level in position order;
+ *   `levelEnds[d - 1]` = records of levels 1..d).
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } from "node:fs"
 import { join } from "node:path"
 import type { RecordSet } from "./path.js"
+import type { Rows } from "./rows.js"
 import { forEachOccupied, type Slots } from "./seen-set.js"
-import { META } from "./state-store.js"
+import { EDGE, META } from "./state-store.js"
 
 export const CHECKPOINT_FILE = "checkpoint.bin"
-const MAGIC = "replcheck checkpoint 1\n"
+/** Version 2: edges name the parent by its position in its level, not by its fingerprint. */
+const MAGIC = "replcheck checkpoint 2\n"
 /** Words per buffered read or write: 4 MiB. */
 const BLOCK_WORDS = 1 << 20
 
@@ -67,7 +70,7 @@ export interface FrontierRows {
 export interface LevelSnapshot {
   readonly seen: Slots
   readonly frontier: FrontierRows
-  readonly records: readonly RecordSet[]
+  readonly records: RecordSet
 }
 
 /** Buffered int32 output to a file descriptor. */
@@ -98,27 +101,14 @@ function writeAll(fd: number, bytes: Uint8Array): void {
   while (at < bytes.length) at += writeSync(fd, bytes, at, bytes.length - at)
 }
 
-/** The records of levels 1..depth of several threads, merged level by level into one table. */
-function mergedLevelEnds(sets: readonly RecordSet[], depth: number): number[] {
-  const ends: number[] = []
-  for (let d = 1; d <= depth; d++) {
-    let total = 0
-    for (const s of sets) total += endOf(s, d)
-    ends.push(total)
-  }
-  return ends
-}
-
-/** Records of levels 1..d in one set (a set that stops earlier has added none since). */
-const endOf = (s: RecordSet, d: number) => s.levelEnds[Math.min(d, s.levelEnds.length) - 1] ?? 0
-
 /**
  * Writes the checkpoint of a level boundary to `dir` (created if missing), replacing the one
  * there only once the new one is whole on disk.
  */
 export function writeCheckpoint(dir: string, header: Omit<CheckpointHeader, "levelEnds" | "written">, snapshot: LevelSnapshot): void {
   mkdirSync(dir, { recursive: true })
-  const levelEnds = mergedLevelEnds(snapshot.records, header.depth)
+  const levelEnds = snapshot.records.levelEnds.slice(0, header.depth)
+  if (levelEnds.length !== header.depth) throw new CheckpointError(`the edge records cover ${levelEnds.length} levels, the search ${header.depth}`)
   const full: CheckpointHeader = { ...header, levelEnds, written: new Date().toISOString() }
   const json = Buffer.from(JSON.stringify(full), "utf8")
   const lead = Buffer.from(MAGIC, "utf8")
@@ -143,12 +133,10 @@ export function writeCheckpoint(dir: string, header: Omit<CheckpointHeader, "lev
     const mask = 2 ** frontier.shift - 1
     for (let p = 0; p < frontier.count; p++) out.words(frontier.meta[p >>> frontier.shift]!, (p & mask) * META, META)
     for (let p = 0; p < frontier.count; p++) out.words(frontier.words[p >>> frontier.shift]!, (p & mask) * header.widthWords, header.widthWords)
-    for (let d = 1; d <= header.depth; d++) {
-      for (const s of snapshot.records) {
-        const recordMask = 2 ** s.shift - 1
-        for (let r = d >= 2 ? endOf(s, d - 1) : 0, to = endOf(s, d); r < to; r++) out.words(s.records[r >>> s.shift]!, (r & recordMask) * META, META)
-      }
-    }
+    const { records, shift } = snapshot.records
+    const perChunk = 2 ** shift
+    const total = levelEnds[levelEnds.length - 1] ?? 0
+    for (let r = 0; r < total; r += perChunk) out.words(records[r >>> shift]!, 0, Math.min(perChunk, total - r) * EDGE)
     out.flush()
     fsyncSync(fd)
   } catch (e) {
@@ -169,7 +157,7 @@ export function writeCheckpoint(dir: string, header: Omit<CheckpointHeader, "lev
 
 /**
  * A checkpoint opened for resuming: its header, then its sections read once each, in order
- * (seen, frontier, records), by the driver and the explorer.
+ * (seen, frontier, records), by the driver.
  */
 export class CheckpointReader {
   readonly header: CheckpointHeader
@@ -202,7 +190,7 @@ export class CheckpointReader {
       const h = this.header
       this.position = lead.length + length + ((4 - ((lead.length + length) % 4)) % 4)
       const records = h.levelEnds[h.levelEnds.length - 1] ?? 0
-      const expected = this.position + 4 * (2 * h.distinct + h.frontier * (META + h.widthWords) + records * META)
+      const expected = this.position + 4 * (2 * h.distinct + h.frontier * (META + h.widthWords) + records * EDGE)
       if (size !== expected) throw new CheckpointError(`${file} is ${size} bytes, its header describes ${expected}: it is damaged`)
     } catch (e) {
       closeSync(this.fd)
@@ -250,22 +238,23 @@ export class CheckpointReader {
     rows(this.header.widthWords, state)
   }
 
-  /** The edge records of levels 1..depth, as one record set (chunks of 2^16 records). */
-  readRecords(): RecordSet {
-    const shift = 16
-    const perChunk = 2 ** shift * META
-    const total = (this.header.levelEnds[this.header.levelEnds.length - 1] ?? 0) * META
-    const records: Int32Array[] = []
-    for (let at = 0; at < total; at += perChunk) {
-      const chunk = new Int32Array(Math.min(perChunk, total - at))
-      let filled = 0
-      this.read(chunk.length, (block, n) => {
-        chunk.set(block.subarray(0, n), filled)
-        filled += n
-      })
-      records.push(chunk)
-    }
-    return { records, shift, levelEnds: this.header.levelEnds }
+  /** The edge records of levels 1..depth into `into` (empty, EDGE words a row); returns how many. */
+  readRecords(into: Rows): number {
+    const total = this.header.levelEnds[this.header.levelEnds.length - 1] ?? 0
+    into.reserve(total)
+    let word = 0
+    const rowWords = 2 ** into.shift * EDGE
+    this.read(total * EDGE, (block, n) => {
+      for (let i = 0; i < n; ) {
+        const chunk = into.chunks[Math.floor(word / rowWords)]!
+        const at = word % rowWords
+        const take = Math.min(n - i, rowWords - at)
+        chunk.set(block.subarray(i, i + take), at)
+        i += take
+        word += take
+      }
+    })
+    return total
   }
 
   close(): void {

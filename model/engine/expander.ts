@@ -11,8 +11,6 @@
 import { fingerprintWords, fpHi, fpLo } from "./fingerprint.js"
 import type { Model, Successors } from "./model.js"
 import { lesserViolation, type SearchOptions, type ViolationKind, type ViolationRecord } from "./search-types.js"
-import { Rows } from "./rows.js"
-import { META } from "./state-store.js"
 
 /**
  * One function that says whether every predicate holds. Why generated: a loop over the
@@ -29,11 +27,6 @@ export abstract class Expander implements Successors {
   generated = 0
   readonly coverage: Float64Array
   violation: ViolationRecord | null = null
-  /** Per distinct state recorded here: fingerprint, parent fingerprint, ordinal (META words each). */
-  readonly records: Rows
-  recordCount = 0
-  /** Record count at the end of each level (levelEnds[d-1] = records of levels 1..d). */
-  readonly levelEnds: number[] = []
   /** Called every few thousand expanded states, for progress on long levels. */
   tick: (() => void) | undefined = undefined
 
@@ -54,6 +47,8 @@ export abstract class Expander implements Successors {
   protected ordinal = 0
   protected parentHi = 0
   protected parentLo = 0
+  /** The parent's position in its level (the frontier); -1 while admitting the initial states. */
+  protected parentPosition = -1
   /** The ordinal at which each family began, for the state being expanded. */
   protected readonly familyStart: Int32Array
   /** Length of the traces ending in the successors being generated. */
@@ -61,13 +56,11 @@ export abstract class Expander implements Successors {
 
   constructor(
     readonly model: Model,
-    readonly options: SearchOptions,
-    sharedRecords: boolean
+    readonly options: SearchOptions
   ) {
     this.widthWords = model.widthBytes >> 2
     this.coverage = new Float64Array(model.families.length)
     this.familyStart = new Int32Array(model.families.length)
-    this.records = new Rows(META, options.chunkShift, sharedRecords)
     const buf = () => new Int32Array(this.widthWords)
     const words = (b: Uint8Array) => new Int32Array(b.buffer, b.byteOffset, this.widthWords)
     this.srcBytes = model.buffers?.src ?? new Uint8Array(buf().buffer)
@@ -85,14 +78,11 @@ export abstract class Expander implements Successors {
 
   /**
    * Resuming from a checkpoint: this thread's counters continue from `generated` and `coverage`
-   * (the checkpoint's totals on one thread, zeros on the others), and its records start after
-   * `levels` levels that it holds none of (the checkpoint's record set holds them).
+   * (the checkpoint's totals on one thread, zeros on the others).
    */
-  restoreCounters(levels: number, generated: number, coverage: readonly number[]): void {
+  restoreCounters(generated: number, coverage: readonly number[]): void {
     this.generated = generated
     this.coverage.set(coverage)
-    this.levelEnds.length = 0
-    for (let d = 0; d < levels; d++) this.levelEnds.push(0)
   }
 
   /** Admits a successor inside the constraint whose (canonical) fingerprint is (hi, lo). */
@@ -104,6 +94,7 @@ export abstract class Expander implements Successors {
     this.successorLength = 1
     this.parentHi = 0
     this.parentLo = 0
+    this.parentPosition = -1
     for (let k = 0; k < inits.length; k++) {
       this.scratchBytes.fill(0)
       this.scratchBytes.set(inits[k]!)
@@ -113,12 +104,13 @@ export abstract class Expander implements Successors {
     }
   }
 
-  /** Expands the state at `words[offset ..]`, whose fingerprint is (hi, lo), through every family. */
-  protected expandState(words: Int32Array, offset: number, hi: number, lo: number): void {
+  /** Expands the state at `words[offset ..]`, frontier position `position`, fingerprint (hi, lo), through every family. */
+  protected expandState(words: Int32Array, offset: number, hi: number, lo: number, position: number): void {
     const src = this.srcWords
     for (let i = 0; i < this.widthWords; i++) src[i] = words[offset + i]!
     this.parentHi = hi
     this.parentLo = lo
+    this.parentPosition = position
     this.ordinal = 0
     const families = this.model.families
     for (let f = 0; f < families.length; f++) {
@@ -127,7 +119,7 @@ export abstract class Expander implements Successors {
       families[f]!.expand(this.srcBytes, this)
     }
     if (this.options.deadlock && this.ordinal === 0) {
-      this.report("deadlock", this.options.stateInvariants.length + this.options.stepInvariants.length, "Deadlock", hi, lo, -1)
+      this.report("deadlock", this.options.stateInvariants.length + this.options.stepInvariants.length, "Deadlock", hi, lo, position, -1)
     }
   }
 
@@ -149,7 +141,7 @@ export abstract class Expander implements Successors {
       if (!this.allStepsHold(this.srcBytes, this.scratchBytes)) {
         for (let k = 0; k < steps.length; k++) {
           if (!steps[k]!.holds(this.srcBytes, this.scratchBytes)) {
-            this.report("step", k + this.options.stateInvariants.length, steps[k]!.name, this.parentHi, this.parentLo, this.ordinal)
+            this.report("step", k + this.options.stateInvariants.length, steps[k]!.name, this.parentHi, this.parentLo, this.parentPosition, this.ordinal)
           }
         }
       }
@@ -164,7 +156,7 @@ export abstract class Expander implements Successors {
       if (!this.allStatesHold(this.scratchBytes)) {
         const inv = this.options.stateInvariants
         for (let k = 0; k < inv.length; k++) {
-          if (!inv[k]!.holds(this.scratchBytes)) this.report("state", k, inv[k]!.name, this.parentHi, this.parentLo, this.ordinal)
+          if (!inv[k]!.holds(this.scratchBytes)) this.report("state", k, inv[k]!.name, this.parentHi, this.parentLo, this.parentPosition, this.ordinal)
         }
       }
       return
@@ -178,25 +170,22 @@ export abstract class Expander implements Successors {
     this.admit(fpHi, fpLo)
   }
 
-  /** A new state of the level: records its edge (meta[b ..]) and checks it (its words at words[offset ..]). */
-  protected closeState(meta: Int32Array, b: number, words: Int32Array, offset: number): void {
-    const n = this.recordCount++
-    const records = this.records
-    if (n >= records.capacity) records.reserve(n + 1)
-    const chunk = records.chunk(n)
-    const r = records.offset(n)
-    for (let i = 0; i < META; i++) chunk[r + i] = meta[b + i]!
+  /**
+   * Checks a new state of the level: its fingerprint at meta[b ..], its words at words[offset ..],
+   * its position in the level `position`. (The caller records its edge.)
+   */
+  protected checkNewState(meta: Int32Array, b: number, words: Int32Array, offset: number, position: number): void {
     const inv = this.options.stateInvariants
     if (inv.length === 0) return
     const scratch = this.scratchWords
     for (let i = 0; i < this.widthWords; i++) scratch[i] = words[offset + i]!
     if (this.allStatesHold(this.scratchBytes)) return
     for (let k = 0; k < inv.length; k++) {
-      if (!inv[k]!.holds(this.scratchBytes)) this.report("state", k, inv[k]!.name, meta[b]!, meta[b + 1]!, -1)
+      if (!inv[k]!.holds(this.scratchBytes)) this.report("state", k, inv[k]!.name, meta[b]!, meta[b + 1]!, position, -1)
     }
   }
 
-  protected report(kind: ViolationKind, rank: number, invariant: string, anchorHi: number, anchorLo: number, ordinal: number): void {
+  protected report(kind: ViolationKind, rank: number, invariant: string, anchorHi: number, anchorLo: number, anchorPosition: number, ordinal: number): void {
     this.violation = lesserViolation(this.violation, {
       kind,
       invariant,
@@ -204,6 +193,7 @@ export abstract class Expander implements Successors {
       rank,
       anchorHi,
       anchorLo,
+      anchorPosition,
       ordinal
     })
   }

@@ -99,13 +99,14 @@ export interface ExploreResult {
 /** What a driver (one thread or a pool of workers) does each round. */
 export interface RoundDriver {
   seed(): Promise<RoundStats[]>
-  /** Instead of seed: the seen set, frontier and counters of a checkpoint. */
+  /** Instead of seed: the seen set, frontier, edge records and counters of a checkpoint. */
   restore(checkpoint: CheckpointReader): Promise<RoundStats[]>
   /** The tables at this level boundary, for a checkpoint (valid until the next round). */
   snapshot(): Promise<LevelSnapshot>
   round(successorLength: number): Promise<RoundStats[]>
   violations(): Promise<ViolationRecord[]>
-  records(): Promise<RecordSet[]>
+  /** The edge records of every level so far (a resumed search's included), for the counterexample. */
+  records(): Promise<RecordSet>
   close(): Promise<void>
   /** Generated, distinct and queued states right now (may be read mid-round). */
   live(): [number, number, number]
@@ -163,7 +164,7 @@ export function localDriver(model: Model, options: ExploreOptions): RoundDriver 
       return [search.stats()]
     },
     violations: async () => (search.violation ? [search.violation] : []),
-    records: async () => [{ records: search.records.chunks, shift: search.records.shift, levelEnds: search.levelEnds }],
+    records: async () => search.recordSet(),
     close: async () => {}
   }
 }
@@ -200,8 +201,6 @@ export async function explore(model: Model, options: ExploreOptions, driver: Rou
   const resumed = options.resume ? checkResumable(options.resume, identity) : null
   let stats = resumed ? await driver.restore(options.resume!) : await driver.seed()
   let depth = resumed ? resumed.depth : sum(stats, (s) => s.frontier) > 0 ? 1 : 0
-  // The edge records of the levels before a resumed search's first, for counterexamples.
-  const archived: RecordSet[] = options.resume ? [options.resume.readRecords()] : []
   options.resume?.close()
   // For the memory budget: the last level's growth (new states per frontier state).
   let growth = resumed?.growth ?? 1
@@ -228,7 +227,7 @@ export async function explore(model: Model, options: ExploreOptions, driver: Rou
         growth,
         seconds
       },
-      { ...snapshot, records: [...archived, ...snapshot.records] }
+      snapshot
     )
     lastCheckpoint = elapsed()
     checkpointDepth = depth
@@ -285,7 +284,7 @@ export async function explore(model: Model, options: ExploreOptions, driver: Rou
   let violation: ExploreResult["violation"] = null
   if (violations.length > 0) {
     const first = violations.sort(compareViolations)[0]!
-    const trace = reconstructTrace(model, [...archived, ...(await driver.records())], first, options.symmetry)
+    const trace = reconstructTrace(model, await driver.records(), first, options.symmetry)
     confirmViolation(model, first, trace)
     violation = { kind: first.kind, invariant: first.invariant, trace }
   }

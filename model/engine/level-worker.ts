@@ -6,8 +6,10 @@
  * the round) and, if new, in the shared level map, a lock-free open-addressing table that admits
  * each state of the next level once. A state reached from several parents keeps the smallest
  * (parent fingerprint, ordinal) edge, updated under a per-entry spin lock, so what the level
- * holds never depends on thread timing. A second phase adds the new states to the seen set (by
- * compare-and-swap), checks them and records their edges.
+ * holds never depends on thread timing (an edge names its parent by position in the frontier,
+ * which does depend on timing, so two edges are compared by the fingerprints stored there). A
+ * second phase adds the new states to the seen set (by compare-and-swap), checks them and writes
+ * their edges into the shared record table at their position in the level.
  *
  * Tables cannot grow while other threads use them, so a worker that finds one nearly full stops
  * at a state boundary and asks the coordinator to grow it; a state whose expansion hit a full
@@ -21,7 +23,7 @@ import { compareFingerprints } from "./fingerprint.js"
 import type { Model } from "./model.js"
 import type { SearchOptions } from "./search-types.js"
 import { flatOf, forEachOccupied, probeFlat, probeHas, slotOf, type Slots } from "./seen-set.js"
-import { META } from "./state-store.js"
+import { EDGE, META } from "./state-store.js"
 
 /** Indexes into the control array. */
 export const CTL = {
@@ -64,6 +66,11 @@ export interface SharedTables {
   readonly fanoutFloor: number
   /** Bumped by the coordinator whenever it replaces the seen set or the level map. */
   readonly generation: number
+  /** The edge records (EDGE words each, chunks of 2^recordShift rows); the finish phase writes the new level's. */
+  readonly records: readonly Int32Array[]
+  readonly recordShift: number
+  /** Records of the levels before the one being finished: the new level's state p has record recordBase + p. */
+  readonly recordBase: number
 }
 
 /** States a level map of `slots` slots may hold before it must grow. */
@@ -94,7 +101,7 @@ export class LevelWorker extends Expander {
   private mask = 0
 
   constructor(model: Model, options: SearchOptions) {
-    super(model, options, true)
+    super(model, options)
   }
 
   attach(tables: SharedTables): void {
@@ -157,7 +164,7 @@ export class LevelWorker extends Expander {
       try {
         const meta = t.frontierMeta[p >>> this.shift]!
         const b = (p & this.mask) * META
-        this.expandState(t.frontierWords[p >>> this.shift]!, (p & this.mask) * w, meta[b]!, meta[b + 1]!)
+        this.expandState(t.frontierWords[p >>> this.shift]!, (p & this.mask) * w, meta[b]!, meta[b + 1]!, p)
       } catch (e) {
         if (!(e instanceof TableFull)) throw e
         // Undo the partial expansion's counts; its edges stay, since adding them again is
@@ -235,9 +242,8 @@ export class LevelWorker extends Expander {
     const t = this.t
     const m = t.nextMeta[p >>> this.shift]!
     const b = (p & this.mask) * META
-    m[b + 2] = this.parentHi
-    m[b + 3] = this.parentLo
-    m[b + 4] = this.ordinal
+    m[b + 2] = this.parentPosition
+    m[b + 3] = this.ordinal
     const w = this.widthWords
     const words = t.nextWords[p >>> this.shift]!
     const to = (p & this.mask) * w
@@ -259,14 +265,21 @@ export class LevelWorker extends Expander {
     const before = Atomics.load(versions, l)
     if ((before & 1) === 0) {
       // Atomic reads: plain ones could be reordered around the version checks.
-      const order =
-        compareFingerprints(this.parentHi, this.parentLo, Atomics.load(m, b + 2), Atomics.load(m, b + 3)) || this.ordinal - Atomics.load(m, b + 4)
+      const order = this.compareParent(Atomics.load(m, b + 2)) || this.ordinal - Atomics.load(m, b + 3)
       if (order >= 0 && Atomics.load(versions, l) === before) return
     }
     let v = Atomics.load(versions, l)
     while ((v & 1) !== 0 || Atomics.compareExchange(versions, l, v, v + 1) !== v) v = Atomics.load(versions, l)
-    if ((compareFingerprints(this.parentHi, this.parentLo, m[b + 2]!, m[b + 3]!) || this.ordinal - m[b + 4]!) < 0) this.writeEdge(p)
+    if ((this.compareParent(m[b + 2]!) || this.ordinal - m[b + 3]!) < 0) this.writeEdge(p)
     Atomics.store(versions, l, v + 2)
+  }
+
+  /** The parent being expanded against the frontier state at `position`, by fingerprint (the frontier does not change in a round). */
+  private compareParent(position: number): number {
+    if (position < 0) return 0
+    const m = this.t.frontierMeta[position >>> this.shift]!
+    const b = (position & this.mask) * META
+    return compareFingerprints(this.parentHi, this.parentLo, m[b]!, m[b + 1]!)
   }
 
   /** Adds a fingerprint known to be absent to the seen set (several workers at once). */
@@ -292,16 +305,22 @@ export class LevelWorker extends Expander {
     forEachOccupied(old, from, to, (seg, i) => this.seenInsert(seg[i]!, seg[i + 1]!))
   }
 
-  /** Round, phase 2: adds next-level states [from, to) to the seen set, checks and records them. */
+  /** Round, phase 2: adds next-level states [from, to) to the seen set, checks them and writes their edge records. */
   finish(from: number, to: number): void {
     const t = this.t
+    const recordShift = t.recordShift
+    const recordMask = 2 ** recordShift - 1
     for (let p = from; p < to; p++) {
       const m = t.nextMeta[p >>> this.shift]!
       const b = (p & this.mask) * META
       this.seenInsert(m[b]!, m[b + 1]!)
-      this.closeState(m, b, t.nextWords[p >>> this.shift]!, (p & this.mask) * this.widthWords)
+      const r = t.recordBase + p
+      const edges = t.records[r >>> recordShift]!
+      const e = (r & recordMask) * EDGE
+      edges[e] = m[b + 2]!
+      edges[e + 1] = m[b + 3]!
+      this.checkNewState(m, b, t.nextWords[p >>> this.shift]!, (p & this.mask) * this.widthWords, p)
     }
-    this.levelEnds.push(this.recordCount)
   }
 
   /** The largest number of successors of one state seen so far (tables keep room for it). */

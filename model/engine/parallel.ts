@@ -14,7 +14,7 @@ import type { Reply, Request } from "./search-worker.js"
 import { allocInt32, allocSlots, DEFAULT_SEGMENT_SHIFT, forEachOccupied, place, slotBytes, type Slots } from "./seen-set.js"
 import type { PhaseTimes, RoundStats, SearchProfile } from "./search-types.js"
 import { chunkShiftFor, DEFAULT_CHUNK_SHIFT, Rows } from "./rows.js"
-import { META } from "./state-store.js"
+import { EDGE, META } from "./state-store.js"
 import { collectGarbage } from "./tuning.js"
 
 export class WorkerFailed extends Data.TaggedError("WorkerFailed")<{ readonly message: string }> {}
@@ -132,6 +132,10 @@ export function parallelDriver(
     l.locks.reserve(rows)
   }
   let frontier = level(0)
+  // The edge records of every level, written by the finish phases at levelEnds' last + position.
+  const records = new Rows(EDGE, tuning.chunkShift ?? DEFAULT_CHUNK_SHIFT, true)
+  const levelEnds: number[] = []
+  const recordsSoFar = () => levelEnds[levelEnds.length - 1] ?? 0
   const initial = tuning.initialCapacity
   let next = level(initial)
   let map = allocSlots(initial, MAP, segmentShift, true)
@@ -167,7 +171,10 @@ export function parallelDriver(
     nextCapacity: next.words.capacity,
     map,
     fanoutFloor: tuning.fanoutFloor,
-    generation
+    generation,
+    records: records.chunks,
+    recordShift: records.shift,
+    recordBase: recordsSoFar()
   })
   const all = (msg: (k: number) => Request) => Promise.all(workers.map((w, k) => w.request<Reply>(msg(k))))
   const phase = (): PhaseTimes => ({ calls: 0, wallMs: 0, busyMs: 0, maxBusyMs: 0 })
@@ -234,8 +241,10 @@ export function parallelDriver(
       const per = Math.ceil(slots / W)
       await timed(profile.rehash, (k) => ({ type: "rehash", tables: tables(), old, from: Math.min(slots, k * per), to: Math.min(slots, (k + 1) * per) }))
     }
+    records.reserve(recordsSoFar() + count)
     const per = Math.ceil(count / W)
     replies = await timed(profile.finish, (k) => ({ type: "finish", tables: tables(), from: Math.min(count, k * per), to: Math.min(count, (k + 1) * per) }))
+    levelEnds.push(recordsSoFar() + count)
     seenSize += count
     profile.levels++
     // The new level becomes the frontier. The next level's tables are sized for the growth seen
@@ -268,6 +277,8 @@ export function parallelDriver(
     ctl[CTL.cursor] = 0
     ctl[CTL.nextCount] = 0
   }
+
+  const recordSet = (): RecordSet => ({ records: records.chunks, shift: records.shift, levelEnds })
 
   const stats = (): RoundStats[] =>
     replies.map((r, k) => ({
@@ -305,20 +316,22 @@ export function parallelDriver(
         (p, words, at) => f.words.chunk(p).set(words.subarray(at, at + width), (p & mask) * width)
       )
       f.count = h.frontier
+      checkpoint.readRecords(records)
+      levelEnds.push(...h.levelEnds)
       previousCount = h.frontier
       generation++
       const none = h.coverage.map(() => 0)
-      replies = await all((k) => ({ type: "restore", levels: h.depth, generated: k === 0 ? h.generated : 0, coverage: k === 0 ? h.coverage : none }))
+      replies = await all((k) => ({ type: "restore", generated: k === 0 ? h.generated : 0, coverage: k === 0 ? h.coverage : none }))
       return stats()
     },
     snapshot: async () => ({
       seen,
       frontier: { count: frontier.count, shift: chunkShift, meta: frontier.meta.chunks, words: frontier.words.chunks },
-      records: await Promise.all(workers.map((w) => w.request<RecordSet>({ type: "records" })))
+      records: recordSet()
     }),
     violations: async () => replies.flatMap((r) => (r.violation ? [r.violation] : [])),
     profile: () => profile,
-    records: () => Promise.all(workers.map((w) => w.request<RecordSet>({ type: "records" }))),
+    records: async () => recordSet(),
     close: async () => {
       if (timer) clearInterval(timer)
     },

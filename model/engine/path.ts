@@ -1,14 +1,15 @@
 /**
  * Counterexamples as replayable paths (after Stateright's `path.rs`): the search stores, per
- * distinct state, only its fingerprint and the canonical edge that reached it (parent fingerprint,
- * successor ordinal). A trace is rebuilt by walking those edges back to an initial state and
- * replaying the ordinals forward through the model; if the model does not reproduce a stored
- * fingerprint, it is not deterministic and the replay fails saying where.
+ * distinct state, only the canonical edge that reached it (the parent's position in the previous
+ * level, the successor's ordinal in the parent's expansion), level by level in position order. A
+ * trace is rebuilt by walking those edges back from the violation's anchor to an initial state
+ * and replaying the ordinals forward through the model; if the replay does not end in the
+ * anchor's fingerprint, the model is not deterministic and the replay fails saying so.
  */
 import { compareFingerprints, fingerprintHex, fingerprintWords, fpHi, fpLo } from "./fingerprint.js"
 import type { Model, Successors } from "./model.js"
 import type { ViolationRecord } from "./search-types.js"
-import { META } from "./state-store.js"
+import { EDGE } from "./state-store.js"
 
 /** One state of a trace and the action instance that produced it (absent for the first). */
 export interface TraceStep {
@@ -16,7 +17,11 @@ export interface TraceStep {
   readonly action?: { readonly name: string; readonly args: Record<string, unknown> }
 }
 
-/** The edge records of one searching thread, by level: META words a record, in chunks of 2^shift records (rows.ts). */
+/**
+ * The edge records of a search, level by level: EDGE words a record (parent's position, ordinal),
+ * in chunks of 2^shift records (rows.ts); the record of level d's state at position p is record
+ * `levelEnds[d - 2] + p` (p itself for level 1).
+ */
 export interface RecordSet {
   readonly records: readonly Int32Array[]
   readonly shift: number
@@ -126,72 +131,54 @@ export function fingerprintOf(model: Model, state: Uint8Array, symmetry: boolean
   return [fpHi, fpLo]
 }
 
-function findRecord(sets: readonly RecordSet[], level: number, hi: number, lo: number): number[] | null {
-  for (const { records, shift, levelEnds } of sets) {
-    const from = level >= 2 ? levelEnds[level - 2]! : 0
-    const to = levelEnds[level - 1] ?? 0
-    const mask = 2 ** shift - 1
-    for (let r = from; r < to; r++) {
-      const chunk = records[r >>> shift]!
-      const b = (r & mask) * META
-      if (chunk[b] === hi && chunk[b + 1] === lo) {
-        return [chunk[b + 2]!, chunk[b + 3]!, chunk[b + 4]!]
-      }
-    }
-  }
-  return null
+/** The edge of the state at `position` in level `level`: [parent's position, ordinal], or null if there is none. */
+function findRecord(set: RecordSet, level: number, position: number): [number, number] | null {
+  const from = level >= 2 ? set.levelEnds[level - 2] : 0
+  const to = set.levelEnds[level - 1]
+  if (from === undefined || to === undefined || position < 0 || from + position >= to) return null
+  const r = from + position
+  const chunk = set.records[r >>> set.shift]!
+  const b = (r & (2 ** set.shift - 1)) * EDGE
+  return [chunk[b]!, chunk[b + 1]!]
 }
 
-/** Rebuilds the counterexample of `violation` from the threads' edge records and replays it. */
-export function reconstructTrace(
-  model: Model,
-  sets: readonly RecordSet[],
-  violation: ViolationRecord,
-  symmetry: boolean
-): TraceStep[] {
+/** Rebuilds the counterexample of `violation` from the search's edge records and replays it. */
+export function reconstructTrace(model: Model, records: RecordSet, violation: ViolationRecord, symmetry: boolean): TraceStep[] {
   const stored = violation.ordinal < 0
   const anchorLevel = stored ? violation.length : violation.length - 1
-  const chain: Array<{ hi: number; lo: number; ordinal: number }> = []
-  let hi = violation.anchorHi
-  let lo = violation.anchorLo
+  // Ordinals from the initial state's (chain[0]) to the anchor's.
+  const chain: number[] = []
+  let position = violation.anchorPosition
   for (let level = anchorLevel; level >= 1; level--) {
-    const rec = findRecord(sets, level, hi, lo)
-    if (rec === null) throw new ReplayDivergence(`no record of state ${fingerprintHex(hi, lo)} at level ${level}`)
-    chain.unshift({ hi, lo, ordinal: rec[2]! })
-    hi = rec[0]!
-    lo = rec[1]!
+    const rec = findRecord(records, level, position)
+    if (rec === null) throw new ReplayDivergence(`no record of position ${position} at level ${level}`)
+    chain.unshift(rec[1])
+    position = rec[0]
   }
   const inits = model.initialStates()
-  const first = chain[0]!
-  const init = inits[first.ordinal]
+  const init = inits[chain[0]!]
   const steps: TraceStep[] = []
-  const check = (state: Uint8Array, at: number, want: { hi: number; lo: number }) => {
-    const [h, l] = fingerprintOf(model, state, symmetry)
-    if (compareFingerprints(h, l, want.hi, want.lo) !== 0) {
-      throw new ReplayDivergence(
-        `replay diverged at state ${at}: the model produced ${fingerprintHex(h, l)} where the search stored ` +
-          `${fingerprintHex(want.hi, want.lo)}; its actions are not deterministic`
-      )
-    }
-  }
-  if (init === undefined) throw new ReplayDivergence(`initial state ${first.ordinal} no longer exists`)
+  if (init === undefined) throw new ReplayDivergence(`initial state ${chain[0]} no longer exists`)
   const padded = new Uint8Array(model.widthBytes)
   padded.set(init)
-  check(padded, 1, first)
   steps.push({ state: padded })
   const advance = (ordinal: number, at: number): TraceStep => {
     const picker = new OrdinalPicker(model, ordinal)
     picker.run(steps[steps.length - 1]!.state)
     if (picker.found === null) {
-      throw new ReplayDivergence(`replay diverged at state ${at}: successor ${ordinal} no longer exists`)
+      throw new ReplayDivergence(`replay diverged at state ${at}: successor ${ordinal} no longer exists; the model is not deterministic`)
     }
     const family = model.families[picker.found.family]!
     return { state: picker.found.bytes, action: { name: family.name, args: family.describe(picker.found.args) } }
   }
-  for (let k = 1; k < chain.length; k++) {
-    const step = advance(chain[k]!.ordinal, k + 1)
-    check(step.state, k + 1, chain[k]!)
-    steps.push(step)
+  for (let k = 1; k < chain.length; k++) steps.push(advance(chain[k]!, k + 1))
+  // Only the anchor's fingerprint is stored; a model that reaches another state is not deterministic.
+  const [h, l] = fingerprintOf(model, steps[steps.length - 1]!.state, symmetry)
+  if (compareFingerprints(h, l, violation.anchorHi, violation.anchorLo) !== 0) {
+    throw new ReplayDivergence(
+      `replay diverged at state ${steps.length}: the model produced ${fingerprintHex(h, l)} where the search stored ` +
+        `${fingerprintHex(violation.anchorHi, violation.anchorLo)}; its actions are not deterministic`
+    )
   }
   if (!stored && violation.kind !== "deadlock") steps.push(advance(violation.ordinal, steps.length + 1))
   return steps

@@ -16,6 +16,11 @@ export interface ViolationRecord {
   /** Fingerprint of the last stored state of the trace (the violating state itself, or its parent). */
   readonly anchorHi: number
   readonly anchorLo: number
+  /**
+   * The anchor's position in its level: where the counterexample's walk back starts (path.ts).
+   * Not part of the order: in a parallel search a level's positions depend on thread timing.
+   */
+  readonly anchorPosition: number
   /** Ordinal of the last step from the anchor, or -1 when the anchor is the violating state. */
   readonly ordinal: number
 }

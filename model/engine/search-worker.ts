@@ -7,7 +7,6 @@ import { parentPort, workerData } from "node:worker_threads"
 import { searchOptions, type ExploreOptions } from "./explorer.js"
 import { LevelWorker, type SharedTables } from "./level-worker.js"
 import type { Model, ModelRef } from "./model.js"
-import type { RecordSet } from "./path.js"
 import type { ViolationRecord } from "./search-types.js"
 import type { Slots } from "./seen-set.js"
 import { collectGarbage } from "./tuning.js"
@@ -26,9 +25,8 @@ export type Request =
   | { readonly type: "resume"; readonly tables: SharedTables }
   | { readonly type: "finish"; readonly tables: SharedTables; readonly from: number; readonly to: number }
   | { readonly type: "rehash"; readonly tables: SharedTables; readonly old: Slots; readonly from: number; readonly to: number }
-  | { readonly type: "records" }
-  /** Resuming from a checkpoint: this worker's counters and its records' first level (Expander.restoreCounters). */
-  | { readonly type: "restore"; readonly levels: number; readonly generated: number; readonly coverage: readonly number[] }
+  /** Resuming from a checkpoint: this worker's counters (Expander.restoreCounters). */
+  | { readonly type: "restore"; readonly generated: number; readonly coverage: readonly number[] }
 
 /** A worker's answer to seed, expand, resume and finish. */
 export interface Reply {
@@ -41,8 +39,8 @@ export interface Reply {
   readonly busyMs: number
 }
 
-/** A worker's answer to one request of the coordinator: a Reply, or its records for "records". */
-export function answer(worker: LevelWorker, req: Request): Reply | RecordSet {
+/** A worker's answer to one request of the coordinator. */
+export function answer(worker: LevelWorker, req: Request): Reply {
   const started = performance.now()
   const reply = (status: "done" | "paused"): Reply => ({
     status,
@@ -53,10 +51,8 @@ export function answer(worker: LevelWorker, req: Request): Reply | RecordSet {
     busyMs: performance.now() - started
   })
   switch (req.type) {
-    case "records":
-      return { records: worker.records.chunks, shift: worker.records.shift, levelEnds: worker.levelEnds }
     case "restore":
-      worker.restoreCounters(req.levels, req.generated, req.coverage)
+      worker.restoreCounters(req.generated, req.coverage)
       return reply("done")
     case "seed":
       worker.attach(req.tables)

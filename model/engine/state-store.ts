@@ -1,12 +1,23 @@
 import { Rows } from "./rows.js"
 
-/** Words of metadata per stored state: fingerprint (2), parent fingerprint (2), ordinal (1). */
-export const META = 5
+/**
+ * Words of metadata per stored state: fingerprint (2), the canonical edge that reached it: its
+ * parent's position in the previous level (1; -1 for an initial state) and the successor's
+ * ordinal in the parent's expansion (1).
+ */
+export const META = 4
+
+/**
+ * Words per edge record, the part of a state's metadata kept for the whole search: the parent's
+ * position in the previous level and the ordinal (path.ts walks them back). Why positions, not
+ * the parent's fingerprint: 8 bytes a distinct state instead of 20, the largest table a search
+ * keeps (bench/RESULTS.md, issue 15).
+ */
+export const EDGE = 2
 
 /**
  * A growable array of packed states with their fingerprint and the canonical edge that reached
- * them (parent fingerprint and the successor's ordinal in the parent's expansion): the frontier
- * and the next level of the sequential search.
+ * them: the frontier and the next level of the sequential search.
  *
  * States and metadata are both chunked tables (rows.ts) with the same rows per chunk, so a level
  * grows by adding chunks, is never copied and has no size limit but memory: position p's state
@@ -27,7 +38,7 @@ export class StateStore {
   }
 
   /** Appends a record and returns its position; the caller then writes the state's words. */
-  push(hi: number, lo: number, parentHi: number, parentLo: number, ordinal: number): number {
+  push(hi: number, lo: number, parentPosition: number, ordinal: number): number {
     const p = this.count++
     if (p >= this.words.capacity) {
       this.words.reserve(p + 1)
@@ -37,9 +48,8 @@ export class StateStore {
     const b = this.meta.offset(p)
     m[b] = hi
     m[b + 1] = lo
-    m[b + 2] = parentHi
-    m[b + 3] = parentLo
-    m[b + 4] = ordinal
+    m[b + 2] = parentPosition
+    m[b + 3] = ordinal
     return p
   }
 
