@@ -4,7 +4,7 @@
  * and counterexample independent of the worker count (see bfs.ts and level-worker.ts).
  */
 import { CheckpointError, writeCheckpoint, type CheckpointReader, type LevelSnapshot } from "./checkpoint.js"
-import { ALLOCATION_FAILED_MESSAGE, DEFAULT_SEGMENT_SHIFT } from "./seen-set.js"
+import { ALLOCATION_FAILED_MESSAGE, DEFAULT_SEGMENT_SHIFT, seenCapacityFor } from "./seen-set.js"
 import type { Model } from "./model.js"
 import { reconstructTrace, ReplayDivergence, type RecordSet, type TraceStep } from "./path.js"
 import { DEFAULT_CHUNK_SHIFT } from "./rows.js"
@@ -177,19 +177,15 @@ function sum(stats: RoundStats[], pick: (s: RoundStats) => number): number {
  * The resident memory after the next level, projected: what the states so far take each (above
  * the memory before the search), times the states the next level is expected to add (the
  * frontier times the last level's new states per frontier state), with half again for the tables
- * that grow by reallocation; and, if the seen set must grow to hold them, its new table beside
- * the old one while it copies (the seen set grows by 1.45x past 75% load, 8 bytes a slot).
+ * that grow by reallocation; and, if the seen set must grow to hold them, the slots it adds (it
+ * grows in place, seen-set.ts; 8 bytes a slot).
  */
 function projectedBytes(baseline: number, distinct: number, frontier: number, growth: number, seenBytes: number): number {
   const rss = process.memoryUsage.rss()
   const perState = Math.max(0, rss - baseline) / Math.max(1, distinct)
   const added = frontier * growth
-  let seenCapacity = seenBytes / 8
-  let seenGrowth = 0
-  while (seenCapacity > 0 && distinct + added > seenCapacity * 0.75) {
-    seenCapacity *= 1.45
-    seenGrowth = seenCapacity * 8
-  }
+  const seenCapacity = seenBytes / 8
+  const seenGrowth = seenCapacity > 0 ? (seenCapacityFor(distinct + added, seenCapacity) - seenCapacity) * 8 : 0
   return rss + added * perState * 1.5 + seenGrowth
 }
 

@@ -11,7 +11,7 @@ import { CTL, MAP, mapLimitOf, type SharedTables } from "./level-worker.js"
 import type { Model, ModelRef } from "./model.js"
 import type { RecordSet } from "./path.js"
 import type { Reply, Request } from "./search-worker.js"
-import { allocInt32, allocSlots, DEFAULT_SEGMENT_SHIFT, forEachOccupied, place, slotBytes, type Slots } from "./seen-set.js"
+import { allocInt32, allocSlots, DEFAULT_SEGMENT_SHIFT, forEachOccupied, growFingerprints, place, seenCapacityFor, slotBytes, type Slots } from "./seen-set.js"
 import type { PhaseTimes, RoundStats, SearchProfile } from "./search-types.js"
 import { chunkShiftFor, DEFAULT_CHUNK_SHIFT, Rows } from "./rows.js"
 import { EDGE, META } from "./state-store.js"
@@ -116,7 +116,7 @@ export function parallelDriver(
   const width = model.widthBytes >> 2
   const ctl = shared(CTL.size)
   const segmentShift = tuning.segmentShift ?? DEFAULT_SEGMENT_SHIFT
-  let seen = allocSlots(2 * tuning.initialCapacity, 2, segmentShift, true)
+  let seen = allocSlots(2 * tuning.initialCapacity, 2, segmentShift, true, true)
   let seenSize = 0
   let previousCount = 1
   // One chunk size for a level's states, metadata and locks (the states' shrinks for wide states).
@@ -231,15 +231,18 @@ export function parallelDriver(
   /** Closes the level: the new states join the seen set and become the frontier. */
   const finishPhase = async () => {
     const count = Atomics.load(ctl, CTL.nextCount)
-    let seenCap = seen.capacity
-    while ((seenSize + count) > seenCap * 0.75) seenCap = Math.ceil(seenCap * 1.45)
+    const seenCap = seenCapacityFor(seenSize + count, seen.capacity)
     if (seenCap !== seen.capacity) {
+      // Here, not in the workers: a large seen set grows in place, which is one pass on one thread.
+      const growing = performance.now()
       const old = seen
-      const slots = old.capacity
-      seen = allocSlots(seenCap, 2, segmentShift, true)
-      replaced(old)
-      const per = Math.ceil(slots / W)
-      await timed(profile.rehash, (k) => ({ type: "rehash", tables: tables(), old, from: Math.min(slots, k * per), to: Math.min(slots, (k + 1) * per) }))
+      seen = growFingerprints(old, seenSize, seenCap)
+      if (seen.backing[0] !== old.backing[0]) replaced(old)
+      const ms = performance.now() - growing
+      profile.rehash.calls++
+      profile.rehash.wallMs += ms
+      profile.rehash.busyMs += ms
+      profile.rehash.maxBusyMs += ms
     }
     records.reserve(recordsSoFar() + count)
     const per = Math.ceil(count / W)
@@ -303,9 +306,7 @@ export function parallelDriver(
     },
     restore: async (checkpoint) => {
       const h = checkpoint.header
-      let seenCap = seen.capacity
-      while (h.distinct > seenCap * 0.75) seenCap = Math.ceil(seenCap * 1.45)
-      seen = allocSlots(seenCap, 2, segmentShift, true)
+      seen = allocSlots(seenCapacityFor(h.distinct, seen.capacity), 2, segmentShift, true, true)
       checkpoint.readSeen((hi, lo) => place(seen, hi, lo))
       seenSize = h.distinct
       frontier = level(h.frontier)

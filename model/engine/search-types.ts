@@ -79,8 +79,8 @@ export interface PhaseTimes {
  * Where a parallel search's time goes, phase by phase (bench/parallel-profile.ts prints it): the
  * seed phase (worker start-up included), the expand phases (successors, the shared cursor, new states into the level map), the pauses in
  * which the coordinator grows the level tables while every worker waits, the finish phases (new
- * states into the seen set, invariants, edge records), the rehashes of a growing seen set, and
- * the garbage collections after tables are replaced.
+ * states into the seen set, invariants, edge records), the growths of the seen set, and the
+ * garbage collections after tables are replaced.
  */
 export interface SearchProfile {
   readonly workers: number
@@ -91,6 +91,10 @@ export interface SearchProfile {
   /** Every later level's expand phases. */
   readonly expand: PhaseTimes
   readonly finish: PhaseTimes
+  /**
+   * The seen set's growths: the coordinator grows it (in place, seen-set.ts) while every worker
+   * waits, so its busy time is one thread's and the rest shows as imbalance.
+   */
   readonly rehash: PhaseTimes
   /** Times an expand phase paused for the coordinator to grow the level tables. */
   pauses: number

@@ -20,6 +20,18 @@ const MAX_LOAD = 0.75
 const GROWTH = 1.45
 const TWO_32 = 4294967296
 
+/** The seen set's capacity after one growth from `capacity` slots. */
+export function nextSeenCapacity(capacity: number): number {
+  return Math.ceil(capacity * GROWTH)
+}
+
+/** The seen set's capacity once it holds `size` fingerprints, growing from `capacity` slots. */
+export function seenCapacityFor(size: number, capacity: number): number {
+  let c = capacity
+  while (size > c * MAX_LOAD) c = nextSeenCapacity(c)
+  return c
+}
+
 /** Slots per segment of a hash table, as a power of two: 2^27 slots are 1 GiB of seen set. */
 export const DEFAULT_SEGMENT_SHIFT = 27
 
@@ -59,22 +71,50 @@ export function allocInt32(length: number, shared: boolean): Int32Array {
  * segment floor(s / segmentSlots) at word (s mod segmentSlots) * stride.
  */
 export interface Slots {
+  /** Views of exactly the table's slots (the last one shorter): what probes walk. */
   readonly segments: Int32Array[]
   readonly capacity: number
   readonly stride: number
   readonly segmentSlots: number
   /** 1 / segmentSlots, exact (a power of two), so finding a segment is a multiply. */
   readonly inverse: number
+  /**
+   * The memory under `segments`, whole: a reserved table's last segment may hold more slots than
+   * the table uses, so that it can grow in place (growFingerprints).
+   */
+  readonly backing: Int32Array[]
+  readonly shared: boolean
 }
 
-/** Allocates a table of `capacity` empty slots (shared memory when asked). */
-export function allocSlots(capacity: number, stride: number, segmentShift: number, shared: boolean): Slots {
+/**
+ * Tables of at least this many slots reserve whole segments: their untouched pages cost no
+ * resident memory (the kernel maps them on first write), and they grow in place. Smaller ones are
+ * copied when they grow, which costs little at their size.
+ */
+export const RESERVE_FROM_SLOTS = 2 ** 22
+
+/**
+ * Allocates a table of `capacity` empty slots (shared memory when asked). With `reserve`, a table
+ * of RESERVE_FROM_SLOTS slots or more (or of more than one segment) allocates its last segment
+ * whole, so that growFingerprints can grow it without a second table.
+ */
+export function allocSlots(capacity: number, stride: number, segmentShift: number, shared: boolean, reserve = false): Slots {
   const segmentSlots = 2 ** segmentShift
-  const segments: Int32Array[] = []
+  const whole = reserve && (capacity >= RESERVE_FROM_SLOTS || capacity > segmentSlots)
+  const backing: Int32Array[] = []
   for (let from = 0; from < capacity; from += segmentSlots) {
-    segments.push(allocInt32(Math.min(segmentSlots, capacity - from) * stride, shared))
+    backing.push(allocInt32((whole ? segmentSlots : Math.min(segmentSlots, capacity - from)) * stride, shared))
   }
-  return { segments, capacity, stride, segmentSlots, inverse: 1 / segmentSlots }
+  return viewSlots(backing, capacity, stride, segmentSlots, shared)
+}
+
+/** A table of `capacity` slots over segments allocated already (each at least as long as its part). */
+function viewSlots(backing: Int32Array[], capacity: number, stride: number, segmentSlots: number, shared: boolean): Slots {
+  const segments = backing.map((b, k) => {
+    const words = Math.min(segmentSlots, capacity - k * segmentSlots) * stride
+    return words === b.length ? b : b.subarray(0, words)
+  })
+  return { segments, capacity, stride, segmentSlots, inverse: 1 / segmentSlots, backing, shared }
 }
 
 /** Bytes held by a table's slots. */
@@ -141,6 +181,159 @@ export function forEachOccupied(t: Slots, from: number, to: number, visit: (segm
 }
 
 /**
+ * Grows a fingerprint table (two-word slots) that holds `size` fingerprints to `capacity` slots
+ * and returns it; the table passed in is not to be used again.
+ *
+ * Why in place: the seen set is the largest hash table of a search, and copying it into a new
+ * table holds both at once, 2.45 times the old table; on a 53M-state run that transient was the
+ * search's peak memory (bench/RESULTS.md, issue 15). A table whose last segment is reserved whole
+ * (allocSlots with reserve) grows inside its segments instead, with a few slots of scratch:
+ *
+ * 1. Every fingerprint is moved, in slot order, to a packed run at the top of the grown table
+ *    (the cluster that wraps from the table's end to slot 0 is taken aside first, so the run
+ *    starts at an empty slot), and the run is sorted by the fingerprint's high word. Homes
+ *    (slotOf) are monotone in that word, so the run was sorted but for the order inside clusters,
+ *    and an insertion sort costs little more than a pass.
+ * 2. Linear probing in ascending order of home gives each fingerprint the slot
+ *    max(home, previous slot + 1), a valid layout for any probe. Every such slot is at or below the
+ *    fingerprint's place in the run, so the fingerprints are moved down one by one, each into
+ *    slots already read. The last cluster may run past the table's end and wrap to slot 0: those
+ *    few fingerprints are counted first, taken aside, and written last.
+ *
+ * A small table (unreserved) is copied into a new one, as any table was before.
+ */
+export function growFingerprints(t: Slots, size: number, capacity: number): Slots {
+  if (t.stride !== 2 || capacity <= t.capacity) throw new RangeError(`cannot grow a table of ${t.capacity} slots (stride ${t.stride}) to ${capacity}`)
+  const segmentSlots = t.segmentSlots
+  const lastWhole = t.backing[t.backing.length - 1]!.length === 2 * segmentSlots
+  if (lastWhole && size > 0) {
+    const grown = growInPlace(t, size, capacity)
+    if (grown !== null) return grown
+  }
+  const bigger = allocSlots(capacity, 2, Math.log2(segmentSlots), t.shared, true)
+  forEachOccupied(t, 0, t.capacity, (seg, i) => place(bigger, seg[i]!, seg[i + 1]!))
+  return bigger
+}
+
+/** The in-place growth of growFingerprints, or null (nothing changed) where its scratch would not be small. */
+function growInPlace(t: Slots, size: number, capacity: number): Slots | null {
+  const old = t.capacity
+  const segmentSlots = t.segmentSlots
+  const inverse = t.inverse
+  const oldHi = (s: number) => t.backing[Math.floor(s * inverse)]![2 * (s - Math.floor(s * inverse) * segmentSlots)]!
+  // The cluster at slot 0, [0, firstEmpty), and how many of it wrapped from the end (home above slot).
+  let firstEmpty = 0
+  let wrapped = 0
+  for (let hi = oldHi(0); hi !== 0; hi = oldHi(++firstEmpty)) if (slotOf(hi, old) > firstEmpty) wrapped++
+  // The packed run is built from the top down, below the wrapped ones, while old slots are read
+  // from the top down: the writes stay at or above the reads if the table grows by that many.
+  if (capacity - old < wrapped || firstEmpty > SCRATCH_LIMIT) return null
+  const backing = t.backing.slice()
+  while (backing.length * segmentSlots < capacity) backing.push(allocInt32(2 * segmentSlots, t.shared))
+  const segOf = (s: number) => backing[Math.floor(s * inverse)]!
+  const wordOf = (s: number) => 2 * (s - Math.floor(s * inverse) * segmentSlots)
+  const put = (s: number, hi: number, lo: number) => {
+    const seg = segOf(s)
+    const w = wordOf(s)
+    seg[w] = hi
+    seg[w + 1] = lo
+  }
+  const hiAt = (s: number) => segOf(s)[wordOf(s)]!
+  const loAt = (s: number) => segOf(s)[wordOf(s) + 1]!
+
+  // 1. The cluster at 0: fingerprints whose home is above their slot wrapped from the end (they
+  //    sort last), the others sort first.
+  const wrappedHi: number[] = []
+  const wrappedLo: number[] = []
+  const headHi: number[] = []
+  const headLo: number[] = []
+  for (let s = 0; s < firstEmpty; s++) {
+    const hi = hiAt(s)
+    const lo = loAt(s)
+    if (slotOf(hi, old) > s) {
+      wrappedHi.push(hi)
+      wrappedLo.push(lo)
+    } else {
+      headHi.push(hi)
+      headLo.push(lo)
+    }
+    put(s, 0, 0)
+  }
+  let w = capacity - 1 - wrappedHi.length
+  for (let s = old - 1; s > firstEmpty; s--) {
+    const hi = hiAt(s)
+    if (hi === 0) continue
+    const lo = loAt(s)
+    put(s, 0, 0)
+    put(w--, hi, lo)
+  }
+  for (let k = 0; k < wrappedHi.length; k++) put(capacity - wrappedHi.length + k, wrappedHi[k]!, wrappedLo[k]!)
+  for (let k = headHi.length - 1; k >= 0; k--) put(w--, headHi[k]!, headLo[k]!)
+  const runStart = w + 1
+  if (capacity - runStart !== size) throw new Error(`the seen set holds ${capacity - runStart} fingerprints, the search counts ${size}`)
+  for (let i = runStart + 1; i < capacity; i++) {
+    const hi = hiAt(i)
+    const key = hi >>> 0
+    let j = i - 1
+    if (hiAt(j) >>> 0 <= key) continue
+    const lo = loAt(i)
+    do {
+      put(j + 1, hiAt(j), loAt(j))
+      j--
+    } while (j >= runStart && hiAt(j) >>> 0 > key)
+    put(j + 1, hi, lo)
+  }
+
+  // 2. How many run past the end (they take slots 0 .. wrap - 1, which the others then skip).
+  const pastEnd = (first: number) => {
+    let previous = first - 1
+    let count = 0
+    for (let i = runStart; i < capacity; i++) {
+      const slot = Math.max(slotOf(hiAt(i), capacity), previous + 1)
+      if (slot >= capacity) count++
+      previous = slot
+    }
+    return count
+  }
+  let wrap = pastEnd(0)
+  for (let again = pastEnd(wrap); again !== wrap; again = pastEnd(wrap)) wrap = again
+  if (wrap > SCRATCH_LIMIT || wrap >= runStart) {
+    // Not seen in practice (it needs a cluster of that many slots at the end): copy instead.
+    const bigger = allocSlots(capacity, 2, Math.log2(segmentSlots), t.shared, true)
+    for (let i = runStart; i < capacity; i++) place(bigger, hiAt(i), loAt(i))
+    return bigger
+  }
+  const tailHi: number[] = []
+  const tailLo: number[] = []
+  for (let i = capacity - wrap; i < capacity; i++) {
+    tailHi.push(hiAt(i))
+    tailLo.push(loAt(i))
+    put(i, 0, 0)
+  }
+  // The others move up by `wrap`, so that each one's place in the run is at or above its slot.
+  for (let i = capacity - wrap - 1; i >= runStart; i--) {
+    const hi = hiAt(i)
+    const lo = loAt(i)
+    put(i, 0, 0)
+    put(i + wrap, hi, lo)
+  }
+  let previous = wrap - 1
+  for (let i = runStart + wrap; i < capacity; i++) {
+    const hi = hiAt(i)
+    const lo = loAt(i)
+    put(i, 0, 0)
+    const slot = Math.max(slotOf(hi, capacity), previous + 1)
+    put(slot, hi, lo)
+    previous = slot
+  }
+  for (let k = 0; k < wrap; k++) put(k, tailHi[k]!, tailLo[k]!)
+  return viewSlots(backing, capacity, 2, segmentSlots, t.shared)
+}
+
+/** The most fingerprints growInPlace keeps aside (clusters at the table's ends are a few slots long). */
+const SCRATCH_LIMIT = 1 << 20
+
+/**
  * The set of fingerprints of every distinct state explored so far (two int32 words a slot; the
  * high word of a fingerprint is never 0, so 0 marks an empty slot). The parallel search keeps
  * the same layout in shared memory (level-worker.ts).
@@ -152,11 +345,8 @@ export class FingerprintSet {
   private flat: Int32Array | null
   private capacity: number
 
-  constructor(
-    initialCapacity = 1 << 12,
-    private readonly segmentShift = DEFAULT_SEGMENT_SHIFT
-  ) {
-    this.slots = allocSlots(Math.max(16, initialCapacity), 2, segmentShift, false)
+  constructor(initialCapacity = 1 << 12, segmentShift = DEFAULT_SEGMENT_SHIFT) {
+    this.slots = allocSlots(Math.max(16, initialCapacity), 2, segmentShift, false, true)
     this.flat = flatOf(this.slots)
     this.capacity = this.slots.capacity
   }
@@ -186,9 +376,7 @@ export class FingerprintSet {
   }
 
   private grow(): void {
-    const old = this.slots
-    const t = allocSlots(Math.ceil(old.capacity * GROWTH), 2, this.segmentShift, false)
-    forEachOccupied(old, 0, old.capacity, (seg, i) => place(t, seg[i]!, seg[i + 1]!))
+    const t = growFingerprints(this.slots, this.size, nextSeenCapacity(this.slots.capacity))
     this.slots = t
     this.flat = flatOf(t)
     this.capacity = t.capacity
