@@ -49,6 +49,8 @@ export interface CheckCommand {
   readonly checkpoint: { readonly dir: string; readonly everySeconds: number } | undefined
   /** `--resume DIR`: continue the search from the checkpoint in DIR. */
   readonly resume: string | undefined
+  /** `--disk DIR`: the search's tables in files under DIR (model/engine/disk.ts). */
+  readonly disk: string | undefined
   /** `--simulate`: random walks checking the invariants, instead of the exhaustive search. */
   readonly simulate: { readonly runs: number; readonly depth: number; readonly seed: number } | undefined
 }
@@ -367,18 +369,22 @@ function checkCommand(protocol: Protocol, config: Record<string, number>, given:
   if (simulate) {
     // A search's caps do not apply to walks.
     if (has("symmetry", "max-depth", "max-states", "memory")) return fail("--symmetry, --max-depth, --max-states and --memory are for the exhaustive search, not --simulate (use --depth)")
-    if (has("checkpoint", "checkpoint-every", "resume")) return fail("--checkpoint, --checkpoint-every and --resume are for the exhaustive search, not --simulate")
+    if (has("checkpoint", "checkpoint-every", "resume", "disk")) return fail("--checkpoint, --checkpoint-every, --resume and --disk are for the exhaustive search, not --simulate")
     if (has("dot")) return fail("--dot draws the reachable graph: it goes with the exhaustive search, not --simulate")
   }
   if (has("property") && !liveness) return fail("--property goes with --liveness")
   if (liveness) {
     if (simulate) return fail("--liveness checks the whole reachable graph; it does not go with --simulate")
     if (has("symmetry")) return fail("--liveness is checked without symmetry reduction (a property of one node is not one of its orbit)")
-    if (has("invariant", "deadlock", "dot", "checkpoint", "resume", "max-depth", "max-states")) {
-      return fail("--liveness checks temporal properties only: --invariant, --deadlock, --dot, --checkpoint, --resume, --max-depth and --max-states go with the invariant search")
+    if (has("invariant", "deadlock", "dot", "checkpoint", "resume", "max-depth", "max-states", "disk")) {
+      return fail("--liveness checks temporal properties only: --invariant, --deadlock, --dot, --checkpoint, --resume, --max-depth, --max-states and --disk go with the invariant search")
     }
   }
   if (has("checkpoint-every") && !has("checkpoint", "resume")) return fail("--checkpoint-every goes with --checkpoint DIR (or --resume DIR)")
+  if (has("disk")) {
+    if ((given.int("workers") ?? 1) > 1) return fail("--disk searches on one thread: leave out --workers")
+    if (has("checkpoint", "resume")) return fail("--disk keeps no checkpoint: --checkpoint and --resume go with the search in memory")
+  }
   // A resumed search goes on checkpointing, to the directory it resumed from unless told otherwise.
   const checkpointTo = given.text("checkpoint") ?? given.text("resume")
   const invariants = given.texts("invariant")
@@ -398,6 +404,7 @@ function checkCommand(protocol: Protocol, config: Record<string, number>, given:
     memory: given.int("memory"),
     checkpoint: checkpointTo === undefined ? undefined : { dir: checkpointTo, everySeconds: given.int("checkpoint-every") ?? DEFAULT_CHECKPOINT_SECONDS },
     resume: given.text("resume"),
+    disk: given.text("disk"),
     json: given.switch("json"),
     html: given.switch("html"),
     dot: given.text("dot"),

@@ -62,6 +62,8 @@ export const CheckReport = Schema.Struct({
   resumed: Schema.NullOr(Schema.Struct({ dir: Schema.String, depth: Count, distinct: Count, generated: Count, seconds: Schema.Number.pipe(Schema.nonNegative()) })),
   /** Where checkpoints are written (`--checkpoint DIR`, or the `--resume` directory), and how often. */
   checkpoint: Schema.NullOr(Schema.Struct({ dir: Schema.String, everySeconds: Count })),
+  /** Where a search on disk (`--disk DIR`) kept its files (removed at its end); null: in memory. */
+  disk: Schema.NullOr(Schema.String),
   /** The reachable graph's Graphviz file (`--dot FILE`). */
   dotFile: Schema.NullOr(Schema.String)
 }).annotations({ identifier: "CheckReport", title: "replcheck check --json", description: "the result of one replcheck check run" })

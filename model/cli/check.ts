@@ -4,6 +4,7 @@ import { join } from "node:path"
 import { Effect } from "effect"
 import { CHECKPOINT_FILE, CheckpointError, CheckpointReader } from "../engine/checkpoint.js"
 import { checkResumable, searchIdentity, selectInvariants, type ExploreOptions, type Progress } from "../engine/explorer.js"
+import { DISK_IO_BYTES, diskBufferBytes } from "../engine/disk.js"
 import { runSearch } from "../engine/run.js"
 import { workerScript } from "../protocols/load.js"
 import { counterexampleFiles, witnessOf } from "../trace/counterexample.js"
@@ -14,6 +15,11 @@ import type { CheckReport } from "./check-report.js"
 import { Files } from "./files.js"
 
 export { CheckReport } from "./check-report.js"
+
+/** The memory budget of a search on disk without --memory. */
+const DEFAULT_DISK_MEMORY = 2 ** 30
+
+const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`
 
 /** TLC's "calculated (optimistic)" fingerprint collision probability. */
 export function collisionProbability(distinct: number, generated: number): number {
@@ -39,8 +45,16 @@ export const runCheck = (cmd: CheckCommand, onProgress?: (p: Progress) => void, 
       try: () => selectInvariants(model, cmd.invariants),
       catch: (e) => new UsageError({ message: (e as Error).message })
     })
-    // By default most of what is free when the run starts, with what this process holds already.
-    const memoryBudget = cmd.memory ?? Math.floor(freemem() * 0.9) + process.memoryUsage.rss()
+    // By default most of what is free when the run starts, with what this process holds already;
+    // a search on disk, 1 GiB.
+    const memoryBudget = cmd.memory ?? (cmd.disk !== undefined ? DEFAULT_DISK_MEMORY : Math.floor(freemem() * 0.9) + process.memoryUsage.rss())
+    const disk = cmd.disk
+    const bufferBytes = disk === undefined ? null : diskBufferBytes(memoryBudget, process.memoryUsage.rss())
+    if (disk !== undefined && bufferBytes === null) {
+      return yield* Effect.fail(new UsageError({
+        message: `--memory ${mib(memoryBudget)} is too small for --disk: this process holds ${mib(process.memoryUsage.rss())} already, and the search needs ${mib(DISK_IO_BYTES + 16 * 2 ** 20)} more`
+      }))
+    }
     const options: ExploreOptions = {
       workers: cmd.workers,
       symmetry: cmd.symmetry,
@@ -48,13 +62,14 @@ export const runCheck = (cmd: CheckCommand, onProgress?: (p: Progress) => void, 
       invariants: cmd.invariants,
       maxDepth: cmd.maxDepth,
       maxStates: cmd.maxStates,
-      maxMemory: memoryBudget,
+      ...(disk !== undefined && bufferBytes !== null ? { disk: { dir: disk, bufferBytes } } : { maxMemory: memoryBudget }),
       onProgress,
       identity: { ...(cmd.protocol.source ? { source: cmd.protocol.source } : {}), variant: cmd.variant, config: cmd.config },
       ...(cmd.checkpoint ? { checkpoint: cmd.checkpoint } : {})
     }
     const files = yield* Files
     if (cmd.checkpoint) yield* files.checkWritableDir(cmd.checkpoint.dir)
+    if (disk !== undefined) yield* files.checkWritableDir(disk)
     // A checkpoint that cannot be resumed is bad input, found before anything runs.
     const resume = cmd.resume
     const reader =
@@ -139,6 +154,7 @@ export const runCheck = (cmd: CheckCommand, onProgress?: (p: Progress) => void, 
       memoryBudgetBytes: memoryBudget,
       resumed: result.resumed && resume !== undefined ? { dir: resume, ...result.resumed, seconds: Math.round(result.resumed.seconds * 1000) / 1000 } : null,
       checkpoint: cmd.checkpoint ? { dir: cmd.checkpoint.dir, everySeconds: cmd.checkpoint.everySeconds } : null,
+      disk: disk ?? null,
       dotFile: cmd.dot ?? null,
       peakRssBytes: process.resourceUsage().maxRSS * 1024
     }

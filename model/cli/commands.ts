@@ -68,6 +68,12 @@ const check: CommandDeclaration = {
     checkpoint: { kind: "text", value: "DIR", group: "search", help: "write the search to DIR at a level boundary every --checkpoint-every seconds" },
     "checkpoint-every": { kind: "int", value: "S", min: 0, max: Number.MAX_SAFE_INTEGER, group: "search", help: "seconds between checkpoints (default 600; 0: every level)" },
     resume: { kind: "text", value: "DIR", group: "search", help: "go on from the checkpoint in DIR (same protocol, bounds, variant and invariants)" },
+    disk: {
+      kind: "text",
+      value: "DIR",
+      group: "search",
+      help: "keep the seen set, the levels and the edge records in files under DIR, memory bounded by --memory (default 1g); one worker, no checkpoint"
+    },
     dot: { kind: "text", value: "FILE", group: "search", help: "write the reachable graph as Graphviz DOT (small models: up to 5,000 states)" },
     simulate: { kind: "switch", group: "simulation", help: "walk random runs instead of exploring every state" },
     runs: { kind: "int", value: "N", min: 1, max: Number.MAX_SAFE_INTEGER, group: "simulation", help: "walk N runs (default 1000)" },

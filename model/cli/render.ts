@@ -30,7 +30,8 @@ export function renderReport(r: CheckReport): string {
   const bounds = Object.entries(r.config).map(([k, v]) => `--${flagName(k)} ${v}`).join(" ")
   const lines = [
     `replcheck check ${r.protocol} ${bounds} (variant ${r.variant})`,
-    `workers ${r.workers}, symmetry ${r.symmetry ? "on" : "off"}, deadlock check ${r.deadlock ? "on" : "off"}, memory budget ${mib(r.memoryBudgetBytes)}`,
+    `workers ${r.workers}, symmetry ${r.symmetry ? "on" : "off"}, deadlock check ${r.deadlock ? "on" : "off"}, memory budget ${mib(r.memoryBudgetBytes)}` +
+      (r.disk !== null ? `, on disk under ${r.disk}` : ""),
     `invariants: ${r.invariants.length > 0 ? r.invariants.join(", ") : "(none)"}`,
     ...(r.resumed
       ? [`resumed from ${r.resumed.dir} at depth ${r.resumed.depth} (${num(r.resumed.distinct)} distinct states, ${r.resumed.seconds.toFixed(0)} s of search before); the counts are the whole search's, the time this run's`]

@@ -18,18 +18,17 @@
  *   parent's position in its level, ordinal; level by level, each level in position order;
  *   `levelEnds[d - 1]` = records of levels 1..d).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } from "node:fs"
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync } from "node:fs"
 import { join } from "node:path"
 import type { RecordSet } from "./path.js"
 import type { Rows } from "./rows.js"
 import { forEachOccupied, type Slots } from "./seen-set.js"
 import { EDGE, META } from "./state-store.js"
+import { BLOCK_WORDS, WordWriter, writeAll } from "./word-files.js"
 
 export const CHECKPOINT_FILE = "checkpoint.bin"
 /** Version 2: edges name the parent by its position in its level, not by its fingerprint. */
 const MAGIC = "replcheck checkpoint 2\n"
-/** Words per buffered read or write: 4 MiB. */
-const BLOCK_WORDS = 1 << 20
 
 /** A checkpoint that cannot be resumed: missing, unreadable, damaged, or of another search. */
 export class CheckpointError extends Error {
@@ -71,34 +70,6 @@ export interface LevelSnapshot {
   readonly seen: Slots
   readonly frontier: FrontierRows
   readonly records: RecordSet
-}
-
-/** Buffered int32 output to a file descriptor. */
-class WordWriter {
-  private readonly buffer = new Int32Array(BLOCK_WORDS)
-  private used = 0
-  constructor(private readonly fd: number) {}
-
-  words(src: Int32Array, from: number, count: number): void {
-    while (count > 0) {
-      const n = Math.min(count, BLOCK_WORDS - this.used)
-      this.buffer.set(src.subarray(from, from + n), this.used)
-      this.used += n
-      from += n
-      count -= n
-      if (this.used === BLOCK_WORDS) this.flush()
-    }
-  }
-
-  flush(): void {
-    writeAll(this.fd, new Uint8Array(this.buffer.buffer, 0, this.used * 4))
-    this.used = 0
-  }
-}
-
-function writeAll(fd: number, bytes: Uint8Array): void {
-  let at = 0
-  while (at < bytes.length) at += writeSync(fd, bytes, at, bytes.length - at)
 }
 
 /**

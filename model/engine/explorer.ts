@@ -6,8 +6,9 @@
 import { CheckpointError, writeCheckpoint, type CheckpointReader, type LevelSnapshot } from "./checkpoint.js"
 import { ALLOCATION_FAILED_MESSAGE, DEFAULT_SEGMENT_SHIFT, seenCapacityFor } from "./seen-set.js"
 import type { Model } from "./model.js"
-import { reconstructTrace, ReplayDivergence, type RecordSet, type TraceStep } from "./path.js"
+import { recordLookup, reconstructTrace, ReplayDivergence, type EdgeLookup, type TraceStep } from "./path.js"
 import { DEFAULT_CHUNK_SHIFT } from "./rows.js"
+import type { DiskSearchOptions } from "./disk.js"
 import { SequentialBfs } from "./bfs.js"
 import { compareViolations, type RoundStats, type SearchOptions, type SearchProfile, type ViolationRecord } from "./search-types.js"
 
@@ -58,6 +59,11 @@ export interface ExploreOptions {
   readonly resume?: CheckpointReader
   /** Called after each checkpoint is written. */
   readonly onCheckpoint?: (c: { readonly depth: number; readonly distinct: number; readonly dir: string; readonly writeSeconds: number }) => void
+  /**
+   * Keep the seen set, the levels and the edge records on disk (disk.ts), with a buffer of
+   * bounded size in memory; one thread, no checkpoint, and maxMemory does not apply.
+   */
+  readonly disk?: DiskSearchOptions
   /** Called at the end of a parallel search with where its time went (bench/parallel-profile.ts). */
   readonly onProfile?: (p: SearchProfile) => void
 }
@@ -106,7 +112,7 @@ export interface RoundDriver {
   round(successorLength: number): Promise<RoundStats[]>
   violations(): Promise<ViolationRecord[]>
   /** The edge records of every level so far (a resumed search's included), for the counterexample. */
-  records(): Promise<RecordSet>
+  records(): Promise<EdgeLookup>
   close(): Promise<void>
   /** Generated, distinct and queued states right now (may be read mid-round). */
   live(): [number, number, number]
@@ -141,10 +147,21 @@ export function searchOptions(model: Model, options: ExploreOptions, index: numb
   }
 }
 
-/** Runs the whole search on the calling thread. */
-export function localDriver(model: Model, options: ExploreOptions): RoundDriver {
-  const search = new SequentialBfs(model, searchOptions(model, { ...options, workers: 1 }, 0))
+/** What a search on the calling thread offers its driver (bfs.ts, disk.ts). */
+export interface OneThreadSearch {
+  tick: (() => void) | undefined
+  readonly violation: ViolationRecord | null
+  live(): [number, number, number]
+  stats(): RoundStats
+  seedInitialStates(): void
+  expandFrontier(successorLength: number): void
+  finishLevel(): void
+}
+
+/** The driver of a search on the calling thread; `rest` is what differs between such searches. */
+export function oneThreadDriver(search: OneThreadSearch, rest: Pick<RoundDriver, "restore" | "snapshot" | "records" | "close">): RoundDriver {
   return {
+    ...rest,
     live: () => search.live(),
     attachTicker: (fn) => {
       search.tick = fn
@@ -153,20 +170,27 @@ export function localDriver(model: Model, options: ExploreOptions): RoundDriver 
       search.seedInitialStates()
       return [search.stats()]
     },
-    restore: async (checkpoint) => {
-      search.restore(checkpoint)
-      return [search.stats()]
-    },
-    snapshot: async () => search.snapshot(),
     round: async (successorLength) => {
       search.expandFrontier(successorLength)
       search.finishLevel()
       return [search.stats()]
     },
-    violations: async () => (search.violation ? [search.violation] : []),
-    records: async () => search.recordSet(),
-    close: async () => {}
+    violations: async () => (search.violation ? [search.violation] : [])
   }
+}
+
+/** Runs the whole search on the calling thread. */
+export function localDriver(model: Model, options: ExploreOptions): RoundDriver {
+  const search = new SequentialBfs(model, searchOptions(model, { ...options, workers: 1 }, 0))
+  return oneThreadDriver(search, {
+    restore: async (checkpoint) => {
+      search.restore(checkpoint)
+      return [search.stats()]
+    },
+    snapshot: async () => search.snapshot(),
+    records: async () => recordLookup(search.recordSet()),
+    close: async () => {}
+  })
 }
 
 function sum(stats: RoundStats[], pick: (s: RoundStats) => number): number {
@@ -256,7 +280,7 @@ export async function explore(model: Model, options: ExploreOptions, driver: Rou
       await checkpoint(true)
       break
     }
-    if (options.maxMemory !== undefined && projectedBytes(baseline, sum(stats, (s) => s.distinct), frontier, growth, sum(stats, (s) => s.seenBytes)) > options.maxMemory) {
+    if (options.maxMemory !== undefined && options.disk === undefined && projectedBytes(baseline, sum(stats, (s) => s.distinct), frontier, growth, sum(stats, (s) => s.seenBytes)) > options.maxMemory) {
       stopped = { cap: "memory", limit: options.maxMemory, unexplored: frontier }
       await checkpoint(true)
       break

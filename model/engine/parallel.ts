@@ -9,7 +9,7 @@ import { Context, Data, Effect, Layer } from "effect"
 import type { ExploreOptions, RoundDriver } from "./explorer.js"
 import { CTL, MAP, mapLimitOf, type SharedTables } from "./level-worker.js"
 import type { Model, ModelRef } from "./model.js"
-import type { RecordSet } from "./path.js"
+import { recordLookup, type RecordSet } from "./path.js"
 import type { Reply, Request } from "./search-worker.js"
 import { allocInt32, allocSlots, DEFAULT_SEGMENT_SHIFT, forEachOccupied, growFingerprints, place, seenCapacityFor, slotBytes, type Slots } from "./seen-set.js"
 import type { PhaseTimes, RoundStats, SearchProfile } from "./search-types.js"
@@ -332,7 +332,7 @@ export function parallelDriver(
     }),
     violations: async () => replies.flatMap((r) => (r.violation ? [r.violation] : [])),
     profile: () => profile,
-    records: async () => recordSet(),
+    records: async () => recordLookup(recordSet()),
     close: async () => {
       if (timer) clearInterval(timer)
     },

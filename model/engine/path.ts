@@ -131,26 +131,34 @@ export function fingerprintOf(model: Model, state: Uint8Array, symmetry: boolean
   return [fpHi, fpLo]
 }
 
-/** The edge of the state at `position` in level `level`: [parent's position, ordinal], or null if there is none. */
-function findRecord(set: RecordSet, level: number, position: number): [number, number] | null {
-  const from = level >= 2 ? set.levelEnds[level - 2] : 0
-  const to = set.levelEnds[level - 1]
-  if (from === undefined || to === undefined || position < 0 || from + position >= to) return null
-  const r = from + position
-  const chunk = set.records[r >>> set.shift]!
-  const b = (r & (2 ** set.shift - 1)) * EDGE
-  return [chunk[b]!, chunk[b + 1]!]
+/**
+ * The edge that reached the state at `position` in level `level`: [parent's position in level
+ * `level - 1`, ordinal], or null if the search recorded none there.
+ */
+export type EdgeLookup = (level: number, position: number) => readonly [number, number] | null
+
+/** Edges looked up in records held in memory. */
+export function recordLookup(set: RecordSet): EdgeLookup {
+  return (level, position) => {
+    const from = level >= 2 ? set.levelEnds[level - 2] : 0
+    const to = set.levelEnds[level - 1]
+    if (from === undefined || to === undefined || position < 0 || from + position >= to) return null
+    const r = from + position
+    const chunk = set.records[r >>> set.shift]!
+    const b = (r & (2 ** set.shift - 1)) * EDGE
+    return [chunk[b]!, chunk[b + 1]!]
+  }
 }
 
 /** Rebuilds the counterexample of `violation` from the search's edge records and replays it. */
-export function reconstructTrace(model: Model, records: RecordSet, violation: ViolationRecord, symmetry: boolean): TraceStep[] {
+export function reconstructTrace(model: Model, edgeAt: EdgeLookup, violation: ViolationRecord, symmetry: boolean): TraceStep[] {
   const stored = violation.ordinal < 0
   const anchorLevel = stored ? violation.length : violation.length - 1
   // Ordinals from the initial state's (chain[0]) to the anchor's.
   const chain: number[] = []
   let position = violation.anchorPosition
   for (let level = anchorLevel; level >= 1; level--) {
-    const rec = findRecord(records, level, position)
+    const rec = edgeAt(level, position)
     if (rec === null) throw new ReplayDivergence(`no record of position ${position} at level ${level}`)
     chain.unshift(rec[1])
     position = rec[0]

@@ -443,6 +443,12 @@ export class LevelIndex {
     }
   }
 
+  /** Empties the index and keeps its table. */
+  clear(): void {
+    for (const segment of this.slots.segments) segment.fill(0)
+    this.size = 0
+  }
+
   /** Records a fingerprint known to be absent. */
   insert(hi: number, lo: number, position: number): void {
     if (this.size + 1 > this.slots.capacity * 0.6) this.grow()

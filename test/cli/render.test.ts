@@ -32,6 +32,7 @@ const report = (stopped: CheckReport["stopped"]): CheckReport => ({
   peakRssBytes: 100 * 2 ** 20,
   resumed: null,
   checkpoint: null,
+  disk: null,
   dotFile: null
 })
 
