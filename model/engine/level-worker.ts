@@ -22,7 +22,7 @@ import { Expander } from "./expander.js"
 import { compareFingerprints } from "./fingerprint.js"
 import type { Model } from "./model.js"
 import type { SearchOptions } from "./search-types.js"
-import { flatOf, probeFlat, probeHas, slotOf, type Slots } from "./seen-set.js"
+import { flatOf, forEachOccupied, probeFlat, probeHas, slotOf, type Slots } from "./seen-set.js"
 import { EDGE, META } from "./state-store.js"
 
 /** Indexes into the control array. */
@@ -298,6 +298,11 @@ export class LevelWorker extends Expander {
       }
     }
     seg[i + 1] = lo
+  }
+
+  /** Moves slots [from, to) of the seen set's old table into the current one (growth, in parallel). */
+  rehash(old: Slots, from: number, to: number): void {
+    forEachOccupied(old, from, to, (seg, i) => this.seenInsert(seg[i]!, seg[i + 1]!))
   }
 
   /** Round, phase 2: adds next-level states [from, to) to the seen set, checks them and writes their edge records. */

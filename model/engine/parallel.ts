@@ -11,7 +11,7 @@ import { CTL, MAP, mapLimitOf, type SharedTables } from "./level-worker.js"
 import type { Model, ModelRef } from "./model.js"
 import { recordLookup, type RecordSet } from "./path.js"
 import type { Reply, Request } from "./search-worker.js"
-import { allocInt32, allocSlots, DEFAULT_SEGMENT_SHIFT, forEachOccupied, growFingerprints, place, seenCapacityFor, slotBytes, type Slots } from "./seen-set.js"
+import { allocInt32, allocSlots, DEFAULT_SEGMENT_SHIFT, forEachOccupied, growFingerprints, growsInPlace, place, seenCapacityFor, slotBytes, type Slots } from "./seen-set.js"
 import type { PhaseTimes, RoundStats, SearchProfile } from "./search-types.js"
 import { chunkShiftFor, DEFAULT_CHUNK_SHIFT, Rows } from "./rows.js"
 import { EDGE, META } from "./state-store.js"
@@ -232,17 +232,23 @@ export function parallelDriver(
   const finishPhase = async () => {
     const count = Atomics.load(ctl, CTL.nextCount)
     const seenCap = seenCapacityFor(seenSize + count, seen.capacity)
-    if (seenCap !== seen.capacity) {
-      // Here, not in the workers: a large seen set grows in place, which is one pass on one thread.
+    if (seenCap !== seen.capacity && growsInPlace(seen)) {
+      // A large seen set grows in place, here: a few passes on one thread, every worker waiting.
       const growing = performance.now()
-      const old = seen
-      seen = growFingerprints(old, seenSize, seenCap)
-      if (seen.backing[0] !== old.backing[0]) replaced(old)
+      seen = growFingerprints(seen, seenSize, seenCap)
       const ms = performance.now() - growing
       profile.rehash.calls++
       profile.rehash.wallMs += ms
       profile.rehash.busyMs += ms
       profile.rehash.maxBusyMs += ms
+    } else if (seenCap !== seen.capacity) {
+      // A small one is copied into a new table by every worker at once.
+      const old = seen
+      const slots = old.capacity
+      seen = allocSlots(seenCap, 2, segmentShift, true, true)
+      replaced(old)
+      const per = Math.ceil(slots / W)
+      await timed(profile.rehash, (k) => ({ type: "rehash", tables: tables(), old, from: Math.min(slots, k * per), to: Math.min(slots, (k + 1) * per) }))
     }
     records.reserve(recordsSoFar() + count)
     const per = Math.ceil(count / W)

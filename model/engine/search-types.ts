@@ -92,8 +92,9 @@ export interface SearchProfile {
   readonly expand: PhaseTimes
   readonly finish: PhaseTimes
   /**
-   * The seen set's growths: the coordinator grows it (in place, seen-set.ts) while every worker
-   * waits, so its busy time is one thread's and the rest shows as imbalance.
+   * The seen set's growths: every worker copies its share of a small one into a new table; the
+   * coordinator grows a large one in place (seen-set.ts) while every worker waits, so that busy
+   * time is one thread's and the rest shows as imbalance.
    */
   readonly rehash: PhaseTimes
   /** Times an expand phase paused for the coordinator to grow the level tables. */

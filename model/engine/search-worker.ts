@@ -8,6 +8,7 @@ import { searchOptions, type ExploreOptions } from "./explorer.js"
 import { LevelWorker, type SharedTables } from "./level-worker.js"
 import type { Model, ModelRef } from "./model.js"
 import type { ViolationRecord } from "./search-types.js"
+import type { Slots } from "./seen-set.js"
 import { collectGarbage } from "./tuning.js"
 
 interface Init {
@@ -23,6 +24,7 @@ export type Request =
   | { readonly type: "expand"; readonly tables: SharedTables; readonly successorLength: number }
   | { readonly type: "resume"; readonly tables: SharedTables }
   | { readonly type: "finish"; readonly tables: SharedTables; readonly from: number; readonly to: number }
+  | { readonly type: "rehash"; readonly tables: SharedTables; readonly old: Slots; readonly from: number; readonly to: number }
   /** Resuming from a checkpoint: this worker's counters (Expander.restoreCounters). */
   | { readonly type: "restore"; readonly generated: number; readonly coverage: readonly number[] }
 
@@ -65,6 +67,10 @@ export function answer(worker: LevelWorker, req: Request): Reply {
     case "finish":
       worker.attach(req.tables)
       worker.finish(req.from, req.to)
+      return reply("done")
+    case "rehash":
+      worker.attach(req.tables)
+      worker.rehash(req.old, req.from, req.to)
       return reply("done")
   }
 }
