@@ -130,7 +130,7 @@ export class SequentialBfs extends Expander {
       (p, words, at) => frontier.setState(p, words, at)
     )
     this.recordCount = checkpoint.readRecords(this.records)
-    this.levelEnds.push(...h.levelEnds)
+    for (const end of h.levelEnds) this.levelEnds.push(end)
     this.restoreCounters(h.generated, h.coverage)
     this.levelIndex = new LevelIndex(frontier.count, this.options.segmentShift)
   }

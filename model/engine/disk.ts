@@ -61,6 +61,8 @@ export function diskBufferBytes(budget: number, resident: number): number | null
 const CANDIDATE_HEAD = 6
 /** Words all the merge's readers may buffer together (64 MiB). */
 const MERGE_BUFFER_WORDS = 16 * BLOCK_WORDS
+/** Runs a level may have before they are merged into one (each is an open file during the merge). */
+const MAX_RUNS = 64
 /** Below this many entries a buffer is sorted by comparison; from it, by radix. */
 const RADIX_FROM = 1 << 16
 
@@ -88,8 +90,9 @@ export class DiskBfs extends Expander {
   expanded = 0
   /** Records of levels 1..d at levelEnds[d - 1] (the edge file's records, in level order). */
   readonly levelEnds: number[] = []
-  /** Runs written, the seen file's and the frontier file's rewrites (for tests and progress). */
+  /** Runs written, and how many times a level's runs were merged into one (for tests). */
   runsWritten = 0
+  compactions = 0
 
   private readonly candidateWords: number
   private readonly buffer: Rows
@@ -219,6 +222,7 @@ export class DiskBfs extends Expander {
     }
     this.runs.push(path)
     this.runsWritten++
+    if (this.runs.length >= MAX_RUNS) this.compactRuns()
     this.buffered = 0
     this.index.clear()
   }
@@ -256,21 +260,61 @@ export class DiskBfs extends Expander {
 
   /** Merges the level's runs with the seen file into the next seen file, frontier file and edge records. */
   private merge(): void {
-    const C = this.candidateWords
     const w = this.widthWords
     const level = this.levelEnds.length + 1
-    const perReader = Math.max(16, Math.floor(MERGE_BUFFER_WORDS / (C * (this.runs.length + 1))))
-    const readers = this.runs.map((path) => new RecordReader(path, C, perReader))
-    const seen = this.seenPath === null ? null : new RecordReader(this.seenPath, 2, perReader)
+    const seen = this.seenPath === null ? null : new RecordReader(this.seenPath, 2, Math.floor(BLOCK_WORDS / 2))
     const seenPath = join(this.work, `seen-${level}.bin`)
     const frontierPath = join(this.work, `frontier-${level}.bin`)
     const seenFd = openSync(seenPath, "w")
     const frontierFd = openSync(frontierPath, "w")
     const seenOut = new WordWriter(seenFd)
     const frontierOut = new WordWriter(frontierFd)
+    let position = 0
+    try {
+      this.mergeRuns((best) => {
+        if (seen !== null) {
+          while (!seen.done && keyOrder(seen.block, seen.at, best, 0) < 0) {
+            seenOut.words(seen.block, seen.at, 2)
+            seen.next()
+          }
+          if (!seen.done && keyOrder(seen.block, seen.at, best, 0) === 0) return
+        }
+        seenOut.words(best, 0, 2)
+        frontierOut.words(best, 0, 2)
+        frontierOut.words(best, CANDIDATE_HEAD, w)
+        this.edges.word(best[2]!)
+        this.edges.word(best[3]!)
+        this.checkNewState(best, 0, best, CANDIDATE_HEAD, position)
+        position++
+      })
+      if (seen !== null) {
+        for (; !seen.done; seen.next()) seenOut.words(seen.block, seen.at, 2)
+      }
+      seenOut.flush()
+      frontierOut.flush()
+    } finally {
+      seen?.close()
+      closeSync(seenFd)
+      closeSync(frontierFd)
+    }
+    if (this.seenPath !== null) rmSync(this.seenPath)
+    this.seenPath = seenPath
+    this.frontierPath = frontierPath
+    this.frontierCount = position
+    this.distinct += position
+    this.levelEnds.push((this.levelEnds[this.levelEnds.length - 1] ?? 0) + position)
+  }
+
+  /**
+   * Merges the level's runs, calling `visit` once per fingerprint in their order with the
+   * candidate of the smallest edge (valid during the call), and removes them.
+   */
+  private mergeRuns(visit: (best: Int32Array) => void): void {
+    const C = this.candidateWords
+    const perReader = Math.max(16, Math.floor(MERGE_BUFFER_WORDS / (C * Math.max(1, this.runs.length))))
+    const readers = this.runs.map((path) => new RecordReader(path, C, perReader))
     const heap = new ReaderHeap(readers.filter((r) => !r.done))
     const best = new Int32Array(C)
-    let position = 0
     try {
       while (heap.size > 0) {
         let r = heap.top()
@@ -280,40 +324,28 @@ export class DiskBfs extends Expander {
           if (edgeBefore(r.block, r.at, best, 0)) best.set(r.block.subarray(r.at, r.at + C))
           heap.advanceTop()
         }
-        if (seen !== null) {
-          while (!seen.done && keyOrder(seen.block, seen.at, best, 0) < 0) {
-            seenOut.words(seen.block, seen.at, 2)
-            seen.next()
-          }
-          if (!seen.done && keyOrder(seen.block, seen.at, best, 0) === 0) continue
-        }
-        seenOut.words(best, 0, 2)
-        frontierOut.words(best, 0, 2)
-        frontierOut.words(best, CANDIDATE_HEAD, w)
-        this.edges.word(best[2]!)
-        this.edges.word(best[3]!)
-        this.checkNewState(best, 0, best, CANDIDATE_HEAD, position)
-        position++
+        visit(best)
       }
-      if (seen !== null) {
-        for (; !seen.done; seen.next()) seenOut.words(seen.block, seen.at, 2)
-      }
-      seenOut.flush()
-      frontierOut.flush()
     } finally {
-      for (const r of readers) r.close()
-      seen?.close()
-      closeSync(seenFd)
-      closeSync(frontierFd)
+      for (const reader of readers) reader.close()
     }
     for (const path of this.runs) rmSync(path)
     this.runs = []
-    if (this.seenPath !== null) rmSync(this.seenPath)
-    this.seenPath = seenPath
-    this.frontierPath = frontierPath
-    this.frontierCount = position
-    this.distinct += position
-    this.levelEnds.push((this.levelEnds[this.levelEnds.length - 1] ?? 0) + position)
+  }
+
+  /** Merges the level's runs so far into one, so that a level never holds more than MAX_RUNS files open. */
+  private compactRuns(): void {
+    const path = join(this.work, `run-${this.levelEnds.length + 1}-merged-${this.runsWritten}.bin`)
+    const fd = openSync(path, "w")
+    try {
+      const out = new WordWriter(fd)
+      this.mergeRuns((best) => out.words(best, 0, this.candidateWords))
+      out.flush()
+    } finally {
+      closeSync(fd)
+    }
+    this.runs = [path]
+    this.compactions++
   }
 
   /** The edge records, read back from the edge file (for the counterexample, after the search). */

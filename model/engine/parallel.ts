@@ -324,7 +324,7 @@ export function parallelDriver(
       )
       f.count = h.frontier
       checkpoint.readRecords(records)
-      levelEnds.push(...h.levelEnds)
+      for (const end of h.levelEnds) levelEnds.push(end)
       previousCount = h.frontier
       generation++
       const none = h.coverage.map(() => 0)

@@ -39,7 +39,7 @@ async function both(model: Model, options: ExploreOptions, bufferStates: number)
   } finally {
     await driver.close()
   }
-  return { inMemory, onDisk, runs: driver.search.runsWritten, dir }
+  return { inMemory, onDisk, runs: driver.search.runsWritten, compactions: driver.search.compactions, dir }
 }
 
 const base: ExploreOptions = { workers: 1, symmetry: false, deadlock: false }
@@ -57,10 +57,12 @@ const cases: Array<[string, Model, ExploreOptions, number]> = [
 describe("the search on disk", () => {
   it.each(cases)("%s: same results as in memory, with a roomy buffer and with a small one", async (_, model, options, small) => {
     for (const bufferStates of [1 << 18, small]) {
-      const { inMemory, onDisk, runs, dir } = await both(model, options, bufferStates)
+      const { inMemory, onDisk, runs, compactions, dir } = await both(model, options, bufferStates)
       expect(summary(onDisk)).toEqual(summary(inMemory))
-      // A small buffer cuts levels into runs; the search removes its files when it closes.
+      // A small buffer cuts levels into runs (a tiny one into so many that they are merged
+      // during the level); the search removes its files when it closes.
       if (bufferStates === small) expect(runs).toBeGreaterThan(2 * onDisk.depth)
+      if (bufferStates === 5) expect(compactions).toBeGreaterThan(0)
       expect(readdirSync(dir)).toEqual([])
     }
   })
