@@ -123,7 +123,7 @@ function command(argv: readonly string[], protocol: Protocol | undefined): Effec
     Effect.catchTags({
       UsageError: (e) => Effect.sync(() => (process.stderr.write(`replcheck: ${e.message}\n`), 2)),
       FileError: (e) => Effect.sync(() => (process.stderr.write(`replcheck: ${e.message}\n`), 2)),
-      SearchFailed: (e) => Effect.sync(() => (process.stderr.write(`replcheck: internal error: ${e.message}\n`), 3))
+      SearchFailed: (e) => Effect.sync(() => (process.stderr.write(`replcheck: ${e.files ? "" : "internal error: "}${e.message}\n`), 3))
     }),
     Effect.provide([WorkerThreads.layer, Files.layer])
   )

@@ -5,7 +5,11 @@ import { explore, localDriver, searchOptions, type ExploreOptions, type ExploreR
 import type { Model, ModelRef } from "./model.js"
 import { spawnParallelDriver, WorkerThreads } from "./parallel.js"
 
-export class SearchFailed extends Data.TaggedError("SearchFailed")<{ readonly message: string }> {}
+/** A search that ended in an error; `files` when it was the search on disk's files (a full disk, say), not a bug. */
+export class SearchFailed extends Data.TaggedError("SearchFailed")<{ readonly message: string; readonly files?: boolean }> {}
+
+/** Does the error come from the file system (an errno code such as ENOSPC)? */
+const isFileError = (e: unknown) => e instanceof Error && typeof (e as NodeJS.ErrnoException).code === "string"
 
 /** `workerScript` locates the compiled worker entry of the registry `ref` names (used when workers > 1). */
 export const runSearch = (
@@ -20,15 +24,19 @@ export const runSearch = (
       if (disk !== undefined && (options.workers > 1 || options.resume !== undefined || options.checkpoint !== undefined)) {
         return yield* new SearchFailed({ message: "a search on disk runs on one thread and keeps no checkpoint" })
       }
+      const failed = (e: unknown) =>
+        disk !== undefined && isFileError(e)
+          ? new SearchFailed({ message: `the search on disk under ${disk.dir} failed: ${(e as Error).message}`, files: true })
+          : new SearchFailed({ message: e instanceof Error ? e.message : String(e) })
       const driver: RoundDriver =
         disk !== undefined
-          ? diskDriver(model, searchOptions(model, options, 0), disk)
+          ? yield* Effect.try({ try: () => diskDriver(model, searchOptions(model, options, 0), disk), catch: failed })
           : options.workers <= 1 && options.isolate !== true
-          ? localDriver(model, options)
-          : yield* spawnParallelDriver(workerScript, ref, model, options).pipe(Effect.mapError((e) => new SearchFailed({ message: e.message })))
+            ? localDriver(model, options)
+            : yield* spawnParallelDriver(workerScript, ref, model, options).pipe(Effect.mapError((e) => new SearchFailed({ message: e.message })))
       return yield* Effect.tryPromise({
         try: () => explore(model, options, driver).finally(() => driver.close()),
-        catch: (e) => new SearchFailed({ message: e instanceof Error ? e.message : String(e) })
+        catch: failed
       })
     })
   )

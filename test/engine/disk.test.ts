@@ -6,10 +6,13 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { Effect, Exit } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { diskDriver } from "../../model/engine/disk.js"
 import { explore, localDriver, searchOptions, type ExploreOptions, type ExploreResult } from "../../model/engine/explorer.js"
-import type { Model } from "../../model/engine/model.js"
+import type { Model, ModelRef } from "../../model/engine/model.js"
+import { WorkerThreads } from "../../model/engine/parallel.js"
+import { runSearch } from "../../model/engine/run.js"
 import mutex from "../../model/protocols/examples/mutex.js"
 import raftmongo from "../../model/protocols/raftmongo/index.js"
 import rollback from "../../model/protocols/rollback/index.js"
@@ -72,6 +75,24 @@ describe("the search on disk", () => {
     const { inMemory, onDisk } = await both(model, { ...base, maxDepth: 6 }, 64)
     expect(summary(onDisk)).toEqual(summary(inMemory))
     expect(onDisk.stopped?.cap).toBe("max-depth")
+  })
+
+  it("a file error (its directory removed mid-search) ends the search as SearchFailed, saying so, not as a crash", async () => {
+    const model = raftmongo.build({ servers: 3, maxTerm: 2, maxLogLen: 2, maxClientWriteSize: 1 }, "base")
+    const dir = join(root, "vanishing")
+    const options: ExploreOptions = {
+      ...base,
+      disk: { dir, bufferBytes: 0, bufferStates: 64 },
+      progressSeconds: 0,
+      onProgress: () => rmSync(dir, { recursive: true, force: true })
+    }
+    const ref: ModelRef = { protocol: "raftmongo", variant: "base", config: {}, symmetry: false }
+    const exit = await Effect.runPromiseExit(runSearch(() => "", ref, model, options).pipe(Effect.provide(WorkerThreads.layer)))
+    expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : exit).toMatchObject({
+      _tag: "SearchFailed",
+      files: true,
+      message: expect.stringMatching(/^the search on disk under .*vanishing failed: ENOENT/)
+    })
   })
 
   it("makes its directory if missing", async () => {
