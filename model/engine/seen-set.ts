@@ -187,29 +187,22 @@ export function forEachOccupied(t: Slots, from: number, to: number, visit: (segm
  * Why in place: the seen set is the largest hash table of a search, and copying it into a new
  * table holds both at once, 2.45 times the old table; on a 53M-state run that transient was the
  * search's peak memory (bench/RESULTS.md, issue 15). A table whose last segment is reserved whole
- * (allocSlots with reserve) grows inside its segments instead, with a few slots of scratch:
+ * (allocSlots with reserve) grows inside its segments instead.
  *
- * 1. Every fingerprint is moved, in slot order, to a packed run at the top of the grown table
- *    (the cluster that wraps from the table's end to slot 0 is taken aside first, so the run
- *    starts at an empty slot), and the run is sorted by the fingerprint's high word. Homes
- *    (slotOf) are monotone in that word, so the run was sorted but for the order inside clusters,
- *    and an insertion sort costs little more than a pass.
- * 2. Linear probing in ascending order of home gives each fingerprint the slot
- *    max(home, previous slot + 1), a valid layout for any probe. Every such slot is at or below the
- *    fingerprint's place in the run, so the fingerprints are moved down one by one, each into
- *    slots already read. The last cluster may run past the table's end and wrap to slot 0: those
- *    few fingerprints are counted first, taken aside, and written last.
+ * How: the old slots are read from the top down, each emptied as it is read, and each
+ * fingerprint is inserted by linear probing from its new home, which is about 1.45 times its old
+ * one, so above the slot being read. Such a probe only meets slots above that one: emptied ones
+ * and fingerprints already moved, never a fingerprint still to be read, and no slot it passes is
+ * emptied later, so the table is a valid linear-probing table throughout. The few whose new home
+ * is not above the slot being read (near the table's start, or far from their old home), and
+ * those whose probe would wrap past the end, are put aside and inserted last.
  *
  * A small table (unreserved) is copied into a new one, as any table was before.
  */
 export function growFingerprints(t: Slots, size: number, capacity: number): Slots {
   if (t.stride !== 2 || capacity <= t.capacity) throw new RangeError(`cannot grow a table of ${t.capacity} slots (stride ${t.stride}) to ${capacity}`)
-  const segmentSlots = t.segmentSlots
-  if (growsInPlace(t) && size > 0) {
-    const grown = growInPlace(t, size, capacity)
-    if (grown !== null) return grown
-  }
-  const bigger = allocSlots(capacity, 2, Math.log2(segmentSlots), t.shared, true)
+  if (growsInPlace(t)) return growInPlace(t, size, capacity)
+  const bigger = allocSlots(capacity, 2, Math.log2(t.segmentSlots), t.shared, true)
   forEachOccupied(t, 0, t.capacity, (seg, i) => place(bigger, seg[i]!, seg[i + 1]!))
   return bigger
 }
@@ -219,19 +212,10 @@ export function growsInPlace(t: Slots): boolean {
   return t.backing[t.backing.length - 1]!.length === t.stride * t.segmentSlots
 }
 
-/** The in-place growth of growFingerprints, or null (nothing changed) where its scratch would not be small. */
-function growInPlace(t: Slots, size: number, capacity: number): Slots | null {
-  const old = t.capacity
+/** The in-place growth of growFingerprints. */
+function growInPlace(t: Slots, size: number, capacity: number): Slots {
   const segmentSlots = t.segmentSlots
   const inverse = t.inverse
-  const oldHi = (s: number) => t.backing[Math.floor(s * inverse)]![2 * (s - Math.floor(s * inverse) * segmentSlots)]!
-  // The cluster at slot 0, [0, firstEmpty), and how many of it wrapped from the end (home above slot).
-  let firstEmpty = 0
-  let wrapped = 0
-  for (let hi = oldHi(0); hi !== 0; hi = oldHi(++firstEmpty)) if (slotOf(hi, old) > firstEmpty) wrapped++
-  // The packed run is built from the top down, below the wrapped ones, while old slots are read
-  // from the top down: the writes stay at or above the reads if the table grows by that many.
-  if (capacity - old < wrapped || firstEmpty > SCRATCH_LIMIT) return null
   const backing = t.backing.slice()
   while (backing.length * segmentSlots < capacity) backing.push(allocInt32(2 * segmentSlots, t.shared))
   // A table of one segment (up to 2^27 slots by default) is indexed directly: measured, twice as fast.
@@ -252,102 +236,34 @@ function growInPlace(t: Slots, size: number, capacity: number): Slots | null {
         }
   const hiAt = flat !== null ? (s: number) => flat[2 * s]! : (s: number) => segOf(s)[wordOf(s)]!
   const loAt = flat !== null ? (s: number) => flat[2 * s + 1]! : (s: number) => segOf(s)[wordOf(s) + 1]!
-
-  // 1. The cluster at 0: fingerprints whose home is above their slot wrapped from the end (they
-  //    sort last), the others sort first.
-  const wrappedHi: number[] = []
-  const wrappedLo: number[] = []
-  const headHi: number[] = []
-  const headLo: number[] = []
-  for (let s = 0; s < firstEmpty; s++) {
-    const hi = hiAt(s)
-    const lo = loAt(s)
-    if (slotOf(hi, old) > s) {
-      wrappedHi.push(hi)
-      wrappedLo.push(lo)
-    } else {
-      headHi.push(hi)
-      headLo.push(lo)
-    }
-    put(s, 0, 0)
-  }
-  let w = capacity - 1 - wrappedHi.length
-  for (let s = old - 1; s > firstEmpty; s--) {
+  // slotOf's product with the scale taken first: the same value (both scalings are by a power of
+  // two, exact), without a division per fingerprint.
+  const scale = capacity / TWO_32
+  const asideHi: number[] = []
+  const asideLo: number[] = []
+  let moved = 0
+  for (let s = t.capacity - 1; s >= 0; s--) {
     const hi = hiAt(s)
     if (hi === 0) continue
     const lo = loAt(s)
     put(s, 0, 0)
-    put(w--, hi, lo)
-  }
-  for (let k = 0; k < wrappedHi.length; k++) put(capacity - wrappedHi.length + k, wrappedHi[k]!, wrappedLo[k]!)
-  for (let k = headHi.length - 1; k >= 0; k--) put(w--, headHi[k]!, headLo[k]!)
-  const runStart = w + 1
-  if (capacity - runStart !== size) throw new Error(`the seen set holds ${capacity - runStart} fingerprints, the search counts ${size}`)
-  for (let i = runStart + 1; i < capacity; i++) {
-    const hi = hiAt(i)
-    const key = hi >>> 0
-    let j = i - 1
-    if (hiAt(j) >>> 0 <= key) continue
-    const lo = loAt(i)
-    do {
-      put(j + 1, hiAt(j), loAt(j))
-      j--
-    } while (j >= runStart && hiAt(j) >>> 0 > key)
-    put(j + 1, hi, lo)
-  }
-
-  // 2. How many run past the end (they take slots 0 .. wrap - 1, which the others then skip).
-  // slotOf's product with the scale taken first: the same value (both scalings are by a power of
-  // two, exact), without a division per fingerprint.
-  const scale = capacity / TWO_32
-  const home = (hi: number) => Math.floor((hi >>> 0) * scale)
-  const pastEnd = (first: number) => {
-    let previous = first - 1
-    let count = 0
-    for (let i = runStart; i < capacity; i++) {
-      const slot = Math.max(home(hiAt(i)), previous + 1)
-      if (slot >= capacity) count++
-      previous = slot
+    moved++
+    let slot = Math.floor((hi >>> 0) * scale)
+    if (slot > s) {
+      while (slot < capacity && hiAt(slot) !== 0) slot++
+      if (slot < capacity) {
+        put(slot, hi, lo)
+        continue
+      }
     }
-    return count
+    asideHi.push(hi)
+    asideLo.push(lo)
   }
-  let wrap = pastEnd(0)
-  for (let again = wrap === 0 ? 0 : pastEnd(wrap); again !== wrap; again = pastEnd(wrap)) wrap = again
-  if (wrap > SCRATCH_LIMIT || wrap >= runStart) {
-    // Not seen in practice (it needs a cluster of that many slots at the end): copy instead.
-    const bigger = allocSlots(capacity, 2, Math.log2(segmentSlots), t.shared, true)
-    for (let i = runStart; i < capacity; i++) place(bigger, hiAt(i), loAt(i))
-    return bigger
-  }
-  const tailHi: number[] = []
-  const tailLo: number[] = []
-  for (let i = capacity - wrap; i < capacity; i++) {
-    tailHi.push(hiAt(i))
-    tailLo.push(loAt(i))
-    put(i, 0, 0)
-  }
-  // The others move up by `wrap`, so that each one's place in the run is at or above its slot.
-  for (let i = capacity - wrap - 1; wrap > 0 && i >= runStart; i--) {
-    const hi = hiAt(i)
-    const lo = loAt(i)
-    put(i, 0, 0)
-    put(i + wrap, hi, lo)
-  }
-  let previous = wrap - 1
-  for (let i = runStart + wrap; i < capacity; i++) {
-    const hi = hiAt(i)
-    const lo = loAt(i)
-    put(i, 0, 0)
-    const slot = Math.max(home(hi), previous + 1)
-    put(slot, hi, lo)
-    previous = slot
-  }
-  for (let k = 0; k < wrap; k++) put(k, tailHi[k]!, tailLo[k]!)
-  return viewSlots(backing, capacity, 2, segmentSlots, t.shared)
+  if (moved !== size) throw new Error(`the seen set held ${moved} fingerprints, the search counts ${size}`)
+  const grown = viewSlots(backing, capacity, 2, segmentSlots, t.shared)
+  for (let k = 0; k < asideHi.length; k++) place(grown, asideHi[k]!, asideLo[k]!)
+  return grown
 }
-
-/** The most fingerprints growInPlace keeps aside (clusters at the table's ends are a few slots long). */
-const SCRATCH_LIMIT = 1 << 20
 
 /**
  * The set of fingerprints of every distinct state explored so far (two int32 words a slot; the
