@@ -66,7 +66,7 @@ const MAX_RUNS = 64
 /** Below this many entries a buffer is sorted by comparison; from it, by radix. */
 const RADIX_FROM = 1 << 16
 
-/** Bytes of memory per buffered candidate: the entry, its index slots (2 of 3 words) and the sort's four arrays. */
+/** Bytes of memory per buffered candidate: the entry, its index (two slots of 3 words) and the sort's four arrays. */
 export function candidateBytes(widthWords: number): number {
   return 4 * (CANDIDATE_HEAD + widthWords) + 24 + 16
 }
