@@ -27,9 +27,8 @@ export function packedStorage(buffer: Uint8Array, stride: number, fields: Readon
   const storage: Storage & { readonly buffer: Uint8Array } = {
     buffer,
     same(other, name, node) {
-      const f = byName.get(name)
-      if (f === undefined) throw new RangeError(`unchanged: no variable ${name}`)
-      const start = f.scope === "node" ? (nodeOf(node, name) - 1) * stride + f.offset : f.offset
+      const f = variableNamed(byName, name)
+      const start = f.offset + nodeIndex(f.scope, name, node) * stride
       const there = (other as typeof storage).buffer
       for (let k = start; k < start + f.width; k++) if (buffer[k] !== there[k]) return false
       return true
@@ -38,7 +37,16 @@ export function packedStorage(buffer: Uint8Array, stride: number, fields: Readon
   return storage
 }
 
-export function nodeOf(node: number | undefined, name: string): number {
+/** The variable `unchanged` was asked about, from a backend's variables by name. */
+export function variableNamed<F>(byName: ReadonlyMap<string, F>, name: string): F {
+  const f = byName.get(name)
+  if (f === undefined) throw new RangeError(`unchanged: no variable ${name}`)
+  return f
+}
+
+/** Which of a variable's values `unchanged` compares: node `node`'s (0-based) for a node variable, the only one (0) else. */
+export function nodeIndex(scope: string, name: string, node: number | undefined): number {
+  if (scope !== "node") return 0
   if (node === undefined) throw new RangeError(`unchanged: ${name} is a node variable: say which node`)
-  return node
+  return node - 1
 }

@@ -18,7 +18,7 @@
  * bound (a push never finds a sequence full), and `some`/`forEach` visit a set's elements in
  * insertion order, not rank order (the kit's contract leaves that order open).
  */
-import { nodeOf, STORAGE, type Storage } from "./unchanged.js"
+import { nodeIndex, STORAGE, variableNamed, type Storage } from "./unchanged.js"
 import { isScalar, type ArrayType, type Fields, type RecordType, type ScalarType, type SetType, type Type } from "./types.js"
 
 /** A state of the value backend: its cells (see above). Never changed once built. */
@@ -493,9 +493,8 @@ export function valueRoot(fields: readonly ValueField[], h: ValueHolder, nodes: 
   const storage: Storage & { readonly side: Side } = {
     side,
     same(other, name, node) {
-      const f = byName.get(name)
-      if (f === undefined) throw new RangeError(`unchanged: no variable ${name}`)
-      const cell = f.scope === "node" ? f.cell + nodeOf(node, name) - 1 : f.cell
+      const f = variableNamed(byName, name)
+      const cell = f.cell + nodeIndex(f.scope, name, node)
       const a = h[side][cell]
       const b = h[(other as typeof storage).side][cell]
       return a === b || equalValues(f.type, a, b)

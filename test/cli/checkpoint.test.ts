@@ -4,24 +4,14 @@
  * an uninterrupted one; a search stopped by a cap and resumed without it writes the same
  * counterexample; a checkpoint of another search is bad input.
  */
-import { spawn, spawnSync } from "node:child_process"
+import { spawn } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
+import { bin, run, searchOutcome as outcome } from "../support/cli.js"
 
-const bin = join(import.meta.dirname, "../../bin/replcheck.js")
-const run = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" })
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
-}
 const temp = () => mkdtempSync(join(tmpdir(), "replcheck-resume-"))
-
-/** What an interrupted and resumed search must agree on with an uninterrupted one. */
-const outcome = (stdout: string) => {
-  const r = JSON.parse(stdout)
-  return { verdict: r.verdict, generated: r.generated, distinct: r.distinct, depth: r.depth, coverage: r.coverage, violation: r.violation && { invariant: r.violation.invariant, length: r.violation.length, witness: r.violation.witness } }
-}
 
 /** Runs replcheck until its stderr reports a checkpoint at `depth` or deeper, then kills it with SIGKILL. */
 function killAfterCheckpoint(args: string[], depth: number): Promise<{ signal: NodeJS.Signals | null; stderr: string }> {

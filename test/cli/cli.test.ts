@@ -9,12 +9,7 @@ import { CheckReport } from "../../model/cli/check-report.js"
 import { COMMANDS } from "../../model/cli/commands.js"
 import { SimulationReport } from "../../model/cli/simulation.js"
 import { builtInProtocols } from "../../model/protocols/index.js"
-
-const bin = join(import.meta.dirname, "../../bin/replcheck.js")
-const run = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" })
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
-}
+import { run } from "../support/cli.js"
 
 /** Trace files with something a reader could silently ignore: each must be bad input. */
 const badDir = mkdtempSync(join(tmpdir(), "replcheck-bad-"))

@@ -2,24 +2,13 @@
  * `check --disk DIR` as a user runs it: the report and the counterexample files of the search in
  * memory, memory within --memory, nothing left in DIR, and bad combinations refused up front.
  */
-import { spawnSync } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
+import { run, searchOutcome as outcome } from "../support/cli.js"
 
-const bin = join(import.meta.dirname, "../../bin/replcheck.js")
-const run = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" })
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
-}
 const temp = () => mkdtempSync(join(tmpdir(), "replcheck-disk-"))
-
-/** What the two searches must agree on. */
-const outcome = (stdout: string) => {
-  const r = JSON.parse(stdout)
-  return { verdict: r.verdict, generated: r.generated, distinct: r.distinct, depth: r.depth, coverage: r.coverage, violation: r.violation && { invariant: r.violation.invariant, length: r.violation.length, witness: r.violation.witness } }
-}
 
 describe("check --disk", () => {
   it("writes the counterexample of the search in memory, within --memory, and leaves DIR empty", () => {

@@ -14,13 +14,9 @@ import type { KitModel } from "../../model/kit/index.js"
 import raftmongo from "../../model/protocols/raftmongo/index.js"
 import { renderExplorer } from "../../model/trace/html.js"
 import { stateSchema } from "../../model/trace/state-schema.js"
+import { run } from "../support/cli.js"
 
 const root = join(import.meta.dirname, "../..")
-const bin = join(root, "bin/replcheck.js")
-const run = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" })
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
-}
 
 /** A counterexample of raftmongo written with --html: its ITF document and its page. */
 function counterexample() {

@@ -1,15 +1,9 @@
 /** `check --liveness` as a user runs it: verdicts, the lasso files (ITF with its loop), exit codes, bad usage. */
-import { spawnSync } from "node:child_process"
 import { mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-
-const bin = join(import.meta.dirname, "../../bin/replcheck.js")
-const run = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" })
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
-}
+import { run } from "../support/cli.js"
 
 describe("check --liveness", () => {
   it("holds: exit 0, the fairness and the graph named", () => {
